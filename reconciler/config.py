@@ -1,0 +1,380 @@
+"""Loading and validating the configuration directory.
+
+The configuration is three YAML files in one directory: ``billing.yaml``,
+``offers.yaml`` and ``organizations.yaml``. Every problem in every file is
+collected (YAML syntax, JSON Schema, then the rules that span objects and
+files) and reported together, each with ``FILE:LINE:COL``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import jsonschema
+from jsonschema.exceptions import ValidationError
+
+from reconciler.description import DescriptionTemplateError, check_template
+from reconciler.errors import Diagnostic, InvalidInput
+from reconciler.model import (
+    LAST_DAY,
+    BillingMode,
+    BillingOptions,
+    Company,
+    Config,
+    InvoiceAction,
+    Offer,
+    Organization,
+    Proration,
+    Safety,
+    SherwebSettings,
+)
+from reconciler.resources import schemas_dir
+from reconciler.yamlsource import PathKey, YamlDocument, YamlSyntaxError, load_yaml
+
+BILLING_FILE = "billing.yaml"
+OFFERS_FILE = "offers.yaml"
+ORGANIZATIONS_FILE = "organizations.yaml"
+
+# File name -> schema name, in the order they are read and reported.
+CONFIG_FILES = {
+    BILLING_FILE: "billing",
+    OFFERS_FILE: "offers",
+    ORGANIZATIONS_FILE: "organizations",
+}
+
+# QuickBooks Desktop name limits (qbXML reference, QBD edition).
+CUSTOMER_LEVEL_MAX = 41
+CUSTOMER_FULL_NAME_MAX = 209
+ITEM_LEVEL_MAX = 31
+ITEM_FULL_NAME_MAX = 159
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """The JSON Schema of a configuration file (``billing``, ``offers``, ``organizations``)."""
+    path = schemas_dir() / f"{name}.schema.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def schema_names() -> list[str]:
+    """The names of the schemas that ship with the package."""
+    return list(CONFIG_FILES.values())
+
+
+@dataclass(frozen=True)
+class ConfigSummary:
+    """A one-line account of a valid configuration."""
+
+    config: Config
+    directory: Path
+
+    def __str__(self) -> str:
+        c = self.config
+        synced = sum(1 for o in c.offers if o.sync)
+        actions = {a: sum(1 for o in c.organizations if o.action is a) for a in InvoiceAction}
+        return (
+            f"{self.directory}: valid - {len(c.offers)} offers ({synced} synced), "
+            f"{len(c.organizations)} organizations ({actions[InvoiceAction.CREATE]} create, "
+            f"{actions[InvoiceAction.UPDATE]} update), billing {c.billing.mode.value}, "
+            f"invoice day {c.billing.invoice_day}"
+        )
+
+
+def load_config(directory: Path) -> Config:
+    """Load and validate the configuration in ``directory``.
+
+    Raises :class:`InvalidInput` listing every problem found.
+    """
+    problems: list[Diagnostic] = []
+    documents: dict[str, YamlDocument] = {}
+    if not directory.is_dir():
+        raise InvalidInput(
+            [Diagnostic(None, f"{directory}: not a configuration directory")],
+            subject="configuration",
+        )
+    for file_name, schema_name in CONFIG_FILES.items():
+        path = directory / file_name
+        if not path.is_file():
+            problems.append(Diagnostic(None, f"{path}: missing (the configuration needs it)"))
+            continue
+        try:
+            document = load_yaml(path)
+        except YamlSyntaxError as exc:
+            problems.append(exc.diagnostic)
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Diagnostic(None, f"{path}: cannot read: {exc}"))
+            continue
+        schema_problems = list(_schema_problems(document, load_schema(schema_name)))
+        problems.extend(schema_problems)
+        if not schema_problems:
+            documents[file_name] = document
+
+    billing = _build_billing(documents.get(BILLING_FILE), problems)
+    offers = _build_offers(documents.get(OFFERS_FILE), problems)
+    organizations = _build_organizations(documents.get(ORGANIZATIONS_FILE), problems)
+    if offers is not None and organizations is not None:
+        problems.extend(_cross_checks(offers, organizations, documents[ORGANIZATIONS_FILE]))
+    if problems or billing is None or offers is None or organizations is None:
+        raise InvalidInput(_sorted(problems), subject="configuration")
+    return Config(billing=billing, offers=offers, organizations=organizations)
+
+
+def _sorted(problems: list[Diagnostic]) -> list[Diagnostic]:
+    order = {name: index for index, name in enumerate(CONFIG_FILES)}
+
+    def key(d: Diagnostic) -> tuple[int, int, int]:
+        if d.location is None:
+            return (-1, 0, 0)
+        return (
+            order.get(d.location.file.name, len(order)),
+            d.location.line or 0,
+            d.location.column or 0,
+        )
+
+    return sorted(problems, key=key)
+
+
+# --------------------------------------------------------------------------
+# JSON Schema
+# --------------------------------------------------------------------------
+
+
+def _schema_problems(document: YamlDocument, schema: dict[str, Any]) -> Iterator[Diagnostic]:
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    data = {} if document.data is None else document.data
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    for error in errors:
+        path: PathKey = tuple(error.absolute_path)
+        yield Diagnostic(*_describe(document, path, error))
+
+
+def _describe(document: YamlDocument, path: PathKey, error: ValidationError) -> tuple[Any, str]:
+    name = ".".join(str(p) for p in path) or "(top level)"
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        if extra and isinstance(error.instance, dict):
+            key_path = (*path, extra[0])
+            allowed = ", ".join(sorted(error.schema.get("properties", {})))
+            hint = f" (allowed: {allowed})" if allowed else ""
+            return document.where(key_path, key=True), f"{name}: unknown key {extra[0]!r}{hint}"
+    if error.validator == "required":
+        return document.where(path), f"{name}: {error.message}"
+    if error.validator in {"enum", "const"} and "enum" in error.schema:
+        allowed = ", ".join(str(v) for v in error.schema["enum"])
+        return document.where(path), f"{name}: {error.instance!r} is not one of: {allowed}"
+    if error.validator == "oneOf" and error.context:
+        # The user wants the alternatives, not the validator's internals.
+        best = min(error.context, key=lambda e: len(e.message))
+        return document.where(path), f"{name}: {error.instance!r} is not valid ({best.message})"
+    if error.validator == "pattern" and path and path[-1] == "id":
+        return document.where(path), f"{name}: {error.instance!r} is not a UUID"
+    return document.where(path), f"{name}: {error.message}"
+
+
+# --------------------------------------------------------------------------
+# Building the model, with the checks that need more than one value
+# --------------------------------------------------------------------------
+
+
+def _build_billing(
+    document: YamlDocument | None, problems: list[Diagnostic]
+) -> BillingOptions | None:
+    if document is None:
+        return None
+    data = document.data
+    try:
+        ZoneInfo(data.get("timezone", "America/New_York"))
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(
+            Diagnostic(
+                document.where(("timezone",)),
+                f"timezone: unknown time zone {data['timezone']!r} (use an IANA name such as America/New_York)",
+            )
+        )
+        return None
+    hours, minutes = (int(part) for part in data.get("invoice_time", "05:00").split(":"))
+    safety = data.get("safety", {})
+    company = data["company"]
+    return BillingOptions(
+        company=Company(name=company["name"], file=company.get("file", "")),
+        mode=BillingMode(data["mode"]),
+        proration=frozenset(Proration(p) for p in data.get("proration", [])),
+        invoice_day=data["invoice_day"]
+        if data["invoice_day"] == LAST_DAY
+        else int(data["invoice_day"]),
+        invoice_time=dt.time(hours, minutes),
+        timezone=data.get("timezone", "America/New_York"),
+        safety=Safety(
+            max_change_ratio=Decimal(str(safety.get("max_change_ratio", "0.30"))),
+            min_existing=int(safety.get("min_existing", 10)),
+        ),
+        sherweb=SherwebSettings(**data.get("sherweb", {})),
+        where=document.where(()),
+    )
+
+
+def _name_problems(
+    full_name: str,
+    *,
+    what: str,
+    level_max: int,
+    full_max: int,
+    where: Callable[[], Any],
+) -> Iterator[Diagnostic]:
+    levels = full_name.split(":")
+    if any(not level.strip() for level in levels):
+        yield Diagnostic(
+            where(), f"{what} {full_name!r}: empty name level (levels are separated by ':')"
+        )
+        return
+    if len(full_name) > full_max:
+        yield Diagnostic(
+            where(),
+            f"{what} {full_name!r}: full name is {len(full_name)} characters; QuickBooks allows {full_max}",
+        )
+    for level in levels:
+        if len(level) > level_max:
+            yield Diagnostic(
+                where(),
+                f"{what} {full_name!r}: name {level!r} is {len(level)} characters; "
+                f"QuickBooks allows {level_max} per level",
+            )
+
+
+def _build_offers(
+    document: YamlDocument | None, problems: list[Diagnostic]
+) -> tuple[Offer, ...] | None:
+    if document is None:
+        return None
+    offers: list[Offer] = []
+    first_seen: dict[str, int] = {}
+    for index, entry in enumerate(document.data["offers"]):
+        here = ("offers", index)
+        sku = entry["sku"]
+        if sku in first_seen:
+            first = document.where(("offers", first_seen[sku]))
+            problems.append(
+                Diagnostic(
+                    document.where((*here, "sku")),
+                    f"duplicate offer SKU {sku!r} (first mapped at line {first.line})",
+                )
+            )
+        first_seen.setdefault(sku, index)
+        problems.extend(
+            _name_problems(
+                entry["item"],
+                what="item",
+                level_max=ITEM_LEVEL_MAX,
+                full_max=ITEM_FULL_NAME_MAX,
+                where=lambda here=here: document.where((*here, "item")),
+            )
+        )
+        description = entry.get("description")
+        if description is not None:
+            try:
+                check_template(description)
+            except DescriptionTemplateError as exc:
+                problems.append(
+                    Diagnostic(document.where((*here, "description")), f"offer {sku}: {exc}")
+                )
+        offers.append(
+            Offer(
+                sku=sku,
+                item=entry["item"],
+                sync=entry.get("sync", True),
+                description=description,
+                where=document.where(here),
+            )
+        )
+    return tuple(offers)
+
+
+def _build_organizations(
+    document: YamlDocument | None, problems: list[Diagnostic]
+) -> tuple[Organization, ...] | None:
+    if document is None:
+        return None
+    organizations: list[Organization] = []
+    first_seen: dict[str, int] = {}
+    for index, entry in enumerate(document.data["organizations"]):
+        here = ("organizations", index)
+        org_id = entry["id"].lower()
+        if org_id in first_seen:
+            first = document.where(("organizations", first_seen[org_id]))
+            problems.append(
+                Diagnostic(
+                    document.where((*here, "id")),
+                    f"duplicate organization {entry['id']} ({entry['name']}; first mapped at line {first.line})",
+                )
+            )
+        first_seen.setdefault(org_id, index)
+        problems.extend(
+            _name_problems(
+                entry["customer"],
+                what="customer",
+                level_max=CUSTOMER_LEVEL_MAX,
+                full_max=CUSTOMER_FULL_NAME_MAX,
+                where=lambda here=here: document.where((*here, "customer")),
+            )
+        )
+        action = InvoiceAction(entry["action"])
+        create_if_missing = entry.get("create_if_missing", False)
+        if create_if_missing and action is InvoiceAction.CREATE:
+            problems.append(
+                Diagnostic(
+                    document.where((*here, "create_if_missing"), key=True),
+                    f"organization {entry['name']}: create_if_missing applies only to action 'update'",
+                )
+            )
+        organizations.append(
+            Organization(
+                id=entry["id"],
+                name=entry["name"],
+                customer=entry["customer"],
+                action=action,
+                offers=tuple(entry.get("offers", {}).items()),
+                create_if_missing=create_if_missing,
+                where=document.where(here),
+            )
+        )
+    return tuple(organizations)
+
+
+def _cross_checks(
+    offers: tuple[Offer, ...],
+    organizations: tuple[Organization, ...],
+    document: YamlDocument,
+) -> Iterator[Diagnostic]:
+    known = {o.sku for o in offers}
+    by_customer: dict[str, tuple[int, Organization]] = {}
+    for index, org in enumerate(organizations):
+        for sku, _ in org.offers:
+            if sku not in known:
+                yield Diagnostic(
+                    document.where(("organizations", index, "offers", sku), key=True),
+                    f"organization {org.name}: override names unknown offer {sku!r} (not in offers.yaml)",
+                )
+        customer = org.customer.casefold()
+        if customer in by_customer:
+            first_index, first = by_customer[customer]
+            if first.action is not org.action:
+                line = document.where(("organizations", first_index)).line
+                yield Diagnostic(
+                    document.where(("organizations", index, "action")),
+                    f"organizations {first.name} and {org.name} both map to customer "
+                    f"{org.customer!r} with different actions ({first.action.value} at line {line}, "
+                    f"{org.action.value} here)",
+                )
+        else:
+            by_customer[customer] = (index, org)
