@@ -9,8 +9,9 @@ from typing import Any
 import click
 
 from reconciler import __version__
-from reconciler.config import ConfigSummary, load_config, load_schema, schema_names
+from reconciler.config import ConfigSummary, load_config, schema_names
 from reconciler.errors import InvalidInput, UserError
+from reconciler.jsonschemas import load_schema
 
 DEFAULT_CONFIG_DIR = Path("config")
 

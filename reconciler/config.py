@@ -9,11 +9,9 @@ files) and reported together, each with ``FILE:LINE:COL``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,6 +21,7 @@ from jsonschema.exceptions import ValidationError
 
 from reconciler.description import DescriptionTemplateError, check_template
 from reconciler.errors import Diagnostic, InvalidInput
+from reconciler.jsonschemas import load_schema
 from reconciler.model import (
     LAST_DAY,
     BillingMode,
@@ -36,7 +35,6 @@ from reconciler.model import (
     Safety,
     SherwebSettings,
 )
-from reconciler.resources import schemas_dir
 from reconciler.yamlsource import PathKey, YamlDocument, YamlSyntaxError, load_yaml
 
 BILLING_FILE = "billing.yaml"
@@ -55,13 +53,6 @@ CUSTOMER_LEVEL_MAX = 41
 CUSTOMER_FULL_NAME_MAX = 209
 ITEM_LEVEL_MAX = 31
 ITEM_FULL_NAME_MAX = 159
-
-
-@cache
-def load_schema(name: str) -> dict[str, Any]:
-    """The JSON Schema of a configuration file (``billing``, ``offers``, ``organizations``)."""
-    path = schemas_dir() / f"{name}.schema.json"
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def schema_names() -> list[str]:
