@@ -1,0 +1,1 @@
+"""qbXML: request templates, the response parser, status codes, versions."""

@@ -1,0 +1,48 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+# Reference material beside the repository; absent from a user's clone.
+SHARED = REPO.parent / "shared"
+REFERENCE = SHARED / "reference"
+XSD_DIR = REFERENCE / "qbxml" / "xsd-13.0"
+SAMPLES_DIR = REFERENCE / "qbxml" / "samples"
+
+
+@pytest.fixture(scope="session")
+def reference() -> Path:
+    """``../shared/reference``; the test is skipped where it is absent."""
+    if not REFERENCE.is_dir():
+        pytest.skip("../shared/reference is absent (reference material is not in user clones)")
+    return REFERENCE
+
+
+@pytest.fixture(scope="session")
+def qbxml_schema(reference: Path):
+    """The compiled qbXML 13.0 XSD."""
+    from reconciler.qbxml.xsd import load_xsd
+
+    return load_xsd(reference / "qbxml" / "xsd-13.0")
+
+
+@pytest.fixture
+def assert_valid_qbxml(qbxml_schema):
+    """Assert that a qbXML document validates against the 13.0 XSD."""
+    from reconciler.qbxml.xsd import xsd_errors
+
+    def check(document: str | bytes) -> None:
+        errors = xsd_errors(qbxml_schema, document)
+        assert not errors, "qbXML does not validate:\n" + "\n".join(errors)
+
+    return check
+
+
+@pytest.fixture
+def example_config_dir() -> Path:
+    """The example configuration in the repository."""
+    return REPO / "config"
