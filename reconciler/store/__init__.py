@@ -1,0 +1,18 @@
+"""The state the server keeps: identity, sessions, snapshots, plans, queue, errors.
+
+Open it with :func:`open_store`; use it through :class:`Store` only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.store.base import Store, StoreError
+from reconciler.store.sqlite import DATABASE_NAME, SqliteStore
+
+__all__ = ["Store", "StoreError", "open_store"]
+
+
+def open_store(state_dir: Path) -> Store:
+    """The store of a state directory (created, and migrated, as needed)."""
+    return SqliteStore(state_dir / DATABASE_NAME)
