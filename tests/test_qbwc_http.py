@@ -43,9 +43,12 @@ def test_every_operation_of_the_official_wsdl_answers_well_formed(server):
     assert len(ticket) >= 32 and company_file == ""
     assert qbwc.sendRequestXML(ticket, "<QBXML/>", "C:\\Acme.qbw", "US", 13, 0) == QBXML
     assert qbwc.receiveResponseXML(ticket, "<QBXML/>", "", "") == 100
-    assert qbwc.connectionError(ticket, "0x80040408", "Could not start QuickBooks.") == "done"
     assert qbwc.getLastError(ticket) in (None, "")
     assert qbwc.closeConnection(ticket) == "Sent 1 requests"
+    ticket, _ = _strings(qbwc.authenticate("acme", PASSWORD))
+    assert qbwc.connectionError(ticket, "0x80040408", "Could not start QuickBooks.") == "done"
+    # The Web Connector stops after "done": the session is over.
+    assert server.store.open_sessions(server.company.id) == []
     assert server.run.seen[0][1].company_file == "C:\\Acme.qbw"
 
 

@@ -252,9 +252,13 @@ class QBWCService:
             session = self._session(call.text("ticket"), now)
             if session is None:
                 return DONE
-            return self.run.connection_error(
+            answer = self.run.connection_error(
                 session, call.text("hresult"), call.text("message"), now
             )
+            if answer == DONE:
+                # The Web Connector ends the update without closeConnection.
+                self.store.close_session(session.id, now)
+            return answer
 
     def _on_getLastError(self, call: SoapCall, client: str) -> str:
         now = self.clock.now()
