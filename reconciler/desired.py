@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from reconciler.changes import SyncedLine
-from reconciler.description import DescriptionContext, render_description
+from reconciler.description import DescriptionContext, render_description, template_variables
 from reconciler.model import (
     BillingCycle,
     Charge,
@@ -107,8 +107,11 @@ def proration_period(charge: Charge, billing: BillingPeriod) -> BillingPeriod | 
         full = _year_ending(charge.period_to)
     else:
         full = containing_period(charge.period_from, billing)
-    charged = BillingPeriod(charge.period_from, charge.period_to)
-    return full if charged.days < full.days else None
+    return full if _days(charge) < full.days else None
+
+
+def _days(charge: Charge) -> int:
+    return (charge.period_to - charge.period_from).days + 1
 
 
 def _is_one_time(charge: Charge) -> bool:
@@ -137,6 +140,8 @@ class _Planner:
         self.not_synced: dict[str, list[tuple[Organization, Charge]]] = defaultdict(list)
         # item full name (casefolded) -> (display name, [(sku, charge)])
         self.costs: dict[str, tuple[str, list[tuple[str, Charge]]]] = {}
+        self.descriptions: dict[tuple[object, ...], str] = {}
+        self.item_refs: dict[str, Ref] = {}
 
     def invoice(self, org: Organization, charges: CustomerCharges) -> DesiredInvoice:
         period = BillingPeriod(charges.period_from, charges.period_to)
@@ -169,17 +174,16 @@ class _Planner:
     def _line(
         self, org: Organization, offer: Offer, charge: Charge, period: BillingPeriod
     ) -> SyncedLine | None:
-        what = f"{charge.product_name} ({charge.sku}) of {org.name}, {charge.period_from} to {charge.period_to}"
-        context = {"organization": org.id, "sku": charge.sku}
         if _billed_once(charge) and charge.period_from not in period:
             self.notices.append(
                 Notice.of(
                     Level.WARNING,
                     Code.CHARGE_OUT_OF_PERIOD,
-                    f"{_cycle(charge)} charge {what} is not billed: it starts outside the "
-                    f"billing period {period}, and such charges are billed in the period in "
-                    "which they start",
-                    **context,
+                    f"{_cycle(charge)} charge {_charge_label(org, charge)} is not billed: it "
+                    f"starts outside the billing period {period}, and such charges are billed "
+                    "in the period in which they start",
+                    organization=org.id,
+                    sku=charge.sku,
                 )
             )
             return None
@@ -192,35 +196,51 @@ class _Planner:
                     Notice.of(
                         Level.INFO,
                         Code.PRORATION_OFF,
-                        f"prorated {mode.value[:-1]} {what} ({quantity}) is left out: "
-                        f"proration of {mode.value} is off in billing.yaml",
-                        **context,
+                        f"prorated {mode.value[:-1]} {_charge_label(org, charge)} ({quantity}) "
+                        f"is left out: proration of {mode.value} is off in billing.yaml",
+                        organization=org.id,
+                        sku=charge.sku,
                     )
                 )
                 return None
-            days = BillingPeriod(charge.period_from, charge.period_to).days
-            quantity = quantity * days / full.days
+            quantity = quantity * _days(charge) / full.days
         quantity = normalize_quantity(quantity)
-        description = render_description(
-            offer.description,
-            DescriptionContext(
-                product=charge.product_name,
-                sku=charge.sku,
-                charge=charge.charge_name,
-                start=charge.period_from,
-                end=charge.period_to,
-                quantity=quantity,
-                organization=org.name,
-                cycle=_cycle(charge),
-            ),
-        )
         return SyncedLine(
-            item=Ref(full_name=offer.item),
-            desc=description,
+            item=self._item_ref(offer.item),
+            desc=self._description(offer.description, org, charge, quantity),
             quantity=quantity,
             service_date=charge.period_from,
             sku=offer.sku,
         )
+
+    def _item_ref(self, item: str) -> Ref:
+        ref = self.item_refs.get(item)
+        if ref is None:
+            ref = self.item_refs[item] = Ref(full_name=item)
+        return ref
+
+    def _description(
+        self, template: str | None, org: Organization, charge: Charge, quantity: Decimal
+    ) -> str:
+        # Most lines share their description's inputs (the default template
+        # reads product and dates only): render each combination once.
+        values = (
+            ("product", charge.product_name),
+            ("sku", charge.sku),
+            ("charge", charge.charge_name),
+            ("start", charge.period_from),
+            ("end", charge.period_to),
+            ("quantity", quantity),
+            ("organization", org.name),
+            ("cycle", _cycle(charge)),
+        )
+        used = template_variables(template)
+        key = (template, *(value for name, value in values if name in used))
+        text = self.descriptions.get(key)
+        if text is None:
+            context = DescriptionContext(**dict(values))
+            text = self.descriptions[key] = render_description(template, context)
+        return text
 
     def item_costs(self) -> list[ItemCost]:
         result = []
@@ -280,6 +300,13 @@ class _Planner:
                     sku=sku,
                 )
             )
+
+
+def _charge_label(org: Organization, charge: Charge) -> str:
+    return (
+        f"{charge.product_name} ({charge.sku}) of {org.name}, "
+        f"{charge.period_from} to {charge.period_to}"
+    )
 
 
 def _count(n: int, noun: str) -> str:

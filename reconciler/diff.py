@@ -123,15 +123,15 @@ class _Differ:
         self.config = config
         self.index = QBIndex(state)
         self.notices: list[Notice] = []
-        # Mapped items present and active in QuickBooks: ListID by name key.
-        self.managed: dict[str, str] = {}
+        # Mapped items present and active in QuickBooks, by name key.
+        self.managed: dict[str, Ref] = {}
         self.managed_ids: set[str] = set()
         # Mapped items that are missing or inactive -> organizations that lose lines.
         self.unusable: dict[str, tuple[str, Item | None, dict[str, int]]] = {}
         for offer in config.offers:
             item = self.index.item(offer.item)
             if item is not None and item.is_active:
-                self.managed[name_key(offer.item)] = item.list_id
+                self.managed[name_key(offer.item)] = Ref(item.list_id, item.full_name)
                 self.managed_ids.add(item.list_id)
             else:
                 self.unusable.setdefault(name_key(offer.item), (offer.item, item, {}))
@@ -146,7 +146,8 @@ class _Differ:
             return None
         if ref.list_id:
             return ref.list_id if ref.list_id in self.managed_ids else None
-        return self.managed.get(name_key(ref.full_name)) if ref.full_name else None
+        managed = self.managed.get(name_key(ref.full_name)) if ref.full_name else None
+        return managed.list_id if managed else None
 
     def item_updates(self, costs: tuple[ItemCost, ...]) -> list[ItemCostUpdate]:
         updates = []
@@ -181,15 +182,12 @@ class _Differ:
         """The desired lines with items resolved; lines on unusable items dropped."""
         lines = []
         for line in desired.lines:
-            name = line.item.full_name or ""
-            key = name_key(name)
-            if key in self.managed:
-                item_id = self.managed[key]
-                item = self.index.item(name)
-                full_name = item.full_name if item else name
+            key = name_key(line.item.full_name or "")
+            ref = self.managed.get(key)
+            if ref is not None:
                 lines.append(
                     SyncedLine(
-                        item=Ref(list_id=item_id, full_name=full_name),
+                        item=ref,
                         desc=line.desc,
                         quantity=line.quantity,
                         service_date=line.service_date,
@@ -408,6 +406,21 @@ class _Differ:
         self.existing += 1
         plan: LinePlan = plan_lines(invoice.lines, lines, self.synced_key)
         if plan.is_noop:
+            return None
+        if not plan.ops:
+            # An InvoiceMod that lists no line leaves every line in place, and
+            # QuickBooks holds no invoice without lines: a person must act.
+            self.notices.append(
+                Notice.of(
+                    Level.ERROR,
+                    Code.INVOICE_WOULD_BE_EMPTY,
+                    f"{_invoice_label(invoice)} of {invoice.customer.full_name} holds only "
+                    f"Sherweb lines and none is billed any more for {target.names}: void or "
+                    "delete it in QuickBooks (reconciler never leaves an invoice without lines)",
+                    organization=target.first.organization.id,
+                    invoice=invoice.txn_id,
+                )
+            )
             return None
         if plan.changes_existing:
             self.changed += 1

@@ -104,6 +104,8 @@ def _pair(
     Returns the pairs, the existing lines left over and the positions of the
     desired lines left over.
     """
+    if len(existing) == 1 and len(desired) == 1:  # the common case: one line per item
+        return [(existing[0], desired[0][1])], [], []
     pairs: list[tuple[InvoiceLine, SyncedLine]] = []
     left = list(existing)
     wanted = list(desired)

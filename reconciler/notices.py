@@ -43,6 +43,7 @@ class Code(StrEnum):
     ITEM_HAS_NO_COST = "item-has-no-cost"
     INVOICE_SETTLED = "invoice-settled"
     INVOICE_CUSTOMER_CHANGED = "invoice-customer-changed"
+    INVOICE_WOULD_BE_EMPTY = "invoice-would-be-empty"
     NO_OPEN_INVOICE = "no-open-invoice"
     OTHER_OPEN_INVOICES = "other-open-invoices"
 

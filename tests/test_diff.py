@@ -147,6 +147,21 @@ def test_create_leaves_its_voided_invoice_alone():
     assert "is void" in plan.notices[0].message
 
 
+def test_an_invoice_is_never_emptied_of_all_its_lines():
+    world = World()
+    world.charges = bundle(customer_charges(ORG_A, "Contoso", []))
+    mine = invoice(world.contoso, [world.bp_line(), world.bs_line()], external_guid=GUID_A)
+    plan = world.plan(mine)
+    assert plan.changes == ()
+    (error,) = plan.errors
+    assert error.code is Code.INVOICE_WOULD_BE_EMPTY
+    assert "void or delete it in QuickBooks" in error.message
+    # With any other line on it, the Sherweb lines simply go.
+    world.charges = bundle(customer_charges(ORG_A, "Contoso", [charge("BS", 3, cost="11.25")]))
+    (update,) = _changes(world.plan(mine), InvoiceUpdate)
+    assert [ln.item.full_name for ln in update.removed] == ["Cloud:BP"]
+
+
 def test_create_ignores_other_invoices_of_the_customer():
     world = World()
     manual = invoice(world.contoso, [world.bp_line()], number=7)

@@ -24,7 +24,7 @@ from reconciler.changes import (
     ModifyLine,
     SyncedLine,
 )
-from reconciler.fingerprint import canonical
+from reconciler.fingerprint import decimal_text
 from reconciler.lines import field_changes
 from reconciler.model import InvoiceLine, InvoiceLineGroup, Ref
 from reconciler.plan.model import Plan, PlannedChange
@@ -37,8 +37,12 @@ CREATE_INVOICE = "create-invoice"
 UPDATE_INVOICE = "update-invoice"
 
 
-def _text(value: Decimal | dt.date | None) -> str | None:
-    return None if value is None else canonical(value)
+def _text(value: Decimal | dt.date | str | None) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Decimal):
+        return decimal_text(value)
+    return value.isoformat()
 
 
 def _ref(ref: Ref | None) -> dict[str, str | None] | None:
@@ -111,7 +115,7 @@ def _update_lines(update: InvoiceUpdate) -> list[Document]:
                     "before": _existing(line),
                     "after": _synced(op.line),
                     "fields": [
-                        {"field": c.field, "before": _value(c.before), "after": _value(c.after)}
+                        {"field": c.field, "before": _text(c.before), "after": _text(c.after)}
                         for c in field_changes(op.before, op.line)
                     ],
                 }
@@ -131,10 +135,6 @@ def _update_lines(update: InvoiceUpdate) -> list[Document]:
             )
     lines.extend({"op": "add", "after": _synced(op.line)} for op in added)
     return lines
-
-
-def _value(value: Any) -> str | None:
-    return None if value is None else str(canonical(value))
 
 
 def _change(change: PlannedChange, qbxml: str) -> Document:
