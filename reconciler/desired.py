@@ -13,9 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from operator import itemgetter
 
 from reconciler.changes import SyncedLine
 from reconciler.description import DescriptionContext, render_description, template_variables
@@ -138,10 +140,17 @@ class _Planner:
         self.notices: list[Notice] = []
         self.unmapped_skus: dict[str, list[tuple[str, Charge]]] = defaultdict(list)
         self.not_synced: dict[str, list[tuple[Organization, Charge]]] = defaultdict(list)
-        # item full name (casefolded) -> (display name, [(sku, charge)])
+        # item full name (casefolded) -> (display name, [(sku, charge)]);
+        # offers of one item share its list.
         self.costs: dict[str, tuple[str, list[tuple[str, Charge]]]] = {}
-        self.descriptions: dict[tuple[object, ...], str] = {}
+        self.cost_entries: dict[str, list[tuple[str, Charge]]] = {}
         self.item_refs: dict[str, Ref] = {}
+        for offer in config.offers:
+            entry = self.costs.setdefault(offer.item.casefold(), (offer.item, []))
+            self.cost_entries[offer.sku] = entry[1]
+            self.item_refs[offer.sku] = Ref(full_name=offer.item)
+        self.descriptions: dict[tuple[object, ...], str] = {}
+        self.quantities: dict[Decimal, Decimal] = {}
 
     def invoice(self, org: Organization, charges: CustomerCharges) -> DesiredInvoice:
         period = BillingPeriod(charges.period_from, charges.period_to)
@@ -154,7 +163,7 @@ class _Planner:
             if not org.syncs(offer):
                 self.not_synced[offer.sku].append((org, charge))
                 continue
-            self._cost(offer, charge)
+            self.cost_entries[offer.sku].append((offer.sku, charge))
             line = self._line(org, offer, charge, period)
             if line is not None:
                 lines.append(line)
@@ -164,12 +173,6 @@ class _Planner:
             external_guid=invoice_guid(org.id, period),
             lines=tuple(lines),
         )
-
-    def _cost(self, offer: Offer, charge: Charge) -> None:
-        key = offer.item.casefold()
-        if key not in self.costs:
-            self.costs[key] = (offer.item, [])
-        self.costs[key][1].append((offer.sku, charge))
 
     def _line(
         self, org: Organization, offer: Offer, charge: Charge, period: BillingPeriod
@@ -188,7 +191,8 @@ class _Planner:
             )
             return None
         quantity = charge.quantity
-        full = proration_period(charge, period)
+        whole = charge.period_from == period.start and charge.period_to == period.end
+        full = None if whole else proration_period(charge, period)
         if full is not None:
             mode = Proration.INCREASES if quantity >= 0 else Proration.DECREASES
             if mode not in self.config.billing.proration:
@@ -204,20 +208,17 @@ class _Planner:
                 )
                 return None
             quantity = quantity * _days(charge) / full.days
-        quantity = normalize_quantity(quantity)
+        normal = self.quantities.get(quantity)
+        if normal is None:
+            normal = self.quantities[quantity] = normalize_quantity(quantity)
+        quantity = normal
         return SyncedLine(
-            item=self._item_ref(offer.item),
+            item=self.item_refs[offer.sku],
             desc=self._description(offer.description, org, charge, quantity),
             quantity=quantity,
             service_date=charge.period_from,
             sku=offer.sku,
         )
-
-    def _item_ref(self, item: str) -> Ref:
-        ref = self.item_refs.get(item)
-        if ref is None:
-            ref = self.item_refs[item] = Ref(full_name=item)
-        return ref
 
     def _description(
         self, template: str | None, org: Organization, charge: Charge, quantity: Decimal
@@ -225,26 +226,37 @@ class _Planner:
         # Most lines share their description's inputs (the default template
         # reads product and dates only): render each combination once.
         values = (
-            ("product", charge.product_name),
-            ("sku", charge.sku),
-            ("charge", charge.charge_name),
-            ("start", charge.period_from),
-            ("end", charge.period_to),
-            ("quantity", quantity),
-            ("organization", org.name),
-            ("cycle", _cycle(charge)),
+            charge.product_name,
+            charge.sku,
+            charge.charge_name,
+            charge.period_from,
+            charge.period_to,
+            quantity,
+            org.name,
+            charge.billing_cycle,
+            charge.charge_type,
         )
-        used = template_variables(template)
-        key = (template, *(value for name, value in values if name in used))
+        key = (template, _key_of(template)(values))
         text = self.descriptions.get(key)
         if text is None:
-            context = DescriptionContext(**dict(values))
+            context = DescriptionContext(
+                product=charge.product_name,
+                sku=charge.sku,
+                charge=charge.charge_name,
+                start=charge.period_from,
+                end=charge.period_to,
+                quantity=quantity,
+                organization=org.name,
+                cycle=_cycle(charge),
+            )
             text = self.descriptions[key] = render_description(template, context)
         return text
 
     def item_costs(self) -> list[ItemCost]:
         result = []
         for name, entries in self.costs.values():
+            if not entries:
+                continue
             # A setup fee sold under a product's SKU has its own price; the
             # item's unit cost is the recurring one whenever there is one.
             recurring = [(s, c) for s, c in entries if not _is_one_time(c)]
@@ -300,6 +312,29 @@ class _Planner:
                     sku=sku,
                 )
             )
+
+
+# Where each template variable's inputs are in the values _description gathers
+# (the cycle derives from the billing cycle and the charge type).
+_VALUE_POSITIONS = {
+    "product": (0,),
+    "sku": (1,),
+    "charge": (2,),
+    "start": (3,),
+    "end": (4,),
+    "quantity": (5,),
+    "organization": (6,),
+    "cycle": (7, 8),
+}
+
+
+@lru_cache(maxsize=256)
+def _key_of(template: str | None) -> Callable[[tuple[object, ...]], object]:
+    """Picks, from a line's values, those the template reads: its cache key."""
+    positions = sorted({p for name in template_variables(template) for p in _VALUE_POSITIONS[name]})
+    if not positions:
+        return lambda values: ()
+    return itemgetter(*positions)
 
 
 def _charge_label(org: Organization, charge: Charge) -> str:

@@ -58,25 +58,25 @@ def _fields_getter(cls: type) -> Callable[[Any], Any] | None:
     return attrgetter(*names)
 
 
-_SCALARS: dict[type, Callable[[Any], str]] = {
-    Decimal: decimal_text,
-    dt.date: dt.date.isoformat,
-    dt.datetime: dt.datetime.isoformat,
-    dt.time: dt.time.isoformat,
-}
-
-
 def _encode(value: Any) -> Any:
-    """What the JSON encoder cannot encode itself, as something it can."""
-    scalar = _SCALARS.get(type(value))
-    if scalar is not None:
-        return scalar(value)
-    getter = _fields_getter(type(value))
+    """What the JSON encoder cannot encode itself, as something it can.
+
+    Called for every decimal, date and dataclass of the state: the most
+    frequent come first.
+    """
+    kind = type(value)
+    if kind is Decimal:
+        return decimal_text(value)
+    getter = _fields_getter(kind)
     if getter is not None:
         return getter(value)
+    if isinstance(value, dt.date | dt.time):  # datetime is a date
+        return value.isoformat()
+    if isinstance(value, Decimal):  # a subclass
+        return decimal_text(value)
     if isinstance(value, frozenset | set):
         return sorted(_canonical_text(v) for v in value)
-    raise TypeError(f"cannot fingerprint a {type(value).__name__}")
+    raise TypeError(f"cannot fingerprint a {kind.__name__}")
 
 
 def _canonical_text(value: Any) -> str:
@@ -92,8 +92,28 @@ def _canonical_text(value: Any) -> str:
 
 
 def digest(value: Any) -> str:
-    """The sha256 (hex) of the canonical JSON of ``value``."""
-    return hashlib.sha256(_canonical_text(value).encode("utf-8")).hexdigest()
+    """The sha256 (hex) of the canonical JSON of ``value``.
+
+    A dataclass's tuple fields are encoded element by element into the hash:
+    the same text as encoding the whole at once, without holding all of it
+    (tens of megabytes for a large state) in memory.
+    """
+    hasher = hashlib.sha256()
+    getter = _fields_getter(type(value))
+    if getter is None:
+        hasher.update(_canonical_text(value).encode("utf-8"))
+        return hasher.hexdigest()
+    for number, field in enumerate(getter(value)):
+        hasher.update(b"," if number else b"[")
+        if isinstance(field, tuple):
+            for index, element in enumerate(field):
+                hasher.update(b"," if index else b"[")
+                hasher.update(_canonical_text(element).encode("utf-8"))
+            hasher.update(b"]" if field else b"[]")
+        else:
+            hasher.update(_canonical_text(field).encode("utf-8"))
+    hasher.update(b"]")
+    return hasher.hexdigest()
 
 
 def fingerprint_config(config: Config) -> str:

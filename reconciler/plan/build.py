@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from reconciler.changes import InvoiceUpdate
 from reconciler.desired import build_desired
@@ -40,6 +43,24 @@ def check_mode_lock(
     )
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a plan is built.
+
+    A large plan allocates hundreds of thousands of objects that live until
+    it is done; each automatic collection walks all of them, which makes the
+    time grow faster than the input. None of them forms a cycle (frozen
+    dataclasses, tuples), so reference counting frees them all the same.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_plan(
     config: Config,
     charges: ChargesBundle,
@@ -54,13 +75,14 @@ def build_plan(
     server's store); a configuration that differs is refused.
     """
     check_mode_lock(config, locked_mode, locked_since)
-    desired = build_desired(config, charges)
-    found = diff(config, desired, state)
-    fingerprints = Fingerprints(
-        config=fingerprint_config(config),
-        charges=fingerprint_charges(charges),
-        state=fingerprint_state(state),
-    )
+    with _collector_paused():
+        desired = build_desired(config, charges)
+        found = diff(config, desired, state)
+        fingerprints = Fingerprints(
+            config=fingerprint_config(config),
+            charges=fingerprint_charges(charges),
+            state=fingerprint_state(state),
+        )
     identity = plan_id(fingerprints)
     changes: list[PlannedChange] = []
     for update in found.item_updates:
