@@ -86,6 +86,7 @@ def load_config(directory: Path) -> Config:
     """
     problems: list[Diagnostic] = []
     documents: dict[str, YamlDocument] = {}
+    invalid_entries: dict[str, set[int]] = {}
     if not directory.is_dir():
         raise InvalidInput(
             [Diagnostic(None, f"{directory}: not a configuration directory")],
@@ -104,19 +105,31 @@ def load_config(directory: Path) -> Config:
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(Diagnostic(None, f"{path}: cannot read: {exc}"))
             continue
-        schema_problems = list(_schema_problems(document, load_schema(schema_name)))
-        problems.extend(schema_problems)
-        if not schema_problems:
+        errors = _schema_errors(document, load_schema(schema_name))
+        problems.extend(Diagnostic(*_describe(document, path, e)) for path, e in errors)
+        # An entry of a list that breaks the schema is left out of the rules
+        # that span entries, so that its neighbours' mistakes are still found.
+        broken = {path[1] for path, _ in errors if len(path) >= 2 and isinstance(path[1], int)}
+        if all(len(path) >= 2 for path, _ in errors) and (schema_name != "billing" or not errors):
             documents[file_name] = document
+            invalid_entries[file_name] = broken
 
     billing = _build_billing(documents.get(BILLING_FILE), problems)
-    offers = _build_offers(documents.get(OFFERS_FILE), problems)
-    organizations = _build_organizations(documents.get(ORGANIZATIONS_FILE), problems)
+    offers = _build_offers(
+        documents.get(OFFERS_FILE), invalid_entries.get(OFFERS_FILE, set()), problems
+    )
+    organizations = _build_organizations(
+        documents.get(ORGANIZATIONS_FILE), invalid_entries.get(ORGANIZATIONS_FILE, set()), problems
+    )
     if offers is not None and organizations is not None:
-        problems.extend(_cross_checks(offers, organizations, documents[ORGANIZATIONS_FILE]))
+        problems.extend(
+            _cross_checks(documents[OFFERS_FILE], organizations, documents[ORGANIZATIONS_FILE])
+        )
     if problems or billing is None or offers is None or organizations is None:
         raise InvalidInput(_sorted(problems), subject="configuration")
-    return Config(billing=billing, offers=offers, organizations=organizations)
+    return Config(
+        billing=billing, offers=offers, organizations=tuple(org for _, org in organizations)
+    )
 
 
 def load_billing(directory: Path) -> BillingOptions:
@@ -163,15 +176,15 @@ def _sorted(problems: list[Diagnostic]) -> list[Diagnostic]:
 # --------------------------------------------------------------------------
 
 
-def _schema_problems(document: YamlDocument, schema: dict[str, Any]) -> Iterator[Diagnostic]:
+def _schema_errors(
+    document: YamlDocument, schema: dict[str, Any]
+) -> list[tuple[PathKey, ValidationError]]:
     validator = jsonschema.Draft202012Validator(
         schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )
     data = {} if document.data is None else document.data
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    for error in errors:
-        path: PathKey = tuple(error.absolute_path)
-        yield Diagnostic(*_describe(document, path, error))
+    return [(tuple(error.absolute_path), error) for error in errors]
 
 
 def _describe(document: YamlDocument, path: PathKey, error: ValidationError) -> tuple[Any, str]:
@@ -268,13 +281,15 @@ def _name_problems(
 
 
 def _build_offers(
-    document: YamlDocument | None, problems: list[Diagnostic]
+    document: YamlDocument | None, skip: set[int], problems: list[Diagnostic]
 ) -> tuple[Offer, ...] | None:
     if document is None:
         return None
     offers: list[Offer] = []
     first_seen: dict[str, int] = {}
     for index, entry in enumerate(document.data["offers"]):
+        if index in skip:
+            continue
         here = ("offers", index)
         sku = entry["sku"]
         if sku in first_seen:
@@ -316,13 +331,16 @@ def _build_offers(
 
 
 def _build_organizations(
-    document: YamlDocument | None, problems: list[Diagnostic]
-) -> tuple[Organization, ...] | None:
+    document: YamlDocument | None, skip: set[int], problems: list[Diagnostic]
+) -> list[tuple[int, Organization]] | None:
+    """The valid organizations, each with its index in the file."""
     if document is None:
         return None
-    organizations: list[Organization] = []
+    organizations: list[tuple[int, Organization]] = []
     first_seen: dict[str, int] = {}
     for index, entry in enumerate(document.data["organizations"]):
+        if index in skip:
+            continue
         here = ("organizations", index)
         org_id = entry["id"].lower()
         if org_id in first_seen:
@@ -353,27 +371,36 @@ def _build_organizations(
                 )
             )
         organizations.append(
-            Organization(
-                id=entry["id"],
-                name=entry["name"],
-                customer=entry["customer"],
-                action=action,
-                offers=tuple(entry.get("offers", {}).items()),
-                create_if_missing=create_if_missing,
-                where=document.where(here),
+            (
+                index,
+                Organization(
+                    id=entry["id"],
+                    name=entry["name"],
+                    customer=entry["customer"],
+                    action=action,
+                    offers=tuple(entry.get("offers", {}).items()),
+                    create_if_missing=create_if_missing,
+                    where=document.where(here),
+                ),
             )
         )
-    return tuple(organizations)
+    return organizations
 
 
 def _cross_checks(
-    offers: tuple[Offer, ...],
-    organizations: tuple[Organization, ...],
+    offers_document: YamlDocument,
+    organizations: list[tuple[int, Organization]],
     document: YamlDocument,
 ) -> Iterator[Diagnostic]:
-    known = {o.sku for o in offers}
+    # SKUs of entries that broke the schema still count as known: the user
+    # fixes that entry, not every override that names it.
+    known = {
+        entry["sku"]
+        for entry in offers_document.data["offers"]
+        if isinstance(entry, dict) and isinstance(entry.get("sku"), str)
+    }
     by_customer: dict[str, tuple[int, Organization]] = {}
-    for index, org in enumerate(organizations):
+    for index, org in organizations:
         for sku, _ in org.offers:
             if sku not in known:
                 yield Diagnostic(
