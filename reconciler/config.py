@@ -149,7 +149,8 @@ def load_billing(directory: Path) -> BillingOptions:
         raise InvalidInput(
             [Diagnostic(None, f"{path}: cannot read: {exc}")], subject="configuration"
         ) from None
-    problems = list(_schema_problems(document, load_schema(CONFIG_FILES[BILLING_FILE])))
+    errors = _schema_errors(document, load_schema(CONFIG_FILES[BILLING_FILE]))
+    problems = [Diagnostic(*_describe(document, path, e)) for path, e in errors]
     billing = None if problems else _build_billing(document, problems)
     if problems or billing is None:
         raise InvalidInput(problems, subject="configuration")

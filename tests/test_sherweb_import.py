@@ -410,3 +410,22 @@ def test_cli_needs_billing_yaml_and_qb_state(tmp_path, example_config_dir):
     result = runner.invoke(cli, ["import", "--config", str(directory)])
     assert result.exit_code == 1
     assert "--qb-state" in result.stderr
+
+
+def test_load_billing_reads_billing_yaml_alone(tmp_path, example_config_dir):
+    from reconciler.config import load_billing
+    from reconciler.errors import InvalidInput
+
+    shutil.copyfile(example_config_dir / "billing.yaml", tmp_path / "billing.yaml")
+    billing = load_billing(tmp_path)  # no organizations.yaml nor offers.yaml yet
+    assert billing.timezone == "America/New_York"
+    assert billing.sherweb.subscription_key_env == "SHERWEB_SUBSCRIPTION_KEY"
+    text = (tmp_path / "billing.yaml").read_text(encoding="utf-8")
+    (tmp_path / "billing.yaml").write_text(
+        text.replace("mode: advance", "mode: sideways"), encoding="utf-8"
+    )
+    with pytest.raises(InvalidInput) as caught:
+        load_billing(tmp_path)
+    [problem] = caught.value.diagnostics
+    assert str(problem).startswith(f"{tmp_path / 'billing.yaml'}:8:")
+    assert "sideways" in str(problem)
