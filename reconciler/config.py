@@ -150,7 +150,7 @@ def load_billing(directory: Path) -> BillingOptions:
             [Diagnostic(None, f"{path}: cannot read: {exc}")], subject="configuration"
         ) from None
     errors = _schema_errors(document, load_schema(CONFIG_FILES[BILLING_FILE]))
-    problems = [Diagnostic(*_describe(document, path, e)) for path, e in errors]
+    problems = [Diagnostic(*_describe(document, at, e)) for at, e in errors]
     billing = None if problems else _build_billing(document, problems)
     if problems or billing is None:
         raise InvalidInput(problems, subject="configuration")
