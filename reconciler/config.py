@@ -132,6 +132,31 @@ def load_config(directory: Path) -> Config:
     )
 
 
+def load_billing(directory: Path) -> BillingOptions:
+    """Load and validate ``billing.yaml`` alone, for commands that run before
+    the mappings exist (``reconcile import``). Raises :class:`InvalidInput`."""
+    path = directory / BILLING_FILE
+    if not path.is_file():
+        raise InvalidInput(
+            [Diagnostic(None, f"{path}: missing (the configuration needs it)")],
+            subject="configuration",
+        )
+    try:
+        document = load_yaml(path)
+    except YamlSyntaxError as exc:
+        raise InvalidInput([exc.diagnostic], subject="configuration") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(
+            [Diagnostic(None, f"{path}: cannot read: {exc}")], subject="configuration"
+        ) from None
+    errors = _schema_errors(document, load_schema(CONFIG_FILES[BILLING_FILE]))
+    problems = [Diagnostic(*_describe(document, at, e)) for at, e in errors]
+    billing = None if problems else _build_billing(document, problems)
+    if problems or billing is None:
+        raise InvalidInput(problems, subject="configuration")
+    return billing
+
+
 def _sorted(problems: list[Diagnostic]) -> list[Diagnostic]:
     order = {name: index for index, name in enumerate(CONFIG_FILES)}
 
