@@ -279,14 +279,28 @@ class Company:
         prefix = _key(full_name(ret)) + ":"
         return (other for other in objects.values() if _key(full_name(other)).startswith(prefix))
 
-    def balances(self) -> dict[str, Decimal]:
-        """The open balance of each customer's own invoices, by ListID."""
-        totals: dict[str, Decimal] = {}
+    def balances(self) -> dict[str, tuple[Decimal, Decimal]]:
+        """Each customer's (Balance, TotalBalance): its own open invoices, then with its jobs'."""
+        own: dict[str, Decimal] = {}
         for ret in self.invoices.values():
             list_id = el.text_of(ret, "CustomerRef/ListID") or ""
             remaining = el.decimal(el.text_of(ret, "BalanceRemaining")) or Decimal(0)
-            totals[list_id] = totals.get(list_id, Decimal(0)) + remaining
-        return totals
+            own[list_id] = own.get(list_id, Decimal(0)) + remaining
+        total: dict[str, Decimal] = {}
+        for list_id, ret in self.customers.items():
+            amount = own.get(list_id, Decimal(0))
+            if not amount:
+                continue
+            # A job's balance counts in every customer above it.
+            parts = full_name(ret).split(":")
+            for depth in range(1, len(parts) + 1):
+                ancestor = self._names["customer"].get(_key(":".join(parts[:depth])))
+                if ancestor is not None:
+                    total[ancestor] = total.get(ancestor, Decimal(0)) + amount
+        return {
+            list_id: (own.get(list_id, Decimal(0)), total.get(list_id, Decimal(0)))
+            for list_id in self.customers
+        }
 
     # ------------------------------------------------------------------
     # Changes made by hand in QuickBooks (for tests)
@@ -359,15 +373,12 @@ class Company:
         invoices.extend(copy.deepcopy(ret) for ret in self.invoices.values())
         return el.document([host, customers, items, invoices])
 
-    def customer_view(self, ret: Element, balances: Mapping[str, Decimal]) -> Element:
+    def customer_view(
+        self, ret: Element, balances: Mapping[str, tuple[Decimal, Decimal]]
+    ) -> Element:
         """A copy of a ``CustomerRet`` with its current Balance and TotalBalance."""
         view = copy.deepcopy(ret)
-        list_id = el.text_of(ret, "ListID") or ""
-        own = balances.get(list_id, Decimal(0))
-        total = own + sum(
-            (balances.get(el.text_of(job, "ListID") or "", Decimal(0)))
-            for job in self.children_of("customer", ret)
-        )
+        own, total = balances.get(el.text_of(ret, "ListID") or "", (Decimal(0), Decimal(0)))
         el.put(view, "Balance", el.money(own))
         el.put(view, "TotalBalance", el.money(total))
         return view

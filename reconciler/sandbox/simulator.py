@@ -125,8 +125,31 @@ class QuickBooksSimulator:
         """Answer one qbXML request document (see the module docstring)."""
         if self.faults.closed is not None:
             raise RequestProcessorError(*self.faults.closed)
+        self.faults.run_due(self.company, self.now())
+        answer = self._process(request)
+        if self.faults.take_lost_response():
+            raise ResponseLost(answer)
+        return answer
+
+    def host_company_preferences(self, owner_id: str | None = None) -> str:
+        """The HostQuery/CompanyQuery/PreferencesQuery answer the Web Connector sends first.
+
+        These are the Web Connector's own requests: faults armed for the
+        server's requests do not fire on them.
+        """
+        owner = f"<OwnerID>{owner_id}</OwnerID>" if owner_id else ""
+        return self._process(
+            request_document(
+                '<HostQueryRq requestID="0"/>',
+                f'<CompanyQueryRq requestID="1">{owner}</CompanyQueryRq>',
+                '<PreferencesQueryRq requestID="2"/>',
+                version=self.qbxml_version,
+                on_error="continueOnError",
+            )
+        )
+
+    def _process(self, request: str) -> str:
         moment = self.now()
-        self.faults.run_due(self.company, moment)
         messages = self._parse(request)
         stop_on_error = messages.get("onError") != "continueOnError"
         responses: list[Element] = []
@@ -135,10 +158,7 @@ class QuickBooksSimulator:
             responses.append(response)
             if stop_on_error and response.get("statusSeverity") == "Error":
                 break
-        answer = el.document(responses)
-        if self.faults.take_lost_response():
-            raise ResponseLost(answer)
-        return answer
+        return el.document(responses)
 
     def _parse(self, request: str) -> Element:
         if len(request) > MAX_REQUEST_CHARS:

@@ -61,12 +61,26 @@ def parse_response(content: bytes, operation: str) -> Element:
         raise SoapError(f"the {operation} answer has no SOAP body")
     answer = body[0]
     if answer.tag == f"{{{SOAP_ENV}}}Fault":
-        code = (answer.findtext("faultcode") or "").strip()
-        text = (answer.findtext("faultstring") or "").strip()
-        raise SoapError(f"SOAP fault {code}: {text}".strip())
+        raise SoapError(_fault_text(answer))
     if answer.tag != f"{{{QBWC}}}{operation}Response":
         raise SoapError(f"expected {{{QBWC}}}{operation}Response, got {answer.tag}")
     return answer
+
+
+def fault(content: bytes) -> str | None:
+    """The text of a SOAP fault answer (None when the answer is not one)."""
+    try:
+        root = parse_xml(content, source="SOAP answer")
+    except XMLInputError:
+        return None
+    found = root.find(f"{{{SOAP_ENV}}}Body/{{{SOAP_ENV}}}Fault")
+    return None if found is None else _fault_text(found)
+
+
+def _fault_text(found: Element) -> str:
+    code = (found.findtext("faultcode") or "").strip()
+    text = (found.findtext("faultstring") or "").strip()
+    return f"SOAP fault {code}: {text}"
 
 
 def result(response: Element, operation: str) -> Element | None:

@@ -41,7 +41,7 @@ from lxml import etree
 from reconciler.errors import UserError
 from reconciler.sandbox import soap
 from reconciler.sandbox.elements import Element, text_of
-from reconciler.sandbox.simulator import QuickBooksSimulator, request_document
+from reconciler.sandbox.simulator import QuickBooksSimulator
 from reconciler.sandbox.status import RequestProcessorError, ResponseLost
 from reconciler.xmlsafe import XMLInputError, parse_xml
 
@@ -298,8 +298,8 @@ class WebConnector:
         version = self.simulator.qbxml_version
         major, _, minor = version.partition(".")
         try:
-            hcp = self.simulator.process(self._hcp_request(version))
-        except (RequestProcessorError, ResponseLost) as error:
+            hcp = self.simulator.host_company_preferences(self.owner_id)
+        except RequestProcessorError as error:
             raise _Stop(
                 "QBWC1014: Could not get Host/Company/Preference Query response from "
                 f"QuickBooks. Job ending. {error}",
@@ -364,16 +364,6 @@ class WebConnector:
             raise _Stop(message, ok=False)
         raise _Stop(closing or "Ok", ok=True, error=False)
 
-    def _hcp_request(self, version: str) -> str:
-        owner = f"<OwnerID>{self.owner_id}</OwnerID>" if self.owner_id else ""
-        return request_document(
-            '<HostQueryRq requestID="0"/>',
-            f'<CompanyQueryRq requestID="1">{owner}</CompanyQueryRq>',
-            '<PreferencesQueryRq requestID="2"/>',
-            version=version,
-            on_error="continueOnError",
-        )
-
 
 class _Caller:
     """SOAP calls to the server, each recorded in the run's result."""
@@ -412,12 +402,14 @@ class _Caller:
                     "User-Agent": USER_AGENT,
                 },
             )
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             self._result.calls.append((operation, recorded, None))
             raise _Stop(failure.format(exc), ok=False) from None
         try:
-            if reply.status_code != 200 and b"Fault" not in reply.content:
-                raise soap.SoapError(f"HTTP {reply.status_code} {reply.reason_phrase}")
+            if reply.status_code != 200:
+                raise soap.SoapError(
+                    soap.fault(reply.content) or f"HTTP {reply.status_code} {reply.reason_phrase}"
+                )
             answer = read(soap.parse_response(reply.content, operation), operation)
         except soap.SoapError as exc:
             self._result.calls.append((operation, recorded, None))
