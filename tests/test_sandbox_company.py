@@ -14,6 +14,7 @@ from reconciler.resources import data_dir
 from reconciler.sandbox.company import Company
 from reconciler.sandbox.generate import generate_company
 from reconciler.sandbox.simulator import QuickBooksSimulator, request_document
+from reconciler.xmlsafe import XMLInputError
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO.parent / "shared" / "reference" / "qbxml"
@@ -187,6 +188,19 @@ def test_a_company_loads_from_real_query_responses() -> None:
     assert paid.findtext("LinkedTxn/TxnType") == "ReceivePayment"
     if XSD_DIR.is_dir():
         assert xsd_errors(load_xsd(XSD_DIR), company.to_qbxml()) == []
+
+
+def test_a_response_still_in_the_web_connector_envelope_loads() -> None:
+    company = Company.from_qbxml(real_samples("InvoiceAddRs_in_soap_envelope__flowlink.xml"))
+    (ret,) = company.invoices.values()
+    assert ret.findtext("TxnID") == "C5-1417118624"
+
+
+def test_a_source_that_is_not_a_qbxml_response_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.xml"
+    path.write_text("<html/>", encoding="utf-8")
+    with pytest.raises(XMLInputError, match="not a qbXML response"):
+        Company.from_qbxml([path])
 
 
 def test_new_ids_never_collide_with_loaded_ones() -> None:

@@ -766,6 +766,14 @@ def test_continue_on_error_answers_every_request(ask) -> None:
     ]
 
 
+def test_the_simulator_keeps_every_request_it_received(sim: QuickBooksSimulator) -> None:
+    first = request_document("<HostQueryRq/>")
+    second = request_document('<CustomerQueryRq requestID="9"/>')
+    sim.process(first)
+    sim.process(second)
+    assert sim.requests == [first, second]
+
+
 def test_request_ids_are_echoed_and_left_out_when_absent(ask) -> None:
     with_id, without = ask('<HostQueryRq requestID="abc-1"/>', "<HostQueryRq/>")
     assert with_id.get("requestID") == "abc-1"

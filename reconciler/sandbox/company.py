@@ -26,7 +26,7 @@ from lxml import etree
 from reconciler.sandbox import elements as el
 from reconciler.sandbox.elements import Element
 from reconciler.sandbox.status import OK
-from reconciler.xmlsafe import parse_xml
+from reconciler.xmlsafe import XMLInputError, parse_xml
 
 ITEM_RETS = (
     "ItemServiceRet",
@@ -103,15 +103,16 @@ class Company:
     ) -> Company:
         """A company from qbXML response documents (``*QueryRs``, ``*AddRs``, ``*ModRs``).
 
-        ``sources`` are paths or document bytes/text. The company name comes from
-        a ``CompanyRet`` when ``name`` is not given.
+        ``sources`` are paths or document bytes/text, plain or still inside the
+        Web Connector's ``receiveResponseXML`` SOAP envelope. The company name
+        comes from a ``CompanyRet`` when ``name`` is not given. A source that
+        is not a qbXML response raises :class:`~reconciler.xmlsafe.XMLInputError`.
         """
         company = cls(name or "", file_path)
         for source in sources:
-            if isinstance(source, Path):
-                root = parse_xml(source.read_bytes(), source=str(source))
-            else:
-                root = parse_xml(source, source="qbXML response")
+            where = str(source) if isinstance(source, Path) else "qbXML response"
+            data = source.read_bytes() if isinstance(source, Path) else source
+            root = _unwrap(parse_xml(data, source=where), where)
             company._load_responses(el.strip_blank_text(root), keep_name=name is not None)
         return company
 
@@ -382,6 +383,17 @@ class Company:
         el.put(view, "Balance", el.money(own))
         el.put(view, "TotalBalance", el.money(total))
         return view
+
+
+def _unwrap(root: Element, where: str) -> Element:
+    """The QBXML root of a response, taken out of a SOAP envelope when it is in one."""
+    if etree.QName(root).localname == "Envelope":
+        response = root.find(".//{http://developer.intuit.com/}response")
+        if response is not None and response.text and response.text.strip():
+            root = parse_xml(response.text.strip(), source=f"{where} (response)")
+    if root.tag != "QBXML" or root.find("QBXMLMsgsRs") is None:
+        raise XMLInputError(f"{where}: not a qbXML response document")
+    return root
 
 
 def full_name(ret: Element) -> str:

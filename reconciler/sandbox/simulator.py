@@ -82,6 +82,8 @@ class QuickBooksSimulator:
         self.product_name = product_name
         self.supported_versions = tuple(supported_versions)
         self.faults = Faults()
+        # Every request document process() received, in order (what the product sent).
+        self.requests: list[str] = []
         # What QuickBooks would write to qbsdklog.txt about refused requests.
         self.log: list[str] = []
         self._schema = load_xsd(Path(xsd_dir)) if xsd_dir is not None else None
@@ -125,6 +127,7 @@ class QuickBooksSimulator:
         """Answer one qbXML request document (see the module docstring)."""
         if self.faults.closed is not None:
             raise RequestProcessorError(*self.faults.closed)
+        self.requests.append(request)
         self.faults.run_due(self.company, self.now())
         answer = self._process(request)
         if self.faults.take_lost_response():

@@ -17,9 +17,17 @@ with a QBWC server (programmer's guide v2.0, chapters 2, 8 and 10):
    alternate until the server answers 100 or a negative number. A request the
    request processor refuses (0x80040400) reaches ``receiveResponseXML`` as
    ``hresult``/``message`` with an empty response. An empty request, or a
-   negative percentage, is followed by ``getLastError``; ``NoOp`` (from
-   ``sendRequestXML`` then ``getLastError``) pauses ``noop_wait`` seconds.
-5. ``closeConnection``; its text is the status column's.
+   negative percentage, is followed by ``getLastError``: its text ends the run
+   as an error (after ``closeConnection``), an empty text ends it normally,
+   ``NoOp`` (from ``sendRequestXML`` then ``getLastError``) pauses
+   ``noop_wait`` seconds and asks again. The emulator gives up after
+   ``max_noops`` pauses, where the real one would wait for ever.
+5. ``closeConnection``; its text is the status column's ("Ok" when empty).
+
+The status texts are the Web Connector's: "Authentication failed", "No data
+exchange required", "Update postponed by application", QBWCnnnn errors
+(appendix A of the guide) when a callback fails or answers malformed SOAP; a
+malformed answer is an error in the :class:`RunResult`, never an exception.
 
 When a response is lost after QuickBooks committed it
 (:meth:`~reconciler.sandbox.faults.Faults.lose_next_response`), the emulator
