@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -338,7 +338,7 @@ class Company:
         txn_id: str,
         *,
         moment: dt.datetime | None = None,
-        edit: Any = None,
+        edit: Callable[[Element], None] | None = None,
     ) -> Element:
         """Edit an invoice as a person would in QuickBooks: a new EditSequence and a changed line.
 
