@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from reconciler import __version__
+from reconciler.commands.sherweb import fetch_charges, import_mappings
 from reconciler.config import ConfigSummary, load_config, schema_names
 from reconciler.errors import InvalidInput, UserError
 from reconciler.jsonschemas import load_schema
@@ -83,6 +84,10 @@ def schema(name: str | None, out_dir: Path | None) -> None:
         click.echo(json.dumps(bundle, indent=2))
     else:
         click.echo(json.dumps(load_schema(name), indent=2))
+
+
+cli.add_command(fetch_charges)
+cli.add_command(import_mappings)
 
 
 def main() -> None:

@@ -79,57 +79,79 @@ class ConfigSummary:
         )
 
 
+@dataclass(frozen=True)
+class _CheckedFile:
+    """One configuration file after YAML and schema checks."""
+
+    # None when the file is missing, unreadable or too broken to build from.
+    document: YamlDocument | None
+    # List entries that break the schema: left out of the rules that span
+    # entries, so that their neighbours' mistakes are still found.
+    broken_entries: frozenset[int] = frozenset()
+
+
+def _check_file(path: Path, schema_name: str, problems: list[Diagnostic]) -> _CheckedFile:
+    if not path.is_file():
+        problems.append(Diagnostic(None, f"{path}: missing (the configuration needs it)"))
+        return _CheckedFile(None)
+    try:
+        document = load_yaml(path)
+    except YamlSyntaxError as exc:
+        problems.append(exc.diagnostic)
+        return _CheckedFile(None)
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Diagnostic(None, f"{path}: cannot read: {exc}"))
+        return _CheckedFile(None)
+    errors = _schema_errors(document, load_schema(schema_name))
+    problems.extend(Diagnostic(*_describe(document, at, e)) for at, e in errors)
+    if any(len(at) < 2 for at, _ in errors) or (schema_name == "billing" and errors):
+        return _CheckedFile(None)
+    broken = frozenset(at[1] for at, _ in errors if isinstance(at[1], int))
+    return _CheckedFile(document, broken)
+
+
 def load_config(directory: Path) -> Config:
     """Load and validate the configuration in ``directory``.
 
     Raises :class:`InvalidInput` listing every problem found.
     """
-    problems: list[Diagnostic] = []
-    documents: dict[str, YamlDocument] = {}
-    invalid_entries: dict[str, set[int]] = {}
     if not directory.is_dir():
         raise InvalidInput(
             [Diagnostic(None, f"{directory}: not a configuration directory")],
             subject="configuration",
         )
-    for file_name, schema_name in CONFIG_FILES.items():
-        path = directory / file_name
-        if not path.is_file():
-            problems.append(Diagnostic(None, f"{path}: missing (the configuration needs it)"))
-            continue
-        try:
-            document = load_yaml(path)
-        except YamlSyntaxError as exc:
-            problems.append(exc.diagnostic)
-            continue
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Diagnostic(None, f"{path}: cannot read: {exc}"))
-            continue
-        errors = _schema_errors(document, load_schema(schema_name))
-        problems.extend(Diagnostic(*_describe(document, path, e)) for path, e in errors)
-        # An entry of a list that breaks the schema is left out of the rules
-        # that span entries, so that its neighbours' mistakes are still found.
-        broken = {path[1] for path, _ in errors if len(path) >= 2 and isinstance(path[1], int)}
-        if all(len(path) >= 2 for path, _ in errors) and (schema_name != "billing" or not errors):
-            documents[file_name] = document
-            invalid_entries[file_name] = broken
-
-    billing = _build_billing(documents.get(BILLING_FILE), problems)
-    offers = _build_offers(
-        documents.get(OFFERS_FILE), invalid_entries.get(OFFERS_FILE, set()), problems
-    )
+    problems: list[Diagnostic] = []
+    checked = {
+        file_name: _check_file(directory / file_name, schema_name, problems)
+        for file_name, schema_name in CONFIG_FILES.items()
+    }
+    offers_file, organizations_file = checked[OFFERS_FILE], checked[ORGANIZATIONS_FILE]
+    billing = _build_billing(checked[BILLING_FILE].document, problems)
+    offers = _build_offers(offers_file.document, offers_file.broken_entries, problems)
     organizations = _build_organizations(
-        documents.get(ORGANIZATIONS_FILE), invalid_entries.get(ORGANIZATIONS_FILE, set()), problems
+        organizations_file.document, organizations_file.broken_entries, problems
     )
     if offers is not None and organizations is not None:
+        assert offers_file.document is not None and organizations_file.document is not None
         problems.extend(
-            _cross_checks(documents[OFFERS_FILE], organizations, documents[ORGANIZATIONS_FILE])
+            _cross_checks(offers_file.document, organizations, organizations_file.document)
         )
     if problems or billing is None or offers is None or organizations is None:
         raise InvalidInput(_sorted(problems), subject="configuration")
     return Config(
         billing=billing, offers=offers, organizations=tuple(org for _, org in organizations)
     )
+
+
+def load_billing(directory: Path) -> BillingOptions:
+    """Load and validate ``billing.yaml`` alone, for commands that run before
+    the mappings exist (``reconcile import``). Raises :class:`InvalidInput`."""
+    problems: list[Diagnostic] = []
+    checked = _check_file(directory / BILLING_FILE, CONFIG_FILES[BILLING_FILE], problems)
+    billing = _build_billing(checked.document, problems)
+    if problems or billing is None:
+        raise InvalidInput(problems, subject="configuration")
+    return billing
 
 
 def _sorted(problems: list[Diagnostic]) -> list[Diagnostic]:
@@ -257,7 +279,7 @@ def _name_problems(
 
 
 def _build_offers(
-    document: YamlDocument | None, skip: set[int], problems: list[Diagnostic]
+    document: YamlDocument | None, skip: frozenset[int], problems: list[Diagnostic]
 ) -> tuple[Offer, ...] | None:
     if document is None:
         return None
@@ -307,7 +329,7 @@ def _build_offers(
 
 
 def _build_organizations(
-    document: YamlDocument | None, skip: set[int], problems: list[Diagnostic]
+    document: YamlDocument | None, skip: frozenset[int], problems: list[Diagnostic]
 ) -> list[tuple[int, Organization]] | None:
     """The valid organizations, each with its index in the file."""
     if document is None:

@@ -1,0 +1,1 @@
+"""Commands of the ``reconcile`` command line, one module per area."""
