@@ -8,6 +8,7 @@ December invoice, items whose costs are partly out of date).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -40,15 +41,21 @@ def test_plan_of_the_example_shows_every_change_and_its_one_error(base):
     assert result.exit_code == 1, result.output
     out = result.stdout
     assert out.startswith("Reconciler will perform the following actions:\n")
-    assert '  # item "Cloud Services:Microsoft 365 Business Premium" purchase cost will be updated' in out
-    assert "      ~ purchase_cost = 18.70 -> 19.80" in out
+    assert (
+        '  # item "Cloud Services:Microsoft 365 Business Premium" purchase cost will be updated'
+        in out
+    )
+    assert "      ~ purchase_cost = 20.90 -> 22.00" in out
     assert "  # invoice for Contoso Dental Group dated 2026-12-01 will be created" in out
     assert "  # invoice #1042 of Tailspin Toys dated 2026-12-01 will be updated in-place" in out
     assert "          ~ quantity = 22 -> 25" in out
-    assert "  # invoice #1043 of Adventure Works Cycles dated 2026-12-01 will be updated in-place" in out
+    assert (
+        "  # invoice #1043 of Adventure Works Cycles dated 2026-12-01 will be updated in-place"
+        in out
+    )
     assert "Plan: 3 invoices to create, 2 invoices to update, 2 item costs to update" in out
     assert "no open invoice for Northwind Traders Legal dated 2026-12" in out
-    assert 'item \'Security:Defender for Endpoint P2\' has no purchase cost' in out
+    assert "item 'Security:Defender for Endpoint P2' has no purchase cost" in out
     assert "This service is used in assemblies or is performed by a subcontractor" in out
     assert "Error: the plan lists 1 error (above)" in result.stderr
     assert "\x1b[" not in out  # not a terminal: no colours
@@ -57,7 +64,10 @@ def test_plan_of_the_example_shows_every_change_and_its_one_error(base):
 def test_detailed_exitcode_2_when_there_are_changes(base):
     result = run(*base, "--qb-state", NORTHWIND_DECEMBER, "--detailed-exitcode")
     assert result.exit_code == 2, result.output
-    assert "  # invoice #1044 of Northwind Traders Legal dated 2026-12-01 will be updated" in result.stdout
+    assert (
+        "  # invoice #1044 of Northwind Traders Legal dated 2026-12-01 will be updated"
+        in result.stdout
+    )
     assert run(*base, "--qb-state", NORTHWIND_DECEMBER).exit_code == 0
 
 
@@ -95,7 +105,10 @@ def test_saved_plan_shows_exactly_what_plan_printed(tmp_path, base, assert_valid
         assert_valid_qbxml('<?xml version="1.0"' + text)
     assert all("<Rate>" not in c["qbxml"] for c in document["changes"])
     request_ids = [c["request_id"] for c in document["changes"]]
-    assert all(f'requestID="{rid}"' in c["qbxml"] for rid, c in zip(request_ids, document["changes"], strict=True))
+    assert all(
+        f'requestID="{rid}"' in c["qbxml"]
+        for rid, c in zip(request_ids, document["changes"], strict=True)
+    )
 
 
 def test_json_and_markdown_formats_keep_stdout_a_document(tmp_path, base):
@@ -130,7 +143,10 @@ def test_a_plan_over_the_safety_threshold_needs_force(tmp_path, example_config_d
     refused = run(*args)
     assert refused.exit_code == 1
     assert "Reconciler will perform the following actions" in refused.stdout
-    assert "plan refused: it changes lines on 2 of the 3 existing invoices it looks at (67%)" in refused.stderr
+    assert (
+        "plan refused: it changes lines on 2 of the 3 existing invoices it looks at (67%)"
+        in refused.stderr
+    )
     assert "more than the safety threshold of 30%" in refused.stderr
     assert not saved.exists()
     forced = run(*args, "--force")
@@ -154,12 +170,29 @@ def test_missing_inputs_are_clear_errors(example_config_dir, args, message):
     assert "Traceback" not in result.output
 
 
+def test_charges_sherweb_fetches_todays_charges(monkeypatch, example_config_dir):
+    from reconciler.charges import load_charges
+    from reconciler.commands import plan as plan_module
+
+    asked = {}
+
+    def fetch(config, *, date, progress):
+        asked.update(date=date, organizations=len(config.organizations))
+        return load_charges(CHARGES)
+
+    monkeypatch.setattr(plan_module, "fetch_charges_bundle", fetch)
+    monkeypatch.setattr(plan_module, "today_in", lambda timezone: dt.date(2026, 12, 15))
+    result = run(
+        "plan", "--config", example_config_dir, "--charges", "sherweb", "--qb-state", COMPANY
+    )
+    assert asked == {"date": dt.date(2026, 12, 15), "organizations": 6}
+    assert "  # invoice #1042 of Tailspin Toys dated 2026-12-01 will be updated" in result.stdout
+
+
 def test_bad_inputs_name_the_file(tmp_path, example_config_dir):
     broken = tmp_path / "broken.xml"
     broken.write_text("<QBXML><QBXMLMsgsRs>", encoding="utf-8")
-    result = run(
-        "plan", "--config", example_config_dir, "--charges", CHARGES, "--qb-state", broken
-    )
+    result = run("plan", "--config", example_config_dir, "--charges", CHARGES, "--qb-state", broken)
     assert result.exit_code == 1
     assert str(broken) in result.stderr
     charges = tmp_path / "charges.json"

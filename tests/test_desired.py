@@ -256,3 +256,23 @@ def test_setup_fee_does_not_set_the_items_unit_cost():
 )
 def test_quantities_have_at_most_5_decimals_and_no_exponent(value, text):
     assert str(normalize_quantity(Decimal(value))) == text
+
+
+def test_the_shipped_example_charges_fit_the_example_configuration(example_config_dir):
+    from reconciler.charges import load_charges
+    from reconciler.config import load_config
+    from reconciler.resources import data_dir
+
+    cfg = load_config(example_config_dir)
+    charges = load_charges(data_dir() / "charges-example.json")
+    desired = build_desired(cfg, charges)
+    # Every organization is billed; every kind of charge the rules know is there.
+    assert [i.organization.id for i in desired.invoices] == [o.id for o in cfg.organizations]
+    cycles = {c.billing_cycle for customer in charges.customers for c in customer.charges}
+    assert cycles == {BillingCycle.MONTHLY, BillingCycle.YEARLY, BillingCycle.ONE_TIME}
+    assert any(c.charge_type is ChargeType.SETUP for cc in charges.customers for c in cc.charges)
+    quantities = [line.quantity for i in desired.invoices for line in i.lines]
+    assert any(0 < q < 1 or (q > 0 and q != q.to_integral_value()) for q in quantities)
+    assert any(q < 0 for q in quantities)
+    codes = {n.code for n in desired.notices}
+    assert codes == {Code.UNMAPPED_CUSTOMER, Code.UNMAPPED_SKU, Code.OFFER_NOT_SYNCED}

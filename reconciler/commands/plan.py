@@ -9,9 +9,10 @@ from pathlib import Path
 import click
 
 from reconciler.charges import load_charges
+from reconciler.commands.sherweb import today_in
 from reconciler.config import load_config
 from reconciler.errors import UserError
-from reconciler.model import ChargesBundle
+from reconciler.model import ChargesBundle, Config
 from reconciler.plan.build import build_plan
 from reconciler.plan.document import Document, plan_document
 from reconciler.plan.files import dumps_plan, load_plan, save_plan
@@ -20,6 +21,7 @@ from reconciler.plan.requests import render_plan_requests
 from reconciler.plan.safety import check_safety
 from reconciler.plan.text import render_text
 from reconciler.resources import data_dir
+from reconciler.sherweb.fetch import fetch_charges_bundle
 from reconciler.statesource import state_source
 
 # --detailed-exitcode, as Terraform's.
@@ -43,13 +45,21 @@ def _render(document: Document, fmt: str) -> str:
     return render_text(document, color=_use_color())
 
 
-def _charges(path: Path | None) -> ChargesBundle:
-    if path is None:
+# --charges sherweb: fetch the charges live instead of reading a file.
+LIVE_CHARGES = "sherweb"
+
+
+def _charges(source: str | None, config: Config) -> ChargesBundle:
+    if source is None:
         raise UserError(
             "no charges given",
-            hint=f"Pass --charges FILE, a charges file (see {data_dir() / 'charges-example.json'}).",
+            hint="Pass --charges FILE, a charges file from `reconcile fetch-charges` (example: "
+            f"{data_dir() / 'charges-example.json'}), or --charges sherweb to fetch them now.",
         )
-    return load_charges(path)
+    if source == LIVE_CHARGES:
+        # The edge of the program: the clock says which billing period is due.
+        return fetch_charges_bundle(config, date=today_in(config.billing.timezone), progress=True)
+    return load_charges(Path(source))
 
 
 class PlanErrors(UserError):
@@ -67,9 +77,10 @@ class PlanErrors(UserError):
 )
 @click.option(
     "--charges",
-    "charges_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="The charges file (Sherweb receivable charges of every customer).",
+    "charges_source",
+    metavar="FILE|sherweb",
+    help="The charges file (from `reconcile fetch-charges`), or `sherweb` to fetch "
+    "today's charges from Sherweb's API.",
 )
 @click.option(
     "--qb-state",
@@ -93,7 +104,7 @@ class PlanErrors(UserError):
 @click.option("--force", is_flag=True, help="Accept a plan that is over the safety threshold.")
 def plan_command(
     config_dir: Path,
-    charges_path: Path | None,
+    charges_source: str | None,
     state_paths: tuple[Path, ...],
     out_path: Path | None,
     fmt: str,
@@ -102,7 +113,7 @@ def plan_command(
 ) -> None:
     """Show what would change in QuickBooks to bill the charges."""
     config = load_config(config_dir)
-    charges = _charges(charges_path)
+    charges = _charges(charges_source, config)
     state = state_source(state_paths).load()
     plan = build_plan(config, charges, state)
     requests = render_plan_requests(plan)
