@@ -44,13 +44,14 @@ def check_mode_lock(
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a plan is built.
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a plan is built or rendered.
 
     A large plan allocates hundreds of thousands of objects that live until
     it is done; each automatic collection walks all of them, which makes the
     time grow faster than the input. None of them forms a cycle (frozen
-    dataclasses, tuples), so reference counting frees them all the same.
+    dataclasses, tuples, plain JSON data), so reference counting frees them
+    all the same.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -75,7 +76,7 @@ def build_plan(
     server's store); a configuration that differs is refused.
     """
     check_mode_lock(config, locked_mode, locked_since)
-    with _collector_paused():
+    with collector_paused():
         desired = build_desired(config, charges)
         found = diff(config, desired, state)
         fingerprints = Fingerprints(

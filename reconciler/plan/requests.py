@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reconciler.plan.build import collector_paused
 from reconciler.plan.model import Plan
 from reconciler.qbxml.render import render_document, render_request
 from reconciler.qbxml.version import negotiate_version
@@ -26,7 +27,8 @@ def render_plan_requests(plan: Plan) -> PlanRequests:
     """Render every change of ``plan`` as a qbXML document of its own."""
     version = negotiate_version(plan.host)
     documents = {}
-    for change in plan.changes:
-        request = render_request(change.change, version=version, request_id=change.request_id)
-        documents[change.key] = render_document([request], version=version)
+    with collector_paused():
+        for change in plan.changes:
+            request = render_request(change.change, version=version, request_id=change.request_id)
+            documents[change.key] = render_document([request], version=version)
     return PlanRequests(version=version, documents=documents)
