@@ -18,12 +18,16 @@ _ITERATORS = ("Start", "Continue", "Stop")
 _ACTIVE = ("ActiveOnly", "InactiveOnly", "All")
 
 
-def _check_paging(query: object, max_returned: int | None, iterator: str | None, iterator_id: str | None) -> None:
+def _check_paging(
+    query: object, max_returned: int | None, iterator: str | None, iterator_id: str | None
+) -> None:
     name = type(query).__name__
     if max_returned is not None and max_returned < 1:
         raise ValueError(f"{name}: max_returned must be at least 1, not {max_returned}")
     if iterator is not None and iterator not in _ITERATORS:
-        raise ValueError(f"{name}: iterator must be one of {', '.join(_ITERATORS)}, not {iterator!r}")
+        raise ValueError(
+            f"{name}: iterator must be one of {', '.join(_ITERATORS)}, not {iterator!r}"
+        )
     if iterator in ("Continue", "Stop") and not iterator_id:
         raise ValueError(f"{name}: iterator {iterator!r} needs the iterator_id QuickBooks returned")
     if iterator_id and iterator not in ("Continue", "Stop"):
@@ -94,7 +98,9 @@ class InvoiceQuery:
 
     def __post_init__(self) -> None:
         if self.customer_list_ids and self.customer_full_names:
-            raise ValueError("InvoiceQuery: filter customers by list ids or by full names, not both")
+            raise ValueError(
+                "InvoiceQuery: filter customers by list ids or by full names, not both"
+            )
         filters = (
             self.customer_list_ids,
             self.customer_full_names,

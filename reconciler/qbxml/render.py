@@ -116,11 +116,17 @@ def render_document(
     """A whole qbXML request document holding ``requests`` (rendered elements)."""
     if on_error not in ("stopOnError", "continueOnError"):
         raise ValueError(f"on_error must be stopOnError or continueOnError, not {on_error!r}")
+    for request in requests:
+        tag = parse_xml(request, source="qbXML request").tag
+        if not tag.endswith("Rq"):
+            raise ValueError(f"<{tag}> is not a qbXML request element")
     return _render(
         "envelope.xml.j2",
         version=check_version(version),
         on_error=on_error,
-        requests=[Markup(r) for r in requests],
+        # Each request was rendered (and escaped) by render_request and has
+        # just been checked to be one well-formed request element.
+        requests=[Markup(r) for r in requests],  # noqa: S704
     )
 
 
@@ -277,7 +283,9 @@ def _render_invoice_mod(change: InvoiceUpdate, request_id: str) -> str:
             case ModifyLine(txn_line_id=line_id, line=line):
                 line_subject = _line_subject(subject, number, line)
                 check_id(line_id, subject=line_subject, field="TxnLineID")
-                ops.append({"kind": "set", "txn_line_id": line_id, "line": _line(line, line_subject)})
+                ops.append(
+                    {"kind": "set", "txn_line_id": line_id, "line": _line(line, line_subject)}
+                )
             case AddLine(line=line):
                 line_subject = _line_subject(subject, number, line)
                 ops.append({"kind": "set", "txn_line_id": "-1", "line": _line(line, line_subject)})
@@ -320,7 +328,9 @@ def _check_update_safety(change: InvoiceUpdate, subject: str) -> None:
         )
     removed = {line.txn_line_id for line in change.removed}
     dropped = [
-        line for line_id, line in existing.items() if line_id not in listed and line_id not in removed
+        line
+        for line_id, line in existing.items()
+        if line_id not in listed and line_id not in removed
     ]
     if dropped:
         ids = ", ".join(line.txn_line_id for line in dropped)

@@ -122,7 +122,9 @@ class RetBuilder:
             try:
                 value = dt.datetime.fromisoformat(text.strip())
             except (ValueError, AttributeError):
-                raise self.error(element, f"{element.tag} {text!r} is not a date and time") from None
+                raise self.error(
+                    element, f"{element.tag} {text!r} is not a date and time"
+                ) from None
             if len(self._datetimes) < _CACHE_LIMIT:
                 self._datetimes[text] = value
         return value
