@@ -45,9 +45,13 @@ REALISTIC = {
         max_returned=200,
         iterator="Start",
     ),
-    "invoices-by-name": InvoiceQuery(customer_full_names=(LATIN,), txn_date_from=dt.date(2024, 5, 1)),
+    "invoices-by-name": InvoiceQuery(
+        customer_full_names=(LATIN,), txn_date_from=dt.date(2024, 5, 1)
+    ),
     "invoices-by-txn": InvoiceQuery(txn_ids=("C5-1417118624",), include_line_items=False),
-    "invoices-stop": InvoiceQuery(iterator="Stop", iterator_id="{6fcbb18b-68cf-4adb-bf40-164ac0bb4ec0}"),
+    "invoices-stop": InvoiceQuery(
+        iterator="Stop", iterator_id="{6fcbb18b-68cf-4adb-bf40-164ac0bb4ec0}"
+    ),
     "invoice-add": invoice_create(),
     "invoice-mod": invoice_update(),
     "cost-service": cost_update(ItemKind.SERVICE),
@@ -221,7 +225,11 @@ def test_invoice_mod_refuses_to_drop_a_line_it_does_not_own():
 def test_invoice_mod_may_drop_lines_the_plan_removes():
     invoice = existing_invoice()
     update = invoice_update(
-        lines=(KeepLine("C7-1417118624"), KeepLine("C9-1417118624", True), KeepLine("CB-1417118624")),
+        lines=(
+            KeepLine("C7-1417118624"),
+            KeepLine("C9-1417118624", True),
+            KeepLine("CB-1417118624"),
+        ),
         removed=(invoice.lines[1],),
     )
     assert "C8-1417118624" not in _render(update)
@@ -295,7 +303,10 @@ def test_characters_quickbooks_cannot_store_are_refused_naming_the_field(text, s
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (invoice_create(memo="M" * 4096), "Memo is 4096 characters long; QuickBooks allows at most 4095"),
+        (
+            invoice_create(memo="M" * 4096),
+            "Memo is 4096 characters long; QuickBooks allows at most 4095",
+        ),
         (invoice_create(lines=(synced(desc="D" * 4096),)), "Desc is 4096 characters long"),
         (invoice_create(customer=Ref(None, "C" * 210)), "CustomerRef/FullName is 210 characters"),
         (invoice_create(lines=(synced(item=Ref(None, "I" * 160)),)), "ItemRef/FullName is 160"),
@@ -377,7 +388,9 @@ def test_list_query_layout():
         (lambda: InvoiceQuery(txn_ids=("1",), customer_list_ids=("2",)), "cannot be combined"),
         (lambda: InvoiceQuery(customer_list_ids=("1",), customer_full_names=("a",)), "not both"),
         (
-            lambda: InvoiceQuery(txn_date_from=dt.date(2024, 6, 1), txn_date_to=dt.date(2024, 5, 1)),
+            lambda: InvoiceQuery(
+                txn_date_from=dt.date(2024, 6, 1), txn_date_to=dt.date(2024, 5, 1)
+            ),
             "is after",
         ),
     ],

@@ -23,7 +23,9 @@ from tests.test_qbxml_render import EDGE, REALISTIC
 
 
 def host(*supported: str) -> HostInfo:
-    return HostInfo(product_name="QuickBooks Enterprise Solutions 24.0", supported_versions=supported)
+    return HostInfo(
+        product_name="QuickBooks Enterprise Solutions 24.0", supported_versions=supported
+    )
 
 
 @pytest.mark.parametrize(

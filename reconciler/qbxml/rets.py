@@ -52,6 +52,7 @@ class RetBuilder:
         self._decimals: dict[str, Decimal] = {}
         self._dates: dict[str, dt.date] = {}
         self._datetimes: dict[str, dt.datetime] = {}
+        self._texts: dict[str, str] = {}
         self.builders: dict[str, Callable[[Element], object]] = {
             "InvoiceRet": self.invoice,
             "CustomerRet": self.customer,
@@ -74,6 +75,11 @@ class RetBuilder:
 
     def text(self, element: Element) -> str:
         return element.text or ""
+
+    def shared_text(self, element: Element) -> str:
+        """Text that repeats across objects (descriptions, memos), stored once."""
+        text = element.text or ""
+        return self._texts.setdefault(text, text) if len(self._texts) < _CACHE_LIMIT else text
 
     def decimal(self, element: Element) -> Decimal:
         text = element.text
@@ -135,10 +141,9 @@ class RetBuilder:
     def ref(self, element: Element) -> Ref:
         list_id = full_name = None
         for child in element:
-            tag = child.tag
-            if tag == "ListID":
+            if child.tag == "ListID":
                 list_id = child.text
-            elif tag == "FullName":
+            else:
                 full_name = child.text
         key = (list_id, full_name)
         value = self._refs.get(key)
@@ -256,20 +261,56 @@ class RetBuilder:
         )
 
     def line(self, element: Element) -> InvoiceLine:
-        fields: dict[str, Any] = {}
-        data_ext = None
+        # The hot path of a large InvoiceQueryRs: plain locals and an if-chain
+        # in the order QuickBooks writes the fields.
+        txn_line_id = item = desc = quantity = rate = rate_percent = amount = None
+        service_date = sales_tax_code = class_ref = other1 = other2 = None
+        data_ext: list[DataExt] = []
         for child in element:
-            spec = _LINE_FIELDS.get(child.tag)
-            if spec is not None:
-                attr, convert = spec
-                fields[attr] = convert(self, child)
-            elif child.tag == "DataExtRet":
-                data_ext = [*(data_ext or ()), self.data_ext(child)]
-        if "txn_line_id" not in fields:
+            tag = child.tag
+            if tag == "TxnLineID":
+                txn_line_id = child.text
+            elif tag == "ItemRef":
+                item = self.ref(child)
+            elif tag == "Desc":
+                desc = self.shared_text(child)
+            elif tag == "Quantity":
+                quantity = self.decimal(child)
+            elif tag == "Rate":
+                rate = self.decimal(child)
+            elif tag == "Amount":
+                amount = self.decimal(child)
+            elif tag == "ServiceDate":
+                service_date = self.date(child)
+            elif tag == "SalesTaxCodeRef":
+                sales_tax_code = self.ref(child)
+            elif tag == "RatePercent":
+                rate_percent = self.decimal(child)
+            elif tag == "ClassRef":
+                class_ref = self.ref(child)
+            elif tag == "Other1":
+                other1 = child.text or ""
+            elif tag == "Other2":
+                other2 = child.text or ""
+            elif tag == "DataExtRet":
+                data_ext.append(self.data_ext(child))
+        if txn_line_id is None:
             raise self.error(element, "InvoiceLineRet lacks TxnLineID")
-        if data_ext:
-            fields["data_ext"] = tuple(data_ext)
-        return InvoiceLine(**fields)
+        return InvoiceLine(
+            txn_line_id=txn_line_id,
+            item=item,
+            desc=desc,
+            quantity=quantity,
+            rate=rate,
+            rate_percent=rate_percent,
+            amount=amount,
+            service_date=service_date,
+            sales_tax_code=sales_tax_code,
+            class_ref=class_ref,
+            other1=other1,
+            other2=other2,
+            data_ext=tuple(data_ext),
+        )
 
     def group(self, element: Element) -> InvoiceLineGroup:
         fields: dict[str, Any] = {}
@@ -377,7 +418,7 @@ _INVOICE_FIELDS: dict[str, _Spec] = {
     "Subtotal": ("subtotal", _B.decimal),
     "AppliedAmount": ("applied_amount", _B.decimal),
     "BalanceRemaining": ("balance_remaining", _B.decimal),
-    "Memo": ("memo", _B.text),
+    "Memo": ("memo", _B.shared_text),
     "IsPaid": ("is_paid", _B.boolean),
     "IsToBePrinted": ("is_to_be_printed", _B.boolean),
     "IsToBeEmailed": ("is_to_be_emailed", _B.boolean),
@@ -388,20 +429,6 @@ _INVOICE_REQUIRED = {
     "edit_sequence": "EditSequence",
     "customer": "CustomerRef",
     "txn_date": "TxnDate",
-}
-_LINE_FIELDS: dict[str, _Spec] = {
-    "TxnLineID": ("txn_line_id", _B.text),
-    "ItemRef": ("item", _B.ref),
-    "Desc": ("desc", _B.text),
-    "Quantity": ("quantity", _B.decimal),
-    "Rate": ("rate", _B.decimal),
-    "RatePercent": ("rate_percent", _B.decimal),
-    "ClassRef": ("class_ref", _B.ref),
-    "Amount": ("amount", _B.decimal),
-    "ServiceDate": ("service_date", _B.date),
-    "SalesTaxCodeRef": ("sales_tax_code", _B.ref),
-    "Other1": ("other1", _B.text),
-    "Other2": ("other2", _B.text),
 }
 _GROUP_FIELDS: dict[str, _Spec] = {
     "TxnLineID": ("txn_line_id", _B.text),
