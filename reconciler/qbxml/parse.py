@@ -42,10 +42,7 @@ _SAFE = {
     "remove_pis": True,
 }
 _SNIFF_BYTES = 4096
-_SOAP_ENVELOPE = re.compile(
-    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml\s[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<(?:[\w.-]+:)?Envelope[\s>/]",
-    re.DOTALL,
-)
+_TAG_NAME = re.compile(rb"<([^\s/>]+)")
 _XML_DECLARATION = re.compile(rb"<\?xml\s[^>]*\?>")
 _LEADING_DECLARATION = re.compile(r"^\s*<\?xml\s[^>]*\?>")
 
@@ -73,7 +70,7 @@ def parse_response(source: bytes | str | Path) -> list[Response]:
     with _opened(source, label) as stream:
         head = stream.read(_SNIFF_BYTES)
         stream.seek(0)
-        if _SOAP_ENVELOPE.match(head):
+        if _root_name(head).rpartition(b":")[2] == b"Envelope":
             inner = _unwrap_soap(stream.read(), label)
             return _stream(io.BytesIO(inner), f"{label} (qbXML inside the SOAP envelope)")
         return _stream(stream, label)
@@ -186,6 +183,23 @@ def _opened(source: bytes | str | Path, label: str) -> Iterator[IO[bytes]]:
         yield io.BytesIO(_LEADING_DECLARATION.sub("", source, count=1).encode("utf-8"))
     else:
         yield io.BytesIO(source)
+
+
+def _root_name(head: bytes) -> bytes:
+    """The root element's name as written, from the start of a document."""
+    position = 0
+    while (position := head.find(b"<", position)) >= 0:
+        for opening, closing in ((b"<?", b"?>"), (b"<!--", b"-->"), (b"<!", b">")):
+            if head.startswith(opening, position):
+                end = head.find(closing, position)
+                if end < 0:
+                    return b""
+                position = end + len(closing)
+                break
+        else:
+            found = _TAG_NAME.match(head, position)
+            return found.group(1) if found else b""
+    return b""
 
 
 def _unwrap_soap(data: bytes, label: str) -> bytes:
