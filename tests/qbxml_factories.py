@@ -79,6 +79,7 @@ def existing_invoice(**fields: object) -> Invoice:
             InvoiceLineGroup(
                 "C9-1417118624",
                 Ref("80000030-1", "Backup bundle"),
+                total_amount=Decimal("30.00"),
                 lines=(InvoiceLine("CA-1417118624", Ref("80000031-1", "Backup")),),
             ),
             InvoiceLine("CB-1417118624", None, "Thank you for your business."),

@@ -38,6 +38,7 @@ from reconciler.qbxml.queries import (
 from reconciler.qbxml.values import (
     MAX_LENGTH,
     QbxmlRenderError,
+    check_edit_sequence,
     check_id,
     check_request_id,
     check_text,
@@ -139,6 +140,16 @@ def _owner_id(value: str, subject: str) -> str:
     return "0" if value.strip() == "0" else format_guid(value, subject=subject, field="OwnerID")
 
 
+def _paging(query: CustomerQuery | ItemQuery | InvoiceQuery, subject: str) -> dict[str, object]:
+    """The fields every list and transaction query shares."""
+    return {
+        "max_returned": query.max_returned,
+        "owner_ids": [_owner_id(o, subject) for o in query.owner_ids],
+        "iterator": query.iterator,
+        "iterator_id": query.iterator_id,
+    }
+
+
 def _render_list_query(query: CustomerQuery | ItemQuery, request_id: str) -> str:
     is_customer = isinstance(query, CustomerQuery)
     subject = "customer query" if is_customer else "item query"
@@ -149,11 +160,8 @@ def _render_list_query(query: CustomerQuery | ItemQuery, request_id: str) -> str
             check_text(n, subject=subject, field="FullName", max_length=limit)
             for n in query.full_names
         ],
-        "max_returned": query.max_returned,
         "active_status": query.active_status,
-        "owner_ids": [_owner_id(o, subject) for o in query.owner_ids],
-        "iterator": query.iterator,
-        "iterator_id": query.iterator_id,
+        **_paging(query, subject),
     }
     template = "CustomerQueryRq.xml.j2" if is_customer else "ItemQueryRq.xml.j2"
     return _render(template, request_id=request_id, query=view)
@@ -164,7 +172,6 @@ def _render_invoice_query(query: InvoiceQuery, request_id: str) -> str:
     limit = MAX_LENGTH["CustomerRef/FullName"]
     view = {
         "txn_ids": [check_id(i, subject=subject, field="TxnID") for i in query.txn_ids],
-        "max_returned": query.max_returned,
         "txn_date_from": query.txn_date_from and query.txn_date_from.isoformat(),
         "txn_date_to": query.txn_date_to and query.txn_date_to.isoformat(),
         "customer_list_ids": [
@@ -177,9 +184,7 @@ def _render_invoice_query(query: InvoiceQuery, request_id: str) -> str:
         ],
         "include_line_items": query.include_line_items,
         "include_linked_txns": query.include_linked_txns,
-        "owner_ids": [_owner_id(o, subject) for o in query.owner_ids],
-        "iterator": query.iterator,
-        "iterator_id": query.iterator_id,
+        **_paging(query, subject),
     }
     return _render("InvoiceQueryRq.xml.j2", request_id=request_id, query=view)
 
@@ -233,12 +238,7 @@ def _render_item_cost(change: ItemCostUpdate, request_id: str) -> str:
         )
     view = {
         "list_id": check_id(item.list_id, subject=subject, field="ListID"),
-        "edit_sequence": check_text(
-            item.edit_sequence,
-            subject=subject,
-            field="EditSequence",
-            max_length=MAX_LENGTH["EditSequence"],
-        ),
+        "edit_sequence": check_edit_sequence(item.edit_sequence, subject=subject),
         "purchase_cost": format_quantity(change.cost, subject=subject, field="PurchaseCost"),
     }
     return _render("ItemModRq.xml.j2", request_id=request_id, kind=item.kind.value, item=view)
@@ -291,12 +291,7 @@ def _render_invoice_mod(change: InvoiceUpdate, request_id: str) -> str:
                 ops.append({"kind": "set", "txn_line_id": "-1", "line": _line(line, line_subject)})
     view = {
         "txn_id": check_id(invoice.txn_id, subject=subject, field="TxnID"),
-        "edit_sequence": check_text(
-            invoice.edit_sequence,
-            subject=subject,
-            field="EditSequence",
-            max_length=MAX_LENGTH["EditSequence"],
-        ),
+        "edit_sequence": check_edit_sequence(invoice.edit_sequence, subject=subject),
         "lines": ops,
     }
     return _render("InvoiceModRq.xml.j2", request_id=request_id, invoice=view)

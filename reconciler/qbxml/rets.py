@@ -207,7 +207,7 @@ class RetBuilder:
                 fields[attr] = convert(self, child)
             elif tag == "DataExtRet":
                 data_ext.append(self.data_ext(child))
-        self._require(element, fields, _CUSTOMER_REQUIRED)
+        self._require(element, fields, _LIST_REQUIRED)
         return Customer(**fields, data_ext=tuple(data_ext))
 
     def item(self, element: Element) -> Item:
@@ -223,7 +223,7 @@ class RetBuilder:
                 self._fill(child, _SALES_AND_PURCHASE_FIELDS, fields)
             elif tag == "SalesOrPurchase":
                 self._fill(child, _SALES_OR_PURCHASE_FIELDS, fields)
-        self._require(element, fields, _ITEM_REQUIRED)
+        self._require(element, fields, _LIST_REQUIRED)
         return Item(**fields)
 
     def _fill(self, element: Element, specs: dict[str, _Spec], fields: dict[str, Any]) -> None:
@@ -373,7 +373,7 @@ _CUSTOMER_FIELDS: dict[str, _Spec] = {
     "ParentRef": ("parent", _B.ref),
     "Sublevel": ("sublevel", _B.integer),
 }
-_CUSTOMER_REQUIRED = {
+_LIST_REQUIRED = {
     "list_id": "ListID",
     "edit_sequence": "EditSequence",
     "name": "Name",
@@ -387,12 +387,6 @@ _ITEM_FIELDS: dict[str, _Spec] = {
     "SalesPrice": ("sales_price", _B.decimal),
     "PurchaseCost": ("purchase_cost", _B.decimal),
     "ItemDesc": ("sales_desc", _B.text),
-}
-_ITEM_REQUIRED = {
-    "list_id": "ListID",
-    "edit_sequence": "EditSequence",
-    "name": "Name",
-    "full_name": "FullName",
 }
 _SALES_OR_PURCHASE_FIELDS: dict[str, _Spec] = {
     "Desc": ("sales_desc", _B.text),

@@ -68,6 +68,15 @@ def check_id(value: str, *, subject: str, field: str) -> str:
     return check_text(value, subject=subject, field=field, max_length=MAX_LENGTH["ID"])
 
 
+def check_edit_sequence(value: str, *, subject: str) -> str:
+    """The EditSequence QuickBooks issued with the object (optimistic locking)."""
+    if not value:
+        raise QbxmlRenderError(f"{subject}: EditSequence is empty")
+    return check_text(
+        value, subject=subject, field="EditSequence", max_length=MAX_LENGTH["EditSequence"]
+    )
+
+
 def quantize(value: Decimal) -> Decimal:
     """``value`` rounded to the 5 decimals QuickBooks keeps for quantities and prices."""
     return value.quantize(QUANTITY_PLACES, rounding=ROUND_HALF_UP)
