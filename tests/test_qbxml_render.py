@@ -8,14 +8,11 @@ from decimal import Decimal
 
 import pytest
 from lxml import etree
-
-from reconciler.changes import AddLine, KeepLine
-from reconciler.model import InvoiceLine, ItemKind, LinkedTxn, Ref
-from reconciler.qbxml.queries import CompanyQuery, CustomerQuery, HostQuery, InvoiceQuery, ItemQuery
-from reconciler.qbxml.render import QbxmlRenderError, render_document, render_request
-from reconciler.qbxml.values import format_quantity
-from reconciler.qbxml.version import UnsupportedQuickBooks
-from tests.qbxml_factories import (
+from qbxml_factories import (
+    EDGE,
+    LATIN,
+    NASTY,
+    REALISTIC,
     cost_update,
     existing_invoice,
     invoice_create,
@@ -23,77 +20,12 @@ from tests.qbxml_factories import (
     synced,
 )
 
-NASTY = "R&D <Team> \"Quotes\" 'apostrophes'"
-LATIN = "Café Zürich – Société Générale™ € ½"
-
-REALISTIC = {
-    "host": HostQuery(),
-    "company": CompanyQuery(),
-    "customers": CustomerQuery(),
-    "customers-by-id": CustomerQuery(list_ids=("80000013-1416570432", "80000014-1416570433")),
-    "customers-paged": CustomerQuery(max_returned=100, iterator="Start", owner_ids=("0",)),
-    "items": ItemQuery(),
-    "items-by-name": ItemQuery(full_names=("Cloud:Microsoft 365 E3", NASTY)),
-    "items-continue": ItemQuery(
-        max_returned=500, iterator="Continue", iterator_id="{eb05f701-e727-472f-8ade-6753c4f67a46}"
-    ),
-    "invoices-by-customer": InvoiceQuery(
-        customer_list_ids=("80000013-1416570432",),
-        txn_date_from=dt.date(2024, 5, 1),
-        txn_date_to=dt.date(2024, 5, 31),
-        owner_ids=("0", "{512349B1-1111-2222-3333-000DE1813D20}"),
-        max_returned=200,
-        iterator="Start",
-    ),
-    "invoices-by-name": InvoiceQuery(
-        customer_full_names=(LATIN,), txn_date_from=dt.date(2024, 5, 1)
-    ),
-    "invoices-by-txn": InvoiceQuery(txn_ids=("C5-1417118624",), include_line_items=False),
-    "invoices-stop": InvoiceQuery(
-        iterator="Stop", iterator_id="{6fcbb18b-68cf-4adb-bf40-164ac0bb4ec0}"
-    ),
-    "invoice-add": invoice_create(),
-    "invoice-mod": invoice_update(),
-    "cost-service": cost_update(ItemKind.SERVICE),
-    "cost-non-inventory": cost_update(ItemKind.NON_INVENTORY, "0.12345"),
-    "cost-other-charge": cost_update(ItemKind.OTHER_CHARGE, "-3"),
-}
-
-EDGE = {
-    "max-lengths": invoice_create(
-        customer=Ref(None, "C" * 209),
-        memo="M" * 4095,
-        lines=(synced(item=Ref(None, "I" * 159), desc="D" * 4095),),
-    ),
-    "escaping": invoice_create(
-        organization_name=NASTY,
-        customer=Ref(None, NASTY),
-        memo=NASTY,
-        lines=(synced(item=Ref(None, NASTY), desc=NASTY + "\n\tsecond line"),),
-    ),
-    "latin": invoice_create(memo=LATIN, lines=(synced(desc=LATIN),)),
-    "five-decimals": invoice_create(lines=(synced(quantity=Decimal("1234567890.12345")),)),
-    "negative": invoice_create(lines=(synced(quantity=Decimal("-2.5"), service_date=None),)),
-    "empty-memo": invoice_create(memo=""),
-    "no-memo": invoice_create(memo=None),
-    "keep-only": invoice_update(
-        lines=(
-            KeepLine("C7-1417118624"),
-            KeepLine("C8-1417118624"),
-            KeepLine("C9-1417118624", is_group=True),
-            KeepLine("CB-1417118624"),
-        )
-    ),
-    "add-by-name": invoice_update(
-        lines=(
-            KeepLine("C7-1417118624"),
-            KeepLine("C8-1417118624"),
-            KeepLine("C9-1417118624", is_group=True),
-            KeepLine("CB-1417118624"),
-            AddLine(synced(item=Ref(None, LATIN), quantity=Decimal("0.00001"))),
-        )
-    ),
-}
+from reconciler.changes import KeepLine
+from reconciler.model import InvoiceLine, ItemKind, LinkedTxn, Ref
+from reconciler.qbxml.queries import CustomerQuery, HostQuery, InvoiceQuery, ItemQuery
+from reconciler.qbxml.render import QbxmlRenderError, render_document, render_request
+from reconciler.qbxml.values import format_quantity
+from reconciler.qbxml.version import UnsupportedQuickBooks
 
 
 def _render(request, version="13.0", request_id="req-1"):

@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from qbxml_factories import existing_invoice
+from qbxml_simulator import answer_invoice_add, answer_invoice_mod
 
 from reconciler.changes import (
     AddLine,
@@ -26,8 +28,6 @@ from reconciler.qbxml.parse import parse_response
 from reconciler.qbxml.render import render_document, render_request
 from reconciler.qbxml.values import canonical_guid, quantize
 from reconciler.qbxml.xsd import xsd_errors
-from tests.qbxml_factories import existing_invoice
-from tests.qbxml_simulator import answer_invoice_add, answer_invoice_mod
 
 PRICES = {"80000021-1700000000": Decimal("22.00")}
 SETTINGS = settings(

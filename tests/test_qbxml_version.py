@@ -6,6 +6,7 @@ import re
 
 import pytest
 from lxml import etree
+from qbxml_factories import EDGE, REALISTIC
 
 from reconciler.model import HostInfo
 from reconciler.qbxml import version as versions
@@ -19,7 +20,6 @@ from reconciler.qbxml.version import (
     version_key,
 )
 from reconciler.xmlsafe import safe_parser
-from tests.test_qbxml_render import EDGE, REALISTIC
 
 
 def host(*supported: str) -> HostInfo:

@@ -96,11 +96,15 @@ def parse_state(sources: Iterable[bytes | Path]) -> QBState:
         for response in parse_response(source):
             _check_complete(response, label)
             if response.iterator_id and response.iterator_remaining_count is not None:
-                iterators[response.iterator_id] = (
-                    label,
-                    response.request_type,
-                    response.iterator_remaining_count,
-                )
+                # The count falls page by page: its lowest value is what is
+                # still missing, in whatever order the files come.
+                known = iterators.get(response.iterator_id)
+                if known is None or response.iterator_remaining_count < known[2]:
+                    iterators[response.iterator_id] = (
+                        label,
+                        response.request_type,
+                        response.iterator_remaining_count,
+                    )
             for obj in response.objects:
                 match obj:
                     case Invoice():
