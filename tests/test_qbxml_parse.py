@@ -436,9 +436,9 @@ ITEMS = """<ItemServiceRet><ListID>1</ListID><TimeCreated>2024-01-01T00:00:00</T
 <SalesOrPurchase><Desc>USB-C dock</Desc><Price>199.99</Price></SalesOrPurchase></ItemNonInventoryRet>
 <ItemOtherChargeRet><ListID>3</ListID><EditSequence>13</EditSequence><Name>Fee</Name><FullName>Fee</FullName>
 <SalesOrPurchase><PricePercent>3.5</PricePercent></SalesOrPurchase></ItemOtherChargeRet>
-<ItemSubtotalRet><ListID>4</ListID><EditSequence>14</EditSequence><Name>Sub</Name><FullName>Sub</FullName>
+<ItemSubtotalRet><ListID>4</ListID><EditSequence>14</EditSequence><Name>Sub</Name>
 <ItemDesc>Subtotal</ItemDesc></ItemSubtotalRet>
-<ItemGroupRet><ListID>5</ListID><EditSequence>15</EditSequence><Name>Bundle</Name><FullName>Bundle</FullName>
+<ItemGroupRet><ListID>5</ListID><EditSequence>15</EditSequence><Name>Bundle</Name>
 <ItemDesc>Backup bundle</ItemDesc><IsPrintItemsInGroup>true</IsPrintItemsInGroup>
 <ItemGroupLine><ItemRef><FullName>Backup</FullName></ItemRef><Quantity>1</Quantity></ItemGroupLine></ItemGroupRet>"""
 
@@ -463,8 +463,17 @@ def test_every_item_kind_from_the_generic_item_query():
         None,
     )
     assert (other.kind, other.sales_price_percent) == (ItemKind.OTHER_CHARGE, Decimal("3.5"))
-    assert (subtotal.kind, subtotal.sales_desc) == (ItemKind.SUBTOTAL, "Subtotal")
-    assert (group.kind, group.sales_desc) == (ItemKind.GROUP, "Backup bundle")
+    # Kinds that cannot have a parent carry no FullName in qbXML.
+    assert (subtotal.kind, subtotal.full_name, subtotal.sales_desc) == (
+        ItemKind.SUBTOTAL,
+        "Sub",
+        "Subtotal",
+    )
+    assert (group.kind, group.full_name, group.sales_desc) == (
+        ItemKind.GROUP,
+        "Bundle",
+        "Backup bundle",
+    )
 
 
 def customer_ret(list_id: str, modified: str, name: str = "Contoso") -> str:

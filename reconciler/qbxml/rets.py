@@ -223,6 +223,10 @@ class RetBuilder:
                 self._fill(child, _SALES_AND_PURCHASE_FIELDS, fields)
             elif tag == "SalesOrPurchase":
                 self._fill(child, _SALES_OR_PURCHASE_FIELDS, fields)
+        # Items that cannot have a parent (groups, subtotals, payments, sales
+        # tax, fixed assets) carry no FullName: their name is their full name.
+        if "full_name" not in fields and "name" in fields:
+            fields["full_name"] = fields["name"]
         self._require(element, fields, _LIST_REQUIRED)
         return Item(**fields)
 
