@@ -273,7 +273,7 @@ class _Planner:
                     Notice.of(
                         Level.WARNING,
                         Code.COST_DISAGREES,
-                        f"charges for item {name!r} disagree on the cost price: {counts}; "
+                        f'charges for item "{name}" disagree on the cost price: {counts}; '
                         f"the item's cost is set to {cost}, the price of most charges",
                         item=name,
                         sku=", ".join(skus),

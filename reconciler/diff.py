@@ -170,7 +170,7 @@ class _Differ:
                 Notice.of(
                     Level.WARNING,
                     Code.ITEM_HAS_NO_COST,
-                    f"item {item.full_name!r} has no purchase cost, so its cost cannot be kept "
+                    f'item "{item.full_name}" has no purchase cost, so its cost cannot be kept '
                     f"at {wanted.cost} ({', '.join(wanted.skus)}). In QuickBooks: {fix}.",
                     item=item.full_name,
                     sku=", ".join(wanted.skus),
@@ -213,7 +213,7 @@ class _Differ:
                 Notice.of(
                     Level.WARNING,
                     code,
-                    f"item {name!r} {why}: {total} line{'s' if total != 1 else ''} not "
+                    f'item "{name}" {why}: {total} line{"s" if total != 1 else ""} not '
                     f"billed for {orgs}",
                     item=name,
                 )
@@ -245,7 +245,7 @@ class _Differ:
                 Notice.of(
                     Level.WARNING,
                     Code.CUSTOMER_MISSING,
-                    f"customer {target.customer_name!r} of {target.names} is not in QuickBooks "
+                    f'customer "{target.customer_name}" of {target.names} is not in QuickBooks '
                     "(check organizations.yaml): not billed",
                     **context,
                 )
@@ -256,7 +256,7 @@ class _Differ:
                 Notice.of(
                     Level.WARNING,
                     Code.CUSTOMER_INACTIVE,
-                    f"customer {customer.full_name!r} of {target.names} is inactive in "
+                    f'customer "{customer.full_name}" of {target.names} is inactive in '
                     "QuickBooks (make it active): not billed",
                     **context,
                 )
@@ -302,8 +302,8 @@ class _Differ:
                     Level.ERROR,
                     Code.INVOICE_CUSTOMER_CHANGED,
                     f"{_invoice_label(invoice)} was created for {target.names} and "
-                    f"{schedule.period} but belongs to customer {invoice.customer.full_name!r}, "
-                    f"not {customer.full_name!r}: left as it is. Move or void it in QuickBooks.",
+                    f'{schedule.period} but belongs to customer "{invoice.customer.full_name}", '
+                    f'not "{customer.full_name}": left as it is. Move or void it in QuickBooks.',
                     invoice=invoice.txn_id,
                     **context,
                 )

@@ -55,7 +55,7 @@ def test_plan_of_the_example_shows_every_change_and_its_one_error(base):
     )
     assert "Plan: 3 invoices to create, 2 invoices to update, 2 item costs to update" in out
     assert "no open invoice for Northwind Traders Legal dated 2026-12" in out
-    assert "item 'Security:Defender for Endpoint P2' has no purchase cost" in out
+    assert 'item "Security:Defender for Endpoint P2" has no purchase cost' in out
     assert "This service is used in assemblies or is performed by a subcontractor" in out
     assert "Error: the plan lists 1 error (above)" in result.stderr
     assert "\x1b[" not in out  # not a terminal: no colours
@@ -65,7 +65,7 @@ def test_detailed_exitcode_2_when_there_are_changes(base):
     result = run(*base, "--qb-state", NORTHWIND_DECEMBER, "--detailed-exitcode")
     assert result.exit_code == 2, result.output
     assert (
-        "  # invoice #1044 of Northwind Traders Legal dated 2026-12-01 will be updated"
+        "  # invoice #1044 of Northwind Traders Legal (Northwind Traders Legal LLP) dated 2026-12-01"
         in result.stdout
     )
     assert run(*base, "--qb-state", NORTHWIND_DECEMBER).exit_code == 0

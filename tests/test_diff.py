@@ -23,6 +23,7 @@ from builders import (
     qb_item,
     state,
 )
+from conftest import XSD_DIR
 
 from reconciler.changes import (
     AddLine,
@@ -37,11 +38,30 @@ from reconciler.model import InvoiceAction, InvoiceLineGroup, ItemKind, Ref
 from reconciler.notices import Code, Level
 from reconciler.period import BillingPeriod
 from reconciler.plan.build import build_plan
+from reconciler.plan.requests import render_plan_requests
+from reconciler.qbxml.xsd import load_xsd, xsd_errors
 
 D = dt.date
 UPDATE = InvoiceAction.UPDATE
 DECEMBER = BillingPeriod(DEC_1, dt.date(2026, 12, 31))
 GUID_A = invoice_guid(ORG_A, DECEMBER)
+
+
+def checked(plan):
+    """``plan``, once every change's qbXML request is rendered and found valid.
+
+    Valid: against Intuit's qbXML 13.0 XSD where the reference material is
+    (not in a user's clone: there the requests are only rendered), and with
+    no unit price on any line (design invariant 6).
+    """
+    requests = render_plan_requests(plan)
+    assert requests.documents.keys() == {change.key for change in plan.changes}
+    for document in requests.documents.values():
+        assert "<Rate>" not in document and "<RatePercent>" not in document
+        if XSD_DIR.is_dir():
+            errors = xsd_errors(load_xsd(XSD_DIR), document)
+            assert not errors, "\n".join(errors)
+    return plan
 
 
 class World:
@@ -77,7 +97,7 @@ class World:
         )
 
     def plan(self, *invoices, **kw):
-        return build_plan(self.config, self.charges, self.state(*invoices, **kw))
+        return checked(build_plan(self.config, self.charges, self.state(*invoices, **kw)))
 
 
 def _changes(plan, kind):
@@ -302,7 +322,7 @@ def test_organizations_of_one_customer_share_one_updated_invoice():
         customer_charges(ORG_B, "Contoso West", [charge("BS", 6)]),
     )
     existing = invoice(contoso, [])
-    plan = build_plan(cfg, charges, state([contoso], [bp, bs], [existing]))
+    plan = checked(build_plan(cfg, charges, state([contoso], [bp, bs], [existing])))
     (update,) = _changes(plan, InvoiceUpdate)
     assert update.organization_names == ("Contoso East", "Contoso West")
     assert [op.line.quantity for op in update.lines] == [Decimal(4), Decimal(6)]
@@ -421,7 +441,7 @@ def test_plan_orders_item_costs_first_then_invoices_in_configuration_order():
             for i, n in ((ORG_A, "Contoso"), (ORG_B, "Fabrikam"), (ORG_C, "Adatum"))
         )
     )
-    plan = build_plan(cfg, charges, state([contoso, fabrikam, adatum], [bp]))
+    plan = checked(build_plan(cfg, charges, state([contoso, fabrikam, adatum], [bp])))
     assert [c.key.split(":")[0] for c in plan.changes] == ["item", *["invoice-add"] * 3]
     assert [c.organizations[0].name for c in plan.changes[1:]] == ["Adatum", "Contoso", "Fabrikam"]
     assert [c.request_id for c in plan.changes] == [f"{plan.plan_id[:12]}-{n}" for n in range(1, 5)]

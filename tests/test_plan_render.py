@@ -30,16 +30,15 @@ from reconciler.jsonschemas import load_schema
 from reconciler.model import InvoiceAction, InvoiceLineGroup, Ref
 from reconciler.plan import build_plan, dumps_plan, load_plan, plan_document, save_plan
 from reconciler.plan.markdown import COMMENT_MARKER, render_markdown
+from reconciler.plan.requests import render_plan_requests
 from reconciler.plan.text import render_text
 
 D = dt.date
 
 
 def document_for(plan, *, forced=False):
-    requests = {
-        change.key: f"<QBXML><!-- {change.request_id} --></QBXML>" for change in plan.changes
-    }
-    return plan_document(plan, requests, qbxml_version="13.0", forced=forced)
+    requests = render_plan_requests(plan)
+    return plan_document(plan, requests.documents, qbxml_version=requests.version, forced=forced)
 
 
 @pytest.fixture

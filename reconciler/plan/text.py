@@ -145,12 +145,16 @@ def _update(out: _Writer, change: Document, timezone: str) -> None:
     )
     out.add(f"        # sent from {local_time(change['not_before'], timezone)}")
     kept = 0
+    after_block = False
     for line in change["lines"]:
         if line["op"] == "keep":
             kept += 1
             continue
+        if kept and after_block:
+            out.add("")
         _hidden(out, "      ", kept)
         kept = 0
+        after_block = True
         out.add("")
         if line["op"] == "modify":
             out.add(f"      {out.sign('~')} line {_quote(line['txn_line_id'])} {{")
