@@ -120,7 +120,6 @@ class _Target:
 
 class _Differ:
     def __init__(self, config: Config, state: QBState) -> None:
-        self.config = config
         self.index = QBIndex(state)
         self.notices: list[Notice] = []
         # Mapped items present and active in QuickBooks, by name key.
