@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from qbxml_check import XSD_DIR_OR_NONE
 
 from reconciler.charges import load_charges
 from reconciler.config import load_config
@@ -27,9 +28,9 @@ from reconciler.sandbox.status import ResponseLost
 
 
 @pytest.fixture
-def world(example_config_dir: Path, reference: Path):
+def world(example_config_dir: Path):
     company = Company.from_fixture(data_dir() / "sample-company.yaml")
-    simulator = QuickBooksSimulator(company, xsd_dir=reference / "qbxml" / "xsd-13.0")
+    simulator = QuickBooksSimulator(company, xsd_dir=XSD_DIR_OR_NONE)
     config = load_config(example_config_dir)
     charges = load_charges(data_dir() / "charges-example.json")
     return simulator, config, charges
