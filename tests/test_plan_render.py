@@ -114,7 +114,7 @@ def test_json_is_stable_sorted_and_round_trips_through_a_plan_file(tmp_path, eve
     save_plan(path, document)
     assert path.read_text(encoding="utf-8") == text
     assert load_plan(path) == document
-    assert not list(tmp_path.glob("*.partial"))
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
 
 
 def test_a_bad_plan_file_is_refused_with_a_clear_error(tmp_path, every_kind_of_change):

@@ -9,6 +9,7 @@ from reconciler.errors import Diagnostic, InvalidInput, Location, UserError
 from reconciler.jsonschemas import error_path, validator
 from reconciler.plan.document import Document
 from reconciler.plan.model import FORMAT_VERSION
+from reconciler.sherweb.files import write_text_atomically
 
 # Past this many, more schema errors tell a person nothing new.
 MAX_REPORTED = 10
@@ -20,13 +21,10 @@ def dumps_plan(document: Document) -> str:
 
 
 def save_plan(path: Path, document: Document) -> None:
-    """Write a plan file (the whole file or nothing: written aside, then renamed)."""
-    partial = path.with_name(path.name + ".partial")
+    """Write a plan file, the whole file or nothing."""
     try:
-        partial.write_text(dumps_plan(document), encoding="utf-8", newline="\n")
-        partial.replace(path)
+        write_text_atomically(path, dumps_plan(document))
     except OSError as exc:
-        partial.unlink(missing_ok=True)
         raise UserError(f"{path}: cannot write the plan: {exc.strerror or exc}") from None
 
 
