@@ -24,9 +24,8 @@ from reconciler.resources import data_dir
 from reconciler.sherweb.fetch import fetch_charges_bundle
 from reconciler.statesource import state_source
 
-# --detailed-exitcode, as Terraform's.
+# --detailed-exitcode, as Terraform's (errors exit 1, as every UserError does).
 EXIT_NO_CHANGES = 0
-EXIT_ERROR = 1
 EXIT_CHANGES = 2
 
 PLAN_FORMATS = ("text", "markdown", "json")
