@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from reconciler import __version__
+from reconciler.commands.plan import plan_command, show_command
 from reconciler.commands.sherweb import fetch_charges, import_mappings
 from reconciler.config import ConfigSummary, load_config, schema_names
 from reconciler.errors import InvalidInput, UserError
@@ -88,6 +89,8 @@ def schema(name: str | None, out_dir: Path | None) -> None:
 
 cli.add_command(fetch_charges)
 cli.add_command(import_mappings)
+cli.add_command(plan_command)
+cli.add_command(show_command)
 
 
 def main() -> None:
