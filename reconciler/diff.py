@@ -20,6 +20,7 @@ invariant 5).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reconciler.changes import InvoiceCreate, InvoiceUpdate, ItemCostUpdate, SyncedLine
@@ -122,6 +123,7 @@ class _Differ:
     def __init__(self, config: Config, state: QBState) -> None:
         self.index = QBIndex(state)
         self.notices: list[Notice] = []
+        self.offers = config.offers
         # Mapped items present and active in QuickBooks, by name key.
         self.managed: dict[str, Ref] = {}
         self.managed_ids: set[str] = set()
@@ -140,13 +142,25 @@ class _Differ:
     # -- items -------------------------------------------------------------
 
     def synced_key(self, ref: Ref | None) -> str | None:
-        """The ListID of the managed item a line holds, or None (leave the line alone)."""
-        if ref is None:
-            return None
-        if ref.list_id:
-            return ref.list_id if ref.list_id in self.managed_ids else None
-        managed = self.managed.get(name_key(ref.full_name)) if ref.full_name else None
-        return managed.list_id if managed else None
+        """The ListID of the mapped item a line holds, or None (not a Sherweb line)."""
+        return _item_key(ref, self.managed, self.managed_ids)
+
+    def synced_key_for(
+        self, organizations: tuple[Organization, ...]
+    ) -> Callable[[Ref | None], str | None]:
+        """Like :meth:`synced_key`, for the items these organizations sync.
+
+        A line on the item of an offer whose sync is off (for these
+        organizations) is left alone: it may be billed by hand, e.g. under a
+        retainer, and the reconciler never loses a line it does not manage.
+        """
+        names: dict[str, Ref] = {}
+        for offer in self.offers:
+            key = name_key(offer.item)
+            if key in self.managed and any(org.syncs(offer) for org in organizations):
+                names[key] = self.managed[key]
+        ids = {ref.list_id for ref in names.values() if ref.list_id}
+        return lambda ref: _item_key(ref, names, ids)
 
     def item_updates(self, costs: tuple[ItemCost, ...]) -> list[ItemCostUpdate]:
         updates = []
@@ -403,7 +417,8 @@ class _Differ:
         self, target: _Target, invoice: Invoice, lines: list[SyncedLine]
     ) -> InvoiceChange | None:
         self.existing += 1
-        plan: LinePlan = plan_lines(invoice.lines, lines, self.synced_key)
+        synced_key = self.synced_key_for(target.organizations)
+        plan: LinePlan = plan_lines(invoice.lines, lines, synced_key)
         if plan.is_noop:
             return None
         if not plan.ops:
@@ -432,6 +447,15 @@ class _Differ:
             removed=plan.removed,
         )
         return InvoiceChange(change, orgs, target.first.schedule, plan.changes_existing)
+
+
+def _item_key(ref: Ref | None, by_name: dict[str, Ref], ids: set[str]) -> str | None:
+    if ref is None:
+        return None
+    if ref.list_id:
+        return ref.list_id if ref.list_id in ids else None
+    found = by_name.get(name_key(ref.full_name)) if ref.full_name else None
+    return found.list_id if found else None
 
 
 def diff(config: Config, desired: DesiredState, state: QBState) -> Diff:

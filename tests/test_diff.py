@@ -335,13 +335,15 @@ def test_update_warns_about_other_open_invoices_holding_sherweb_lines():
     assert _codes(plan) == [(Level.WARNING, Code.OTHER_OPEN_INVOICES)]
 
 
-def test_lines_of_offers_synced_off_are_removed_from_the_invoice():
-    # The decision: every line holding an item of any offer is managed.
+def test_lines_of_offers_synced_off_are_left_alone():
+    # Sync off: the line may be billed by hand (a retainer); never lose it.
     world = World(UPDATE, offers=(("BS", False),))
-    recurring = invoice(world.contoso, [world.bp_line(), world.bs_line()])
+    bs_line = world.bs_line()
+    recurring = invoice(world.contoso, [world.bp_line(quantity=3), bs_line])
     plan = world.plan(recurring)
     (update,) = _changes(plan, InvoiceUpdate)
-    assert [ln.item.full_name for ln in update.removed] == ["Cloud:BS"]
+    assert update.removed == ()
+    assert KeepLine(bs_line.txn_line_id) in update.lines
     assert (Level.WARNING, Code.OFFER_NOT_SYNCED) in _codes(plan)
 
 
