@@ -9,13 +9,12 @@ from typing import Any
 import click
 
 from reconciler import __version__
+from reconciler.commands.options import config_option
 from reconciler.commands.plan import plan_command, show_command
 from reconciler.commands.sherweb import fetch_charges, import_mappings
 from reconciler.config import ConfigSummary, load_config, schema_names
 from reconciler.errors import InvalidInput, UserError
 from reconciler.jsonschemas import load_schema
-
-DEFAULT_CONFIG_DIR = Path("config")
 
 
 class ReconcileGroup(click.Group):
@@ -32,16 +31,6 @@ class ReconcileGroup(click.Group):
         except UserError as exc:
             click.secho(f"Error: {exc}", fg="red", err=True)
             ctx.exit(exc.exit_code)
-
-
-config_option = click.option(
-    "--config",
-    "config_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=DEFAULT_CONFIG_DIR,
-    show_default=True,
-    help="The configuration directory (billing.yaml, offers.yaml, organizations.yaml).",
-)
 
 
 @click.group(cls=ReconcileGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from reconciler.charges import load_charges
+from reconciler.commands.options import config_option
 from reconciler.commands.sherweb import today_in
 from reconciler.config import load_config
 from reconciler.errors import UserError
@@ -66,14 +67,7 @@ class PlanErrors(UserError):
 
 
 @click.command("plan")
-@click.option(
-    "--config",
-    "config_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("config"),
-    show_default=True,
-    help="The configuration directory (billing.yaml, offers.yaml, organizations.yaml).",
-)
+@config_option
 @click.option(
     "--charges",
     "charges_source",

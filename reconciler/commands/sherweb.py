@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from reconciler.charges import load_charges, parse_charges
+from reconciler.commands.options import config_option
 from reconciler.config import (
     BILLING_FILE,
     OFFERS_FILE,
@@ -44,17 +45,8 @@ from reconciler.sherweb.importer import (
     write_import,
 )
 from reconciler.sherweb.names import DEFAULT_THRESHOLD
+from reconciler.statesource import state_source
 
-DEFAULT_CONFIG_DIR = Path("config")
-
-config_option = click.option(
-    "--config",
-    "config_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=DEFAULT_CONFIG_DIR,
-    show_default=True,
-    help="The configuration directory (billing.yaml names the Sherweb credential variables).",
-)
 date_option = click.option(
     "--date",
     "on_date",
@@ -237,11 +229,8 @@ def import_mappings(
 
 
 def load_qb_state(paths: Sequence[Path]) -> QBState:
-    """The QuickBooks state from qbXML response files."""
-    # Imported here: the qbXML parser is another layer, needed by this command only.
-    from reconciler.qbxml.parse import parse_state
-
-    return parse_state(list(paths))
+    """The QuickBooks state from qbXML response files or directories of them."""
+    return state_source(paths).load()
 
 
 def _check_written(config_dir: Path, target: Path) -> str:
