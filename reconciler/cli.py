@@ -9,12 +9,13 @@ from typing import Any
 import click
 
 from reconciler import __version__
+from reconciler.commands.options import config_option
+from reconciler.commands.plan import plan_command, show_command
 from reconciler.commands.server import qwc_command, status_command
+from reconciler.commands.sherweb import fetch_charges, import_mappings
 from reconciler.config import ConfigSummary, load_config, schema_names
 from reconciler.errors import InvalidInput, UserError
 from reconciler.jsonschemas import load_schema
-
-DEFAULT_CONFIG_DIR = Path("config")
 
 
 class ReconcileGroup(click.Group):
@@ -31,16 +32,6 @@ class ReconcileGroup(click.Group):
         except UserError as exc:
             click.secho(f"Error: {exc}", fg="red", err=True)
             ctx.exit(exc.exit_code)
-
-
-config_option = click.option(
-    "--config",
-    "config_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=DEFAULT_CONFIG_DIR,
-    show_default=True,
-    help="The configuration directory (billing.yaml, offers.yaml, organizations.yaml).",
-)
 
 
 @click.group(cls=ReconcileGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -86,6 +77,10 @@ def schema(name: str | None, out_dir: Path | None) -> None:
         click.echo(json.dumps(load_schema(name), indent=2))
 
 
+cli.add_command(fetch_charges)
+cli.add_command(import_mappings)
+cli.add_command(plan_command)
+cli.add_command(show_command)
 cli.add_command(qwc_command)
 cli.add_command(status_command)
 

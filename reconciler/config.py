@@ -79,44 +79,79 @@ class ConfigSummary:
         )
 
 
+@dataclass(frozen=True)
+class _CheckedFile:
+    """One configuration file after YAML and schema checks."""
+
+    # None when the file is missing, unreadable or too broken to build from.
+    document: YamlDocument | None
+    # List entries that break the schema: left out of the rules that span
+    # entries, so that their neighbours' mistakes are still found.
+    broken_entries: frozenset[int] = frozenset()
+
+
+def _check_file(path: Path, schema_name: str, problems: list[Diagnostic]) -> _CheckedFile:
+    if not path.is_file():
+        problems.append(Diagnostic(None, f"{path}: missing (the configuration needs it)"))
+        return _CheckedFile(None)
+    try:
+        document = load_yaml(path)
+    except YamlSyntaxError as exc:
+        problems.append(exc.diagnostic)
+        return _CheckedFile(None)
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Diagnostic(None, f"{path}: cannot read: {exc}"))
+        return _CheckedFile(None)
+    errors = _schema_errors(document, load_schema(schema_name))
+    problems.extend(Diagnostic(*_describe(document, at, e)) for at, e in errors)
+    if any(len(at) < 2 for at, _ in errors) or (schema_name == "billing" and errors):
+        return _CheckedFile(None)
+    broken = frozenset(at[1] for at, _ in errors if isinstance(at[1], int))
+    return _CheckedFile(document, broken)
+
+
 def load_config(directory: Path) -> Config:
     """Load and validate the configuration in ``directory``.
 
     Raises :class:`InvalidInput` listing every problem found.
     """
-    problems: list[Diagnostic] = []
-    documents: dict[str, YamlDocument] = {}
     if not directory.is_dir():
         raise InvalidInput(
             [Diagnostic(None, f"{directory}: not a configuration directory")],
             subject="configuration",
         )
-    for file_name, schema_name in CONFIG_FILES.items():
-        path = directory / file_name
-        if not path.is_file():
-            problems.append(Diagnostic(None, f"{path}: missing (the configuration needs it)"))
-            continue
-        try:
-            document = load_yaml(path)
-        except YamlSyntaxError as exc:
-            problems.append(exc.diagnostic)
-            continue
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Diagnostic(None, f"{path}: cannot read: {exc}"))
-            continue
-        schema_problems = list(_schema_problems(document, load_schema(schema_name)))
-        problems.extend(schema_problems)
-        if not schema_problems:
-            documents[file_name] = document
-
-    billing = _build_billing(documents.get(BILLING_FILE), problems)
-    offers = _build_offers(documents.get(OFFERS_FILE), problems)
-    organizations = _build_organizations(documents.get(ORGANIZATIONS_FILE), problems)
+    problems: list[Diagnostic] = []
+    checked = {
+        file_name: _check_file(directory / file_name, schema_name, problems)
+        for file_name, schema_name in CONFIG_FILES.items()
+    }
+    offers_file, organizations_file = checked[OFFERS_FILE], checked[ORGANIZATIONS_FILE]
+    billing = _build_billing(checked[BILLING_FILE].document, problems)
+    offers = _build_offers(offers_file.document, offers_file.broken_entries, problems)
+    organizations = _build_organizations(
+        organizations_file.document, organizations_file.broken_entries, problems
+    )
     if offers is not None and organizations is not None:
-        problems.extend(_cross_checks(offers, organizations, documents[ORGANIZATIONS_FILE]))
+        assert offers_file.document is not None and organizations_file.document is not None
+        problems.extend(
+            _cross_checks(offers_file.document, organizations, organizations_file.document)
+        )
     if problems or billing is None or offers is None or organizations is None:
         raise InvalidInput(_sorted(problems), subject="configuration")
-    return Config(billing=billing, offers=offers, organizations=organizations)
+    return Config(
+        billing=billing, offers=offers, organizations=tuple(org for _, org in organizations)
+    )
+
+
+def load_billing(directory: Path) -> BillingOptions:
+    """Load and validate ``billing.yaml`` alone, for commands that run before
+    the mappings exist (``reconcile import``). Raises :class:`InvalidInput`."""
+    problems: list[Diagnostic] = []
+    checked = _check_file(directory / BILLING_FILE, CONFIG_FILES[BILLING_FILE], problems)
+    billing = _build_billing(checked.document, problems)
+    if problems or billing is None:
+        raise InvalidInput(problems, subject="configuration")
+    return billing
 
 
 def _sorted(problems: list[Diagnostic]) -> list[Diagnostic]:
@@ -139,15 +174,15 @@ def _sorted(problems: list[Diagnostic]) -> list[Diagnostic]:
 # --------------------------------------------------------------------------
 
 
-def _schema_problems(document: YamlDocument, schema: dict[str, Any]) -> Iterator[Diagnostic]:
+def _schema_errors(
+    document: YamlDocument, schema: dict[str, Any]
+) -> list[tuple[PathKey, ValidationError]]:
     validator = jsonschema.Draft202012Validator(
         schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )
     data = {} if document.data is None else document.data
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    for error in errors:
-        path: PathKey = tuple(error.absolute_path)
-        yield Diagnostic(*_describe(document, path, error))
+    return [(tuple(error.absolute_path), error) for error in errors]
 
 
 def _describe(document: YamlDocument, path: PathKey, error: ValidationError) -> tuple[Any, str]:
@@ -244,13 +279,15 @@ def _name_problems(
 
 
 def _build_offers(
-    document: YamlDocument | None, problems: list[Diagnostic]
+    document: YamlDocument | None, skip: frozenset[int], problems: list[Diagnostic]
 ) -> tuple[Offer, ...] | None:
     if document is None:
         return None
     offers: list[Offer] = []
     first_seen: dict[str, int] = {}
     for index, entry in enumerate(document.data["offers"]):
+        if index in skip:
+            continue
         here = ("offers", index)
         sku = entry["sku"]
         if sku in first_seen:
@@ -292,13 +329,16 @@ def _build_offers(
 
 
 def _build_organizations(
-    document: YamlDocument | None, problems: list[Diagnostic]
-) -> tuple[Organization, ...] | None:
+    document: YamlDocument | None, skip: frozenset[int], problems: list[Diagnostic]
+) -> list[tuple[int, Organization]] | None:
+    """The valid organizations, each with its index in the file."""
     if document is None:
         return None
-    organizations: list[Organization] = []
+    organizations: list[tuple[int, Organization]] = []
     first_seen: dict[str, int] = {}
     for index, entry in enumerate(document.data["organizations"]):
+        if index in skip:
+            continue
         here = ("organizations", index)
         org_id = entry["id"].lower()
         if org_id in first_seen:
@@ -329,27 +369,36 @@ def _build_organizations(
                 )
             )
         organizations.append(
-            Organization(
-                id=entry["id"],
-                name=entry["name"],
-                customer=entry["customer"],
-                action=action,
-                offers=tuple(entry.get("offers", {}).items()),
-                create_if_missing=create_if_missing,
-                where=document.where(here),
+            (
+                index,
+                Organization(
+                    id=entry["id"],
+                    name=entry["name"],
+                    customer=entry["customer"],
+                    action=action,
+                    offers=tuple(entry.get("offers", {}).items()),
+                    create_if_missing=create_if_missing,
+                    where=document.where(here),
+                ),
             )
         )
-    return tuple(organizations)
+    return organizations
 
 
 def _cross_checks(
-    offers: tuple[Offer, ...],
-    organizations: tuple[Organization, ...],
+    offers_document: YamlDocument,
+    organizations: list[tuple[int, Organization]],
     document: YamlDocument,
 ) -> Iterator[Diagnostic]:
-    known = {o.sku for o in offers}
+    # SKUs of entries that broke the schema still count as known: the user
+    # fixes that entry, not every override that names it.
+    known = {
+        entry["sku"]
+        for entry in offers_document.data["offers"]
+        if isinstance(entry, dict) and isinstance(entry.get("sku"), str)
+    }
     by_customer: dict[str, tuple[int, Organization]] = {}
-    for index, org in enumerate(organizations):
+    for index, org in organizations:
         for sku, _ in org.offers:
             if sku not in known:
                 yield Diagnostic(

@@ -64,6 +64,12 @@ def check_template(source: str) -> None:
         )
 
 
+@lru_cache(maxsize=256)
+def template_variables(source: str | None) -> frozenset[str]:
+    """The variables a (valid) template reads; ``None`` is the default template."""
+    return frozenset(meta.find_undeclared_variables(_ENV.parse(source or DEFAULT_TEMPLATE)))
+
+
 @dataclass(frozen=True)
 class DescriptionContext:
     """The values a description template can use."""

@@ -243,6 +243,18 @@ class HostInfo:
     supported_versions: tuple[str, ...] = ()
     is_automatic_login: bool | None = None
     qb_file_mode: str | None = None
+    # From CompanyQuery: the open company file, checked against the configuration.
+    company_name: str | None = None
+
+
+@dataclass(frozen=True)
+class CompanyInfo:
+    """What CompanyQuery says about the open company file."""
+
+    company_name: str | None = None
+    legal_company_name: str | None = None
+    is_sample_company: bool | None = None
+    data_ext: tuple[DataExt, ...] = ()
 
 
 @dataclass(frozen=True)

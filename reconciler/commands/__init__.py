@@ -1,1 +1,1 @@
-"""Command-line commands, one module per group of commands."""
+"""Commands of the ``reconcile`` command line, one module per area."""

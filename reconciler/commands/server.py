@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler.clock import SystemClock
+from reconciler.commands.options import config_option
 from reconciler.config import load_config
 from reconciler.errors import UserError
 from reconciler.qbwc.credentials import hash_password, new_password
@@ -17,15 +18,6 @@ from reconciler.qbwc.report import StatusReport
 from reconciler.statedir import state_dir_option
 from reconciler.store import Store, StoreError, open_store
 from reconciler.store.records import CompanyRecord
-
-config_option = click.option(
-    "--config",
-    "config_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("config"),
-    show_default=True,
-    help="The configuration directory (billing.yaml names the company).",
-)
 
 
 def open_state(state_dir: Path) -> Store:

@@ -1,0 +1,18 @@
+"""Command-line options shared by several commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+DEFAULT_CONFIG_DIR = Path("config")
+
+config_option = click.option(
+    "--config",
+    "config_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=DEFAULT_CONFIG_DIR,
+    show_default=True,
+    help="The configuration directory (billing.yaml, offers.yaml, organizations.yaml).",
+)

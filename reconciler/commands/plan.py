@@ -1,0 +1,161 @@
+"""``reconcile plan`` and ``reconcile show``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler.charges import load_charges
+from reconciler.commands.options import config_option
+from reconciler.commands.sherweb import today_in
+from reconciler.config import load_config
+from reconciler.errors import UserError
+from reconciler.model import ChargesBundle, Config
+from reconciler.plan.build import build_plan
+from reconciler.plan.document import Document, plan_document
+from reconciler.plan.files import dumps_plan, load_plan, save_plan
+from reconciler.plan.markdown import render_markdown
+from reconciler.plan.requests import render_plan_requests
+from reconciler.plan.safety import check_safety
+from reconciler.plan.text import render_text
+from reconciler.resources import data_dir
+from reconciler.sherweb.fetch import fetch_charges_bundle
+from reconciler.statesource import state_source
+
+# --detailed-exitcode, as Terraform's (errors exit 1, as every UserError does).
+EXIT_NO_CHANGES = 0
+EXIT_CHANGES = 2
+
+PLAN_FORMATS = ("text", "markdown", "json")
+
+
+def _use_color() -> bool:
+    """Colours on a terminal only, and never when NO_COLOR is set (no-color.org)."""
+    return "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+def _render(document: Document, fmt: str) -> str:
+    if fmt == "markdown":
+        return render_markdown(document)
+    if fmt == "json":
+        return dumps_plan(document)
+    return render_text(document, color=_use_color())
+
+
+# --charges sherweb: fetch the charges live instead of reading a file.
+LIVE_CHARGES = "sherweb"
+
+
+def _charges(source: str | None, config: Config) -> ChargesBundle:
+    if source is None:
+        raise UserError(
+            "no charges given",
+            hint="Pass --charges FILE, a charges file from `reconcile fetch-charges` (example: "
+            f"{data_dir() / 'charges-example.json'}), or --charges sherweb to fetch them now.",
+        )
+    if source == LIVE_CHARGES:
+        # The edge of the program: the clock says which billing period is due.
+        return fetch_charges_bundle(config, date=today_in(config.billing.timezone), progress=True)
+    return load_charges(Path(source))
+
+
+class PlanErrors(UserError):
+    """The plan was computed (and saved) but lists errors."""
+
+
+@click.command("plan")
+@config_option
+@click.option(
+    "--charges",
+    "charges_source",
+    metavar="FILE|sherweb",
+    help="The charges file (from `reconcile fetch-charges`), or `sherweb` to fetch "
+    "today's charges from Sherweb's API.",
+)
+@click.option(
+    "--qb-state",
+    "state_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A qbXML response file or a directory of them (repeatable).",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Save the plan, with its qbXML requests, for `reconcile apply`.",
+)
+@click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when there is nothing to change, 2 when there are changes, 1 on error.",
+)
+@click.option("--force", is_flag=True, help="Accept a plan that is over the safety threshold.")
+def plan_command(
+    config_dir: Path,
+    charges_source: str | None,
+    state_paths: tuple[Path, ...],
+    out_path: Path | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    force: bool,
+) -> None:
+    """Show what would change in QuickBooks to bill the charges."""
+    config = load_config(config_dir)
+    charges = _charges(charges_source, config)
+    state = state_source(state_paths).load()
+    plan = build_plan(config, charges, state)
+    requests = render_plan_requests(plan)
+    document = plan_document(
+        plan,
+        requests.documents,
+        qbxml_version=requests.version,
+        forced=force and plan.safety.exceeded,
+    )
+    click.echo(_render(document, fmt), nl=False, color=_use_color())
+    check_safety(plan, force=force)
+    # Messages about the run go to stderr when stdout is a document.
+    info_to_stderr = fmt != "text"
+    if out_path is not None:
+        save_plan(out_path, document)
+        click.echo(f"\nSaved the plan to: {out_path}", err=info_to_stderr)
+        if plan.has_changes:
+            click.echo(
+                f"To perform exactly these actions, run: reconcile apply {out_path}",
+                err=info_to_stderr,
+            )
+    if plan.errors:
+        count = len(plan.errors)
+        raise PlanErrors(
+            f"the plan lists {count} error{'s' if count > 1 else ''} (above): "
+            "what they name cannot be billed",
+            hint="The other changes are in the plan; fix what the errors say and plan again.",
+        )
+    if detailed_exitcode:
+        click.get_current_context().exit(EXIT_CHANGES if plan.has_changes else EXIT_NO_CHANGES)
+
+
+@click.command("show")
+@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice((*PLAN_FORMATS, "qbxml")),
+    default="text",
+    show_default=True,
+    help="qbxml prints the request documents the plan would queue, one per change.",
+)
+def show_command(plan_path: Path, fmt: str) -> None:
+    """Show a saved plan."""
+    document = load_plan(plan_path)
+    if fmt == "qbxml":
+        click.echo(
+            "\n".join(change["qbxml"].rstrip("\n") + "\n" for change in document["changes"]),
+            nl=False,
+        )
+        return
+    click.echo(_render(document, fmt), nl=False, color=_use_color())

@@ -1,0 +1,477 @@
+"""The diff: desired invoices and item costs against QuickBooks -> changes.
+
+- Items: an ``ItemCostUpdate`` where a mapped item's purchase cost differs from
+  the charges' cost price; items that cannot carry a cost get a notice saying
+  what to change in QuickBooks.
+- ``create``: the invoice is the one holding the organization's and period's
+  ExternalGUID, whatever its date. It is updated like any invoice when it
+  exists and is not settled, left alone (with a warning) when settled, and
+  added when absent: never a second one.
+- ``update``: the ExternalGUID invoice when this product created one (with
+  ``create_if_missing``), else the most recent open invoice (not settled, not
+  void) of the customer dated in the billing window. Organizations mapped to
+  one customer share that invoice. None: an error, or a new invoice when
+  ``create_if_missing``.
+
+Settled invoices (paid, payment or credit applied) are never touched (design
+invariant 5).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from reconciler.changes import InvoiceCreate, InvoiceUpdate, ItemCostUpdate, SyncedLine
+from reconciler.desired import DesiredInvoice, DesiredState, ItemCost
+from reconciler.lines import LinePlan, plan_lines
+from reconciler.model import (
+    COSTED_ITEM_KINDS,
+    Config,
+    Customer,
+    Invoice,
+    InvoiceAction,
+    InvoiceLine,
+    Item,
+    ItemKind,
+    Organization,
+    QBState,
+    Ref,
+)
+from reconciler.notices import Code, Level, Notice
+from reconciler.period import InvoiceSchedule
+from reconciler.qbindex import QBIndex, is_void, name_key
+
+
+@dataclass(frozen=True)
+class InvoiceChange:
+    """An invoice change with the organizations it bills and its schedule."""
+
+    change: InvoiceCreate | InvoiceUpdate
+    organizations: tuple[Organization, ...]
+    schedule: InvoiceSchedule
+    # Whether lines already on the invoice are modified or removed (what the
+    # safety threshold counts; adding lines to an invoice does not).
+    changes_existing: bool = False
+
+
+@dataclass(frozen=True)
+class Diff:
+    """Everything the diff found."""
+
+    item_updates: tuple[ItemCostUpdate, ...]
+    invoice_changes: tuple[InvoiceChange, ...]
+    notices: tuple[Notice, ...]
+    # Existing invoices the plan looked at (the invoice of each organization
+    # and period that exists and is open), and how many of them it changes.
+    existing_invoices: int
+    changed_invoices: int
+
+
+# What to change in QuickBooks so that an item has a purchase cost.
+_COST_FIX = {
+    ItemKind.SERVICE: 'Edit Item -> tick "This service is used in assemblies or is performed '
+    'by a subcontractor or partner", so that the item has a Cost',
+    ItemKind.NON_INVENTORY: 'Edit Item -> tick "This item is used in assemblies or is purchased '
+    'for a specific customer:job", so that the item has a Cost',
+    ItemKind.OTHER_CHARGE: 'Edit Item -> tick "This item is used in assemblies or is a '
+    'reimbursable charge", so that the item has a Cost',
+}
+
+
+def _invoice_label(invoice: Invoice) -> str:
+    number = invoice.ref_number or invoice.txn_id
+    return f"invoice #{number} dated {invoice.txn_date.isoformat()}"
+
+
+def _recency(invoice: Invoice) -> tuple[dt.date, dt.datetime, int, str]:
+    created = invoice.time_created or dt.datetime.min.replace(tzinfo=dt.UTC)
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=dt.UTC)
+    return (invoice.txn_date, created, invoice.txn_number or -1, invoice.txn_id)
+
+
+@dataclass
+class _Target:
+    """One invoice to reconcile: one organization, or (update) all of a customer's."""
+
+    action: InvoiceAction
+    customer_name: str
+    desired: list[DesiredInvoice] = field(default_factory=list)
+
+    @property
+    def organizations(self) -> tuple[Organization, ...]:
+        return tuple(d.organization for d in self.desired)
+
+    @property
+    def first(self) -> DesiredInvoice:
+        return self.desired[0]
+
+    @property
+    def names(self) -> str:
+        return ", ".join(o.name for o in self.organizations)
+
+    @property
+    def create_if_missing(self) -> bool:
+        return self.action is InvoiceAction.CREATE or any(
+            o.create_if_missing for o in self.organizations
+        )
+
+
+class _Differ:
+    def __init__(self, config: Config, state: QBState) -> None:
+        self.index = QBIndex(state)
+        self.notices: list[Notice] = []
+        self.offers = config.offers
+        # Mapped items present and active in QuickBooks, by name key.
+        self.managed: dict[str, Ref] = {}
+        self.managed_ids: set[str] = set()
+        # Mapped items that are missing or inactive -> organizations that lose lines.
+        self.unusable: dict[str, tuple[str, Item | None, dict[str, int]]] = {}
+        for offer in config.offers:
+            item = self.index.item(offer.item)
+            if item is not None and item.is_active:
+                self.managed[name_key(offer.item)] = Ref(item.list_id, item.full_name)
+                self.managed_ids.add(item.list_id)
+            else:
+                self.unusable.setdefault(name_key(offer.item), (offer.item, item, {}))
+        self.existing = 0
+        self.changed = 0
+
+    # -- items -------------------------------------------------------------
+
+    def synced_key(self, ref: Ref | None) -> str | None:
+        """The ListID of the mapped item a line holds, or None (not a Sherweb line)."""
+        return _item_key(ref, self.managed, self.managed_ids)
+
+    def synced_key_for(
+        self, organizations: tuple[Organization, ...]
+    ) -> Callable[[Ref | None], str | None]:
+        """Like :meth:`synced_key`, for the items these organizations sync.
+
+        A line on the item of an offer whose sync is off (for these
+        organizations) is left alone: it may be billed by hand, e.g. under a
+        retainer, and the reconciler never loses a line it does not manage.
+        """
+        names: dict[str, Ref] = {}
+        for offer in self.offers:
+            key = name_key(offer.item)
+            if key in self.managed and any(org.syncs(offer) for org in organizations):
+                names[key] = self.managed[key]
+        ids = {ref.list_id for ref in names.values() if ref.list_id}
+        return lambda ref: _item_key(ref, names, ids)
+
+    def item_updates(self, costs: tuple[ItemCost, ...]) -> list[ItemCostUpdate]:
+        updates = []
+        for wanted in costs:
+            item = self.index.item(wanted.item)
+            if item is None or not item.is_active:
+                continue  # reported with the lines it cannot hold
+            if item.kind in COSTED_ITEM_KINDS and item.sales_and_purchase:
+                if item.purchase_cost != wanted.cost:
+                    updates.append(ItemCostUpdate(item=item, cost=wanted.cost))
+                continue
+            if item.kind in _COST_FIX:
+                fix = _COST_FIX[item.kind]
+            else:
+                fix = (
+                    f"a {item.kind.value} item cannot carry a synced cost: map the offer to "
+                    "a service, non-inventory or other-charge item that has a Cost"
+                )
+            self.notices.append(
+                Notice.of(
+                    Level.WARNING,
+                    Code.ITEM_HAS_NO_COST,
+                    f'item "{item.full_name}" has no purchase cost, so its cost cannot be kept '
+                    f"at {wanted.cost} ({', '.join(wanted.skus)}). In QuickBooks: {fix}.",
+                    item=item.full_name,
+                    sku=", ".join(wanted.skus),
+                )
+            )
+        return updates
+
+    def resolve_lines(self, desired: DesiredInvoice) -> list[SyncedLine]:
+        """The desired lines with items resolved; lines on unusable items dropped."""
+        lines = []
+        for line in desired.lines:
+            key = name_key(line.item.full_name or "")
+            ref = self.managed.get(key)
+            if ref is not None:
+                lines.append(
+                    SyncedLine(
+                        item=ref,
+                        desc=line.desc,
+                        quantity=line.quantity,
+                        service_date=line.service_date,
+                        sku=line.sku,
+                    )
+                )
+            elif key in self.unusable:
+                lost = self.unusable[key][2]
+                lost[desired.organization.name] = lost.get(desired.organization.name, 0) + 1
+        return lines
+
+    def item_notices(self) -> None:
+        for name, item, lost in self.unusable.values():
+            if not lost:
+                continue
+            orgs = ", ".join(f"{org} ({count})" for org, count in lost.items())
+            total = sum(lost.values())
+            if item is None:
+                code, why = Code.ITEM_MISSING, "is not in QuickBooks (check offers.yaml)"
+            else:
+                code, why = Code.ITEM_INACTIVE, "is inactive in QuickBooks (make it active)"
+            self.notices.append(
+                Notice.of(
+                    Level.WARNING,
+                    code,
+                    f'item "{name}" {why}: {total} line{"s" if total != 1 else ""} not '
+                    f"billed for {orgs}",
+                    item=name,
+                )
+            )
+
+    # -- invoices ----------------------------------------------------------
+
+    def targets(self, invoices: tuple[DesiredInvoice, ...]) -> list[_Target]:
+        targets: list[_Target] = []
+        shared: dict[tuple[str, dt.date, dt.date], _Target] = {}
+        for desired in invoices:
+            org = desired.organization
+            if org.action is InvoiceAction.CREATE:
+                targets.append(_Target(org.action, org.customer, [desired]))
+                continue
+            window = desired.schedule.window
+            key = (name_key(org.customer), window.start, window.end)
+            if key not in shared:
+                shared[key] = _Target(org.action, org.customer)
+                targets.append(shared[key])
+            shared[key].desired.append(desired)
+        return targets
+
+    def customer(self, target: _Target) -> Customer | None:
+        customer = self.index.customer(target.customer_name)
+        context = {"organization": target.first.organization.id, "customer": target.customer_name}
+        if customer is None:
+            self.notices.append(
+                Notice.of(
+                    Level.WARNING,
+                    Code.CUSTOMER_MISSING,
+                    f'customer "{target.customer_name}" of {target.names} is not in QuickBooks '
+                    "(check organizations.yaml): not billed",
+                    **context,
+                )
+            )
+            return None
+        if not customer.is_active:
+            self.notices.append(
+                Notice.of(
+                    Level.WARNING,
+                    Code.CUSTOMER_INACTIVE,
+                    f'customer "{customer.full_name}" of {target.names} is inactive in '
+                    "QuickBooks (make it active): not billed",
+                    **context,
+                )
+            )
+            return None
+        return customer
+
+    def open_in_window(self, customer: Customer, schedule: InvoiceSchedule) -> list[Invoice]:
+        return sorted(
+            (
+                invoice
+                for invoice in self.index.invoices_of(customer)
+                if invoice.txn_date in schedule.window
+                and not invoice.is_settled
+                and not is_void(invoice)
+            ),
+            key=_recency,
+        )
+
+    def holds_synced_lines(self, invoice: Invoice) -> bool:
+        return any(
+            isinstance(line, InvoiceLine) and self.synced_key(line.item) is not None
+            for line in invoice.lines
+        )
+
+    def _belongs_to(self, invoice: Invoice, customer: Customer) -> bool:
+        ref = invoice.customer
+        if ref.list_id:
+            return ref.list_id == customer.list_id
+        return name_key(ref.full_name or "") == name_key(customer.full_name)
+
+    def invoice_change(self, target: _Target) -> InvoiceChange | None:
+        customer = self.customer(target)
+        if customer is None:
+            return None
+        lines = [line for desired in target.desired for line in self.resolve_lines(desired)]
+        schedule = target.first.schedule
+        context = {"organization": target.first.organization.id, "customer": customer.full_name}
+        invoice = self.index.invoice_by_guid(target.first.external_guid)
+        if invoice is not None and not self._belongs_to(invoice, customer):
+            self.notices.append(
+                Notice.of(
+                    Level.ERROR,
+                    Code.INVOICE_CUSTOMER_CHANGED,
+                    f"{_invoice_label(invoice)} was created for {target.names} and "
+                    f'{schedule.period} but belongs to customer "{invoice.customer.full_name}", '
+                    f'not "{customer.full_name}": left as it is. Move or void it in QuickBooks.',
+                    invoice=invoice.txn_id,
+                    **context,
+                )
+            )
+            return None
+        if invoice is not None and (invoice.is_settled or is_void(invoice)):
+            why = (
+                "is void: left as it is (delete it in QuickBooks to have it created again)"
+                if is_void(invoice)
+                else "has a payment or credit applied: left as it is"
+            )
+            self.notices.append(
+                Notice.of(
+                    Level.WARNING,
+                    Code.INVOICE_SETTLED,
+                    f"{_invoice_label(invoice)} of {customer.full_name} for {target.names} {why}",
+                    invoice=invoice.txn_id,
+                    **context,
+                )
+            )
+            return None
+        if invoice is None and target.action is InvoiceAction.UPDATE:
+            candidates = self.open_in_window(customer, schedule)
+            if candidates:
+                invoice = candidates[-1]
+                others = [i for i in candidates[:-1] if self.holds_synced_lines(i)]
+                if others:
+                    self.notices.append(
+                        Notice.of(
+                            Level.WARNING,
+                            Code.OTHER_OPEN_INVOICES,
+                            f"{customer.full_name} has other open invoices dated "
+                            f"{schedule.window} holding Sherweb products "
+                            f"({', '.join(_invoice_label(i) for i in others)}); only the most "
+                            f"recent, {_invoice_label(invoice)}, is updated",
+                            invoice=invoice.txn_id,
+                            **context,
+                        )
+                    )
+        if invoice is not None:
+            return self._update(target, invoice, lines)
+        if not lines:
+            return None
+        if target.create_if_missing:
+            return self._create(target, customer, lines)
+        self._no_open_invoice(target, customer, context)
+        return None
+
+    def _no_open_invoice(
+        self, target: _Target, customer: Customer, context: dict[str, str]
+    ) -> None:
+        window = target.first.schedule.window
+        settled = [
+            invoice
+            for invoice in self.index.invoices_of(customer)
+            if invoice.txn_date in window and invoice.is_settled
+        ]
+        if any(self.holds_synced_lines(invoice) for invoice in settled):
+            label = ", ".join(_invoice_label(i) for i in settled)
+            self.notices.append(
+                Notice.of(
+                    Level.WARNING,
+                    Code.INVOICE_SETTLED,
+                    f"the invoice of {customer.full_name} dated {window} ({label}) already has a "
+                    "payment or credit applied: left as it is",
+                    **context,
+                )
+            )
+            return
+        self.notices.append(
+            Notice.of(
+                Level.ERROR,
+                Code.NO_OPEN_INVOICE,
+                f"no open invoice for {customer.full_name} dated {window} "
+                f"(organization {target.names}, action update): create the invoice in "
+                "QuickBooks, or set create_if_missing: true in organizations.yaml",
+                **context,
+            )
+        )
+
+    def _create(
+        self, target: _Target, customer: Customer, lines: list[SyncedLine]
+    ) -> InvoiceChange:
+        first = target.first
+        period = first.schedule.period
+        change = InvoiceCreate(
+            organization_id=first.organization.id,
+            organization_name=target.names,
+            customer=Ref(list_id=customer.list_id, full_name=customer.full_name),
+            txn_date=first.schedule.invoice_date,
+            external_guid=first.external_guid,
+            lines=tuple(lines),
+            memo=f"Sherweb {period.start:%m/%d/%Y} - {period.end:%m/%d/%Y}",
+        )
+        return InvoiceChange(change, target.organizations, first.schedule)
+
+    def _update(
+        self, target: _Target, invoice: Invoice, lines: list[SyncedLine]
+    ) -> InvoiceChange | None:
+        self.existing += 1
+        synced_key = self.synced_key_for(target.organizations)
+        plan: LinePlan = plan_lines(invoice.lines, lines, synced_key)
+        if plan.is_noop:
+            return None
+        if not plan.ops:
+            # An InvoiceMod that lists no line leaves every line in place, and
+            # QuickBooks holds no invoice without lines: a person must act.
+            self.notices.append(
+                Notice.of(
+                    Level.ERROR,
+                    Code.INVOICE_WOULD_BE_EMPTY,
+                    f"{_invoice_label(invoice)} of {invoice.customer.full_name} holds only "
+                    f"Sherweb lines and none is billed any more for {target.names}: void or "
+                    "delete it in QuickBooks (reconciler never leaves an invoice without lines)",
+                    organization=target.first.organization.id,
+                    invoice=invoice.txn_id,
+                )
+            )
+            return None
+        if plan.changes_existing:
+            self.changed += 1
+        orgs = target.organizations
+        change = InvoiceUpdate(
+            organization_ids=tuple(o.id for o in orgs),
+            organization_names=tuple(o.name for o in orgs),
+            invoice=invoice,
+            lines=plan.ops,
+            removed=plan.removed,
+        )
+        return InvoiceChange(change, orgs, target.first.schedule, plan.changes_existing)
+
+
+def _item_key(ref: Ref | None, by_name: dict[str, Ref], ids: set[str]) -> str | None:
+    if ref is None:
+        return None
+    if ref.list_id:
+        return ref.list_id if ref.list_id in ids else None
+    found = by_name.get(name_key(ref.full_name)) if ref.full_name else None
+    return found.list_id if found else None
+
+
+def diff(config: Config, desired: DesiredState, state: QBState) -> Diff:
+    """The changes that bring ``state`` to ``desired``, with notices."""
+    differ = _Differ(config, state)
+    item_updates = differ.item_updates(desired.item_costs)
+    changes = []
+    for target in differ.targets(desired.invoices):
+        change = differ.invoice_change(target)
+        if change is not None:
+            changes.append(change)
+    differ.item_notices()
+    return Diff(
+        item_updates=tuple(item_updates),
+        invoice_changes=tuple(changes),
+        notices=tuple(differ.notices),
+        existing_invoices=differ.existing,
+        changed_invoices=differ.changed,
+    )

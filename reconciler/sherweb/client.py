@@ -1,0 +1,422 @@
+"""An HTTP client for Sherweb's Service Provider API, fit to run unattended.
+
+OAuth2 client credentials (scope ``service-provider``) give a bearer token,
+kept until shortly before it expires; every call, the token request included,
+carries the ``Ocp-Apim-Subscription-Key`` header of Azure API Management.
+Throttling (429) and server errors (5xx) are retried with backoff within a
+bounded time; other client errors are not. Every answer is decoded with exact
+decimals and checked against the JSON Schema derived from Sherweb's OpenAPI
+spec before anyone uses it.
+
+The clock, the sleep, the wall-clock time and the random draw are injectable
+so that tests never really wait.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+import httpx
+import jsonschema
+
+from reconciler import __version__
+from reconciler.errors import UserError
+from reconciler.jsonschemas import error_path, validator
+from reconciler.model import SherwebSettings
+from reconciler.sherweb.retry import RetryPolicy, is_retryable, server_delay
+
+SCOPE = "service-provider"
+SUBSCRIPTION_KEY_HEADER = "Ocp-Apim-Subscription-Key"
+DEFAULT_TIMEOUT = 30.0
+# A token is renewed this long before it expires (at most a tenth of its life).
+TOKEN_MARGIN = 60.0
+# Assumed lifetime of a token whose answer gives none.
+DEFAULT_TOKEN_LIFETIME = 300
+# Far more pages than any partner has customers: a guard against a loop.
+MAX_CUSTOMER_PAGES = 1000
+# The documented limitation of GetReceivableCharges: no rebilling data while a
+# PSA (professional services automation) integration is enabled.
+_PSA = re.compile(r"\bPSA\b|professional services automation", re.IGNORECASE)
+_EXCERPT = 300
+
+# The token endpoint's answer ("Token" in Authorization.OpenAPI.yaml), with
+# the one field this client cannot do without made required.
+_TOKEN_VALIDATOR = jsonschema.Draft202012Validator(
+    {
+        "type": "object",
+        "required": ["access_token"],
+        "properties": {
+            "access_token": {"type": "string", "minLength": 1},
+            "expires_in": {"type": "number", "exclusiveMinimum": 0},
+            "token_type": {"type": "string"},
+        },
+    }
+)
+
+
+class SherwebError(UserError):
+    """Sherweb's API could not give what was asked; the message says why."""
+
+
+class SherwebAuthError(SherwebError):
+    """The credentials or the subscription key were refused."""
+
+
+class PsaIntegrationError(SherwebError):
+    """Receivable charges are unavailable while a PSA integration is enabled."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The API client's secrets, read from the environment variables the
+    configuration names. ``repr`` never shows them."""
+
+    client_id: str = field(repr=False)
+    client_secret: str = field(repr=False)
+    subscription_key: str = field(repr=False)
+
+    @classmethod
+    def from_environment(
+        cls, settings: SherwebSettings, environ: Mapping[str, str] | None = None
+    ) -> Credentials:
+        """Read the three secrets; a :class:`UserError` names every variable unset."""
+        env = os.environ if environ is None else environ
+        names = (settings.client_id_env, settings.client_secret_env, settings.subscription_key_env)
+        missing = [name for name in names if not env.get(name)]
+        if missing:
+            raise UserError(
+                f"Sherweb credentials missing: set the environment variable(s) {', '.join(missing)}",
+                hint="billing.yaml (sherweb:) names the variables; the values come from "
+                "Sherweb's partner portal (API client id and secret, subscription key).",
+            )
+        return cls(*(env[name] for name in names))
+
+
+@dataclass
+class _Token:
+    value: str
+    renew_at: float  # on the client's clock
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class SherwebClient:
+    """The Service Provider API: customers, receivable charges, subscriptions.
+
+    Safe to share between threads: the token is fetched by one thread at a
+    time and the HTTP connection pool is thread-safe.
+    """
+
+    def __init__(
+        self,
+        settings: SherwebSettings,
+        credentials: Credentials,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] | None = None,
+        now: Callable[[], dt.datetime] = _utcnow,
+        draw: Callable[[], float] = random.random,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self._credentials = credentials
+        self._timeout = timeout
+        self._retry = retry or RetryPolicy()
+        self._clock = clock
+        self._now = now
+        self._draw = draw
+        self._cancelled = threading.Event()
+        # Waiting on the cancel event lets cancel() cut a backoff short.
+        self._sleep = sleep or self._cancelled.wait
+        self._token: _Token | None = None
+        self._token_lock = threading.Lock()
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            follow_redirects=False,
+            headers={"Accept": "application/json", "User-Agent": f"reconciler/{__version__}"},
+        )
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connections."""
+        self._http.close()
+
+    def __enter__(self) -> SherwebClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def cancel(self) -> None:
+        """Make every request under way give up at its next wait or attempt."""
+        self._cancelled.set()
+
+    # -- endpoints ---------------------------------------------------------
+
+    def customers(self) -> list[dict[str, Any]]:
+        """``GET /customers``: every customer (``Customer`` objects), all pages."""
+        items: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        params: dict[str, str] = {}
+        for _ in range(MAX_CUSTOMER_PAGES):
+            page = self._get("/customers", params, what="GET /customers", definition=None)
+            # The spec returns everything in "items"; should Sherweb ever page
+            # the list, follow its continuation token.
+            token = page.pop("continuationToken", None) if isinstance(page, dict) else None
+            self._check(page, "Customers", "GET /customers")
+            items.extend(page.get("items") or [])
+            if not token:
+                return items
+            if token in seen:
+                raise SherwebError("GET /customers: the API sent the same continuation token twice")
+            seen.add(token)
+            params = {"continuationToken": token}
+        raise SherwebError(f"GET /customers: more than {MAX_CUSTOMER_PAGES} pages; giving up")
+
+    def receivable_charges(self, customer_id: str, date: dt.date) -> dict[str, Any]:
+        """``GET /billing/receivable-charges``: a customer's charges for the
+        billing period that holds ``date`` (a ``ReceivableCharges`` object)."""
+        return self._get(
+            "/billing/receivable-charges",
+            {"customerId": customer_id, "date": date.isoformat()},
+            what=f"GET /billing/receivable-charges (customer {customer_id}, date {date})",
+            definition="ReceivableCharges",
+        )
+
+    def subscriptions(self, customer_id: str) -> dict[str, Any]:
+        """``GET /billing/subscriptions``: a customer's subscriptions (a
+        ``Subscriptions`` object; commitment terms tell annual from monthly)."""
+        return self._get(
+            "/billing/subscriptions",
+            {"customerId": customer_id},
+            what=f"GET /billing/subscriptions (customer {customer_id})",
+            definition="Subscriptions",
+        )
+
+    # -- token -------------------------------------------------------------
+
+    def _access_token(self) -> str:
+        with self._token_lock:
+            if self._token is None or self._clock() >= self._token.renew_at:
+                self._token = self._fetch_token()
+            return self._token.value
+
+    def _forget_token(self, value: str) -> None:
+        with self._token_lock:
+            # Another thread may already have replaced it: keep the new one.
+            if self._token is not None and self._token.value == value:
+                self._token = None
+
+    def _fetch_token(self) -> _Token:
+        what = f"POST {self.settings.token_url}"
+        response = self._send(
+            "POST",
+            self.settings.token_url,
+            what=what,
+            headers={SUBSCRIPTION_KEY_HEADER: self._credentials.subscription_key},
+            data={
+                "grant_type": "client_credentials",
+                "client_id": self._credentials.client_id,
+                "client_secret": self._credentials.client_secret,
+                "scope": SCOPE,
+            },
+        )
+        if response.status_code in (400, 401, 403):
+            # OAuth answers 400 invalid_client for bad credentials; APIM 401 for a bad key.
+            raise self._auth_error(response, what)
+        answer = self._decode(response, what)
+        errors = list(_TOKEN_VALIDATOR.iter_errors(answer))
+        if errors:
+            raise SherwebError(
+                f"{what}: unexpected token answer ({error_path(errors[0])}: {errors[0].message})"
+            )
+        lifetime = float(answer.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
+        margin = min(TOKEN_MARGIN, lifetime / 10)
+        return _Token(answer["access_token"], self._clock() + lifetime - margin)
+
+    # -- requests ----------------------------------------------------------
+
+    def _get(
+        self, path: str, params: Mapping[str, str], *, what: str, definition: str | None
+    ) -> Any:
+        url = self.settings.api_url.rstrip("/") + path
+        refreshed = False
+        while True:
+            token = self._access_token()
+            response = self._send(
+                "GET",
+                url,
+                what=what,
+                params=dict(params),
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    SUBSCRIPTION_KEY_HEADER: self._credentials.subscription_key,
+                },
+            )
+            if response.status_code == 401 and not refreshed:
+                # The token may have been revoked or expired early: one new try.
+                self._forget_token(token)
+                refreshed = True
+                continue
+            break
+        if response.status_code == 401:
+            raise self._auth_error(response, what)
+        data = self._decode(response, what)
+        if definition is not None:
+            self._check(data, definition, what)
+        return data
+
+    def _send(self, method: str, url: str, *, what: str, **kwargs: Any) -> httpx.Response:
+        """One request, sent again on throttling, server errors and time-outs."""
+        started = self._clock()
+        attempt = 0
+        while True:
+            if self._cancelled.is_set():
+                raise SherwebError(f"{what}: cancelled")
+            attempt += 1
+            asked: float | None = None
+            try:
+                response = self._http.request(method, url, **kwargs)
+            except httpx.TimeoutException:
+                problem = f"no answer within {self._timeout:g} s"
+            except httpx.TransportError as exc:
+                problem = f"connection failed ({type(exc).__name__}: {self._redact(str(exc))})"
+            else:
+                if not is_retryable(response.status_code):
+                    return response
+                problem = f"HTTP {response.status_code} {response.reason_phrase}"
+                asked = server_delay(response.headers, response.text, self._now())
+            wait = self._retry.delay(attempt, asked, self._draw())
+            spent = self._clock() - started
+            if attempt >= self._retry.max_attempts or spent + wait > self._retry.max_total:
+                raise SherwebError(
+                    f"{what}: gave up after {attempt} attempt(s) in {spent:.0f} s ({problem})",
+                    hint=_give_up_hint(asked, wait, self._retry),
+                )
+            self._sleep(wait)
+
+    # -- answers -----------------------------------------------------------
+
+    def _decode(self, response: httpx.Response, what: str) -> Any:
+        if not response.is_success:
+            raise self._status_error(response, what)
+        try:
+            # Decimal, not float: amounts must stay exactly what Sherweb sent.
+            return json.loads(response.text, parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            raise SherwebError(
+                f"{what}: the answer is not valid JSON ({exc.msg} at line {exc.lineno}, "
+                f"column {exc.colno}); it starts: {self._excerpt(response.text)!r}"
+            ) from None
+
+    def _check(self, data: Any, definition: str, what: str) -> None:
+        errors = sorted(
+            _api_validator(definition).iter_errors(data),
+            key=lambda e: list(map(str, e.absolute_path)),
+        )
+        if errors:
+            first = errors[0]
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            raise SherwebError(
+                f"{what}: the answer does not match Sherweb's API contract ({definition}): "
+                f"{error_path(first)}: {first.message}{more}"
+            )
+
+    def _status_error(self, response: httpx.Response, what: str) -> SherwebError:
+        message = self._message(response)
+        status = response.status_code
+        if 400 <= status < 500 and _PSA.search(message):
+            return PsaIntegrationError(
+                f"{what}: Sherweb refuses receivable charges while a PSA integration is "
+                f"enabled on the account (HTTP {status}: {message})",
+                hint="This is a documented limitation of Sherweb's GetReceivableCharges. "
+                "Disable the PSA integration in Sherweb's partner portal, or plan from a "
+                "charges file (reconcile plan --charges FILE).",
+            )
+        if status == 401:
+            return self._auth_error(response, what)
+        if status == 403:
+            return SherwebError(
+                f"{what}: forbidden (HTTP 403: {message})",
+                hint=f"The API client needs the '{SCOPE}' scope and a subscription to the "
+                "Service Provider API in Sherweb's partner portal.",
+            )
+        if status == 404:
+            return SherwebError(f"{what}: not found (HTTP 404: {message})")
+        return SherwebError(f"{what}: HTTP {status} {response.reason_phrase}: {message}")
+
+    def _auth_error(self, response: httpx.Response, what: str) -> SherwebAuthError:
+        message = self._message(response)
+        s = self.settings
+        if "subscription key" in message.lower():
+            check = f"check the environment variable {s.subscription_key_env} (API Management subscription key)"
+        else:
+            check = (
+                f"check the environment variables {s.client_id_env} and {s.client_secret_env} "
+                f"(API client) and {s.subscription_key_env} (subscription key)"
+            )
+        return SherwebAuthError(
+            f"{what}: Sherweb refused the credentials (HTTP {response.status_code}: {message})",
+            hint=f"Unauthorized: {check}; billing.yaml (sherweb:) names the variables.",
+        )
+
+    def _message(self, response: httpx.Response) -> str:
+        """The human part of an error answer (ProblemDetails, APIM or OAuth)."""
+        text = response.text
+        try:
+            body = json.loads(text)
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            parts = [
+                str(body[key])
+                for key in ("title", "detail", "message", "error", "error_description")
+                if body.get(key)
+            ]
+            if parts:
+                return self._redact(" - ".join(parts))
+        return self._excerpt(text) or response.reason_phrase
+
+    def _excerpt(self, text: str) -> str:
+        text = " ".join(text.split())
+        if len(text) > _EXCERPT:
+            text = text[:_EXCERPT] + "..."
+        return self._redact(text)
+
+    def _redact(self, text: str) -> str:
+        # A server that echoes the request must not put a secret on screen.
+        for secret in (self._credentials.client_secret, self._credentials.subscription_key):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+
+@cache
+def _api_validator(definition: str) -> jsonschema.Draft202012Validator:
+    return validator("sherweb-api", definition=definition)
+
+
+def _give_up_hint(asked: float | None, wait: float, retry: RetryPolicy) -> str | None:
+    if asked is not None and wait > retry.max_total:
+        return (
+            f"Sherweb asked to wait {asked:.0f} s, longer than the {retry.max_total:.0f} s "
+            "this command waits in all; try again later."
+        )
+    return "Sherweb may be down or throttling this account; try again later."

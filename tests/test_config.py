@@ -1,0 +1,325 @@
+"""Validation of the configuration directory: every rule, failing and passing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reconciler.config import load_config
+from reconciler.errors import InvalidInput
+from reconciler.model import BillingMode, InvoiceAction, Proration
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path, example_config_dir: Path) -> Path:
+    """A writable copy of the example configuration."""
+    target = tmp_path / "config"
+    shutil.copytree(example_config_dir, target)
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def problems(config_dir: Path) -> list[str]:
+    with pytest.raises(InvalidInput) as caught:
+        load_config(config_dir)
+    return [str(d) for d in caught.value.diagnostics]
+
+
+def only_problem(config_dir: Path) -> str:
+    found = problems(config_dir)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_example_configuration_is_valid(example_config_dir: Path) -> None:
+    config = load_config(example_config_dir)
+    assert config.billing.mode is BillingMode.ADVANCE
+    assert config.billing.proration == {Proration.INCREASES, Proration.DECREASES}
+    assert config.billing.invoice_day == 1
+    assert config.billing.timezone == "America/New_York"
+    assert config.billing.company.name == "Northwind IT Services LLC"
+    assert len(config.organizations) >= 5
+    assert len(config.offers) >= 6
+    assert {o.action for o in config.organizations} == set(InvoiceAction)
+    assert any("annual" in o.item.lower() for o in config.offers)
+    tailspin = next(o for o in config.organizations if o.name == "Tailspin Toys")
+    power_bi = config.offer("MS-PBI-PRO-M")
+    assert power_bi is not None and not power_bi.sync
+    assert tailspin.syncs(power_bi)
+
+
+def test_positions_point_at_the_object(config_dir: Path) -> None:
+    config = load_config(config_dir)
+    offer = config.offers[1]
+    assert offer.where is not None
+    assert offer.where.file == config_dir / "offers.yaml"
+    lines = (config_dir / "offers.yaml").read_text(encoding="utf-8").splitlines()
+    assert offer.sku in lines[offer.where.line - 1]
+
+
+# ---------------------------------------------------------------- YAML syntax
+
+
+def test_yaml_syntax_error_has_file_line_and_column(config_dir: Path) -> None:
+    edit(config_dir / "offers.yaml", "  - sku: MS-365-BS-M", "  - sku: [MS-365-BS-M")
+    message = only_problem(config_dir)
+    assert message.startswith(f"{config_dir / 'offers.yaml'}:")
+    assert "YAML syntax error" in message
+    line = int(message.split(":")[1])
+    assert 6 <= line <= 10
+
+
+def test_duplicate_yaml_key_is_an_error(config_dir: Path) -> None:
+    edit(config_dir / "billing.yaml", "invoice_day: 1 ", "invoice_day: 1\ninvoice_day: 2 ")
+    message = only_problem(config_dir)
+    assert "duplicate key 'invoice_day'" in message
+    assert f"{config_dir / 'billing.yaml'}:" in message
+
+
+def test_missing_file_is_reported(config_dir: Path) -> None:
+    (config_dir / "offers.yaml").unlink()
+    message = only_problem(config_dir)
+    assert "offers.yaml: missing" in message
+
+
+def test_not_a_directory(tmp_path: Path) -> None:
+    assert "not a configuration directory" in only_problem(tmp_path / "nowhere")
+
+
+def test_empty_file_breaks_the_schema(config_dir: Path) -> None:
+    (config_dir / "offers.yaml").write_text("# nothing yet\n", encoding="utf-8")
+    assert "'offers' is a required property" in only_problem(config_dir)
+
+
+# ---------------------------------------------------------------- JSON Schema
+
+
+def test_unknown_key_is_named_with_its_line(config_dir: Path) -> None:
+    edit(config_dir / "offers.yaml", "    sync: false", "    synch: false")
+    message = only_problem(config_dir)
+    assert "unknown key 'synch'" in message
+    assert "allowed: description, item, sku, sync" in message
+    path = config_dir / "offers.yaml"
+    line = int(message.split(":")[1])
+    assert "synch" in path.read_text(encoding="utf-8").splitlines()[line - 1]
+
+
+def test_bad_billing_mode(config_dir: Path) -> None:
+    edit(config_dir / "billing.yaml", "mode: advance", "mode: monthly")
+    assert "'monthly' is not one of: advance, arrears" in only_problem(config_dir)
+
+
+@pytest.mark.parametrize("day", ["0", "29", "31", "first"])
+def test_invoice_day_out_of_range(config_dir: Path, day: str) -> None:
+    edit(config_dir / "billing.yaml", "invoice_day: 1 ", f"invoice_day: {day} ")
+    assert "invoice_day" in only_problem(config_dir)
+
+
+@pytest.mark.parametrize("day", ["28", "last", "15"])
+def test_invoice_day_in_range(config_dir: Path, day: str) -> None:
+    edit(config_dir / "billing.yaml", "invoice_day: 1 ", f"invoice_day: {day} ")
+    expected = day if day == "last" else int(day)
+    assert load_config(config_dir).billing.invoice_day == expected
+
+
+def test_invoice_time_format(config_dir: Path) -> None:
+    edit(config_dir / "billing.yaml", 'invoice_time: "05:00"', 'invoice_time: "5am"')
+    assert "invoice_time" in only_problem(config_dir)
+
+
+def test_invoice_time_override(config_dir: Path) -> None:
+    edit(config_dir / "billing.yaml", 'invoice_time: "05:00"', 'invoice_time: "06:30"')
+    assert load_config(config_dir).billing.invoice_time.isoformat() == "06:30:00"
+
+
+def test_unknown_timezone(config_dir: Path) -> None:
+    edit(config_dir / "billing.yaml", "timezone: America/New_York", "timezone: Eastern")
+    assert "unknown time zone 'Eastern'" in only_problem(config_dir)
+
+
+def test_proration_values(config_dir: Path) -> None:
+    edit(config_dir / "billing.yaml", "  - decreases", "  - refunds")
+    assert "'refunds' is not one of: increases, decreases" in only_problem(config_dir)
+
+
+def test_proration_may_be_empty(config_dir: Path) -> None:
+    edit(config_dir / "billing.yaml", "  - increases\n  - decreases\n", "  []\n")
+    edit(config_dir / "billing.yaml", "proration:", "proration:")
+    text = (config_dir / "billing.yaml").read_text(encoding="utf-8")
+    (config_dir / "billing.yaml").write_text(
+        text.replace(
+            "proration:             # bill mid-month licence changes pro rata\n  []",
+            "proration: []",
+        ),
+        encoding="utf-8",
+    )
+    assert load_config(config_dir).billing.proration == frozenset()
+
+
+def test_organization_id_must_be_a_uuid(config_dir: Path) -> None:
+    edit(
+        config_dir / "organizations.yaml", "id: 3f2b6c1e-8a4d-4e0b-9c61-2d7a5b9e0f11", "id: contoso"
+    )
+    assert "'contoso' is not a UUID" in only_problem(config_dir)
+
+
+def test_missing_required_field(config_dir: Path) -> None:
+    edit(
+        config_dir / "organizations.yaml",
+        "    action: create\n",
+        "",
+    )
+    assert "'action' is a required property" in only_problem(config_dir)
+
+
+def test_secret_in_yaml_is_refused(config_dir: Path) -> None:
+    edit(
+        config_dir / "billing.yaml",
+        "  client_id_env: SHERWEB_CLIENT_ID",
+        "  client_secret: hunter2",
+    )
+    assert "unknown key 'client_secret'" in only_problem(config_dir)
+
+
+# ---------------------------------------------------------------- semantic rules
+
+
+def test_duplicate_sku(config_dir: Path) -> None:
+    edit(config_dir / "offers.yaml", "  - sku: MS-EXO-P1-M", "  - sku: MS-365-BP-M")
+    message = only_problem(config_dir)
+    assert "duplicate offer SKU 'MS-365-BP-M' (first mapped at line 6)" in message
+
+
+def test_duplicate_organization(config_dir: Path) -> None:
+    edit(
+        config_dir / "organizations.yaml",
+        "id: 9b8a7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
+        "id: 3F2B6C1E-8A4D-4E0B-9C61-2D7A5B9E0F11",
+    )
+    assert "duplicate organization 3F2B6C1E-8A4D-4E0B-9C61-2D7A5B9E0F11" in only_problem(config_dir)
+
+
+def test_override_names_unknown_offer(config_dir: Path) -> None:
+    edit(config_dir / "organizations.yaml", "MS-AZ-PLAN: false", "MS-AZURE: false")
+    message = only_problem(config_dir)
+    assert "override names unknown offer 'MS-AZURE'" in message
+    line = int(message.split(":")[1])
+    text = (config_dir / "organizations.yaml").read_text(encoding="utf-8")
+    assert "MS-AZURE" in text.splitlines()[line - 1]
+
+
+def test_conflicting_actions_for_one_customer(config_dir: Path) -> None:
+    edit(
+        config_dir / "organizations.yaml",
+        "customer: Adventure Works Cycles",
+        "customer: Tailspin Toys",
+    )
+    message = only_problem(config_dir)
+    assert "both map to customer 'Tailspin Toys' with different actions" in message
+
+
+def test_same_customer_same_action_is_allowed(config_dir: Path) -> None:
+    edit(
+        config_dir / "organizations.yaml",
+        "customer: Northwind Traders Legal",
+        "customer: Tailspin Toys",
+    )
+    config = load_config(config_dir)
+    assert sum(o.customer == "Tailspin Toys" for o in config.organizations) == 2
+
+
+def test_customer_level_too_long(config_dir: Path) -> None:
+    long = "C" * 42
+    edit(config_dir / "organizations.yaml", "customer: Tailspin Toys", f"customer: {long}")
+    assert "is 42 characters; QuickBooks allows 41 per level" in only_problem(config_dir)
+
+
+def test_customer_level_at_limit(config_dir: Path) -> None:
+    edit(config_dir / "organizations.yaml", "customer: Tailspin Toys", f"customer: {'C' * 41}")
+    load_config(config_dir)
+
+
+def test_customer_full_name_too_long(config_dir: Path) -> None:
+    name = ":".join(["C" * 41] * 5) + ":C"  # 6 levels, 211 characters
+    edit(config_dir / "organizations.yaml", "customer: Tailspin Toys", f"customer: {name}")
+    assert "full name is 211 characters; QuickBooks allows 209" in only_problem(config_dir)
+
+
+def test_customer_full_name_at_limit(config_dir: Path) -> None:
+    name = ":".join(["C" * 41] * 5)  # 209 characters
+    assert len(name) == 209
+    edit(config_dir / "organizations.yaml", "customer: Tailspin Toys", f"customer: {name}")
+    load_config(config_dir)
+
+
+def test_item_level_too_long(config_dir: Path) -> None:
+    edit(
+        config_dir / "offers.yaml",
+        "item: Security:Defender for Endpoint P2",
+        f"item: Security:{'I' * 32}",
+    )
+    assert "is 32 characters; QuickBooks allows 31 per level" in only_problem(config_dir)
+
+
+def test_item_full_name_too_long(config_dir: Path) -> None:
+    name = ":".join(["I" * 31] * 5) + ":I"  # 161 characters
+    edit(config_dir / "offers.yaml", "item: Security:Defender for Endpoint P2", f"item: {name}")
+    assert "full name is 161 characters; QuickBooks allows 159" in only_problem(config_dir)
+
+
+def test_item_full_name_at_limit(config_dir: Path) -> None:
+    name = ":".join(["I" * 31] * 5)  # 159 characters
+    assert len(name) == 159
+    edit(config_dir / "offers.yaml", "item: Security:Defender for Endpoint P2", f"item: {name}")
+    load_config(config_dir)
+
+
+def test_empty_name_level(config_dir: Path) -> None:
+    edit(
+        config_dir / "offers.yaml",
+        "item: Security:Defender for Endpoint P2",
+        "item: Security::Defender",
+    )
+    assert "empty name level" in only_problem(config_dir)
+
+
+def test_create_if_missing_needs_update(config_dir: Path) -> None:
+    edit(
+        config_dir / "organizations.yaml",
+        "    customer: Adventure Works Cycles\n    action: create\n",
+        "    customer: Adventure Works Cycles\n    action: create\n    create_if_missing: true\n",
+    )
+    assert "create_if_missing applies only to action 'update'" in only_problem(config_dir)
+
+
+def test_description_template_syntax(config_dir: Path) -> None:
+    edit(
+        config_dir / "offers.yaml", "({{ start | date }} - {{ end | date }})", "({{ start | date }"
+    )
+    assert "template syntax error" in only_problem(config_dir)
+
+
+def test_description_template_unknown_variable(config_dir: Path) -> None:
+    edit(config_dir / "offers.yaml", "({{ start | date }} - {{ end | date }})", "({{ price }})")
+    assert "unknown template variable(s) price" in only_problem(config_dir)
+
+
+def test_three_mistakes_in_two_files_are_all_reported(config_dir: Path) -> None:
+    edit(config_dir / "offers.yaml", "  - sku: MS-EXO-P1-M", "  - sku: MS-365-BP-M")
+    edit(config_dir / "offers.yaml", "    sync: false", "    sync: maybe")
+    edit(
+        config_dir / "organizations.yaml",
+        "action: update\n    create_if_missing",
+        "action: upgrade\n    create_if_missing",
+    )
+    found = problems(config_dir)
+    assert len(found) == 3, found
+    assert sum("offers.yaml:" in p for p in found) == 2
+    assert sum("organizations.yaml:" in p for p in found) == 1
