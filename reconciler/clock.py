@@ -30,3 +30,17 @@ def utc(moment: dt.datetime) -> dt.datetime:
     if moment.tzinfo is None:
         raise ValueError(f"naive datetime {moment.isoformat()}: a timezone is required")
     return moment.astimezone(dt.UTC)
+
+
+class ShiftedClock:
+    """The wall clock moved to start at ``start``: time runs, from another day.
+
+    For rehearsals and tests of the server process: ``reconcile serve
+    --clock-start`` runs it as if it were that moment (an invoice day at 05:00).
+    """
+
+    def __init__(self, start: dt.datetime) -> None:
+        self._shift = utc(start) - dt.datetime.now(dt.UTC)
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC) + self._shift

@@ -63,9 +63,19 @@ class ScriptedRun:
         self.store.update_session(session.id, state={"sent": sent + 1})
         return self.documents[sent]
 
+    def prepare(self, session: SessionRecord, response: str) -> object:
+        return len(response)
+
     def take_response(
-        self, session: SessionRecord, response: str, hresult: str, message: str, now: dt.datetime
+        self,
+        session: SessionRecord,
+        response: str,
+        hresult: str,
+        message: str,
+        now: dt.datetime,
+        prepared: object = None,
     ) -> int:
+        assert prepared == len(response)
         self.seen.append(("response", (response, hresult, message)))
         if hresult:
             self.store.update_session(session.id, last_error=f"QuickBooks said {message}")

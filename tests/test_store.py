@@ -94,8 +94,8 @@ def test_queue_plan_holds_future_requests_and_orders_due_ones(tmp_path):
     assert counts.count(RequestState.HELD) == 1
     assert counts.count(RequestState.QUEUED) == 2
     assert counts.next_due == NOW + dt.timedelta(days=4)
-    first = store.next_queued_request(company.id)
-    assert first is not None and first.sequence == 2 and first.request_id == f"r{first.id}"
+    first, *rest = store.next_queued_requests(company.id, limit=5)
+    assert rest and first.sequence == 2 and first.request_id == f"r{first.id}"
     assert store.plan(plan.id).status is PlanStatus.QUEUED
     assert store.plan_document(plan.id) == '{"plan": 1}'
 
@@ -103,12 +103,17 @@ def test_queue_plan_holds_future_requests_and_orders_due_ones(tmp_path):
 def test_release_makes_held_requests_due_at_their_time_and_failed_ones_again(tmp_path):
     store, company = new_store(tmp_path)
     _queue(store, company.id, _requests(held=1, due=1))
-    due = store.next_queued_request(company.id)
+    due = _next(store, company.id)
     store.mark_sent(due.id, session_id=_session(store, company.id), at=NOW)
     store.finish_request(due.id, RequestState.FAILED, NOW, None)
     assert store.release_due_requests(company.id, NOW) == 1  # the failed one only
     assert store.release_due_requests(company.id, NOW + dt.timedelta(days=4)) == 1
     assert store.queue_counts(company.id).count(RequestState.QUEUED) == 2
+
+
+def _next(store, company_id):
+    found = store.next_queued_requests(company_id)
+    return found[0] if found else None
 
 
 def _session(store, company_id):
@@ -128,7 +133,7 @@ def test_finishing_every_request_finishes_the_plan(tmp_path):
     store, company = new_store(tmp_path)
     plan = _queue(store, company.id, _requests(due=2))
     session_id = _session(store, company.id)
-    while (request := store.next_queued_request(company.id)) is not None:
+    while (request := _next(store, company.id)) is not None:
         store.mark_sent(request.id, session_id=session_id, at=NOW)
         assert store.plan(plan.id).status is PlanStatus.QUEUED
         response = ResponseRecord(request.id, session_id, NOW, 0, "Info", "Status OK", "80-1")
@@ -142,7 +147,7 @@ def test_finishing_every_request_finishes_the_plan(tmp_path):
 def test_a_new_plan_supersedes_what_an_older_one_never_sent(tmp_path):
     store, company = new_store(tmp_path)
     old = _queue(store, company.id, _requests(held=1, due=2))
-    sent = store.next_queued_request(company.id)
+    sent = _next(store, company.id)
     store.mark_sent(sent.id, session_id=_session(store, company.id), at=NOW)
     new = _queue(store, company.id, _requests(due=1), key="plan-2")
     assert store.plan(old.id).status is PlanStatus.SUPERSEDED
@@ -160,7 +165,7 @@ def test_a_stale_plan_sends_nothing_more(tmp_path):
     store, company = new_store(tmp_path)
     plan = _queue(store, company.id, _requests(held=1, due=2))
     assert store.mark_plan_stale(plan.id, "3200: edited in QuickBooks", NOW) == 3
-    assert store.next_queued_request(company.id) is None
+    assert _next(store, company.id) is None
     assert store.plan(plan.id).status is PlanStatus.STALE
     assert not store.has_due_requests(company.id, NOW + dt.timedelta(days=30))
 
@@ -180,9 +185,28 @@ def test_errors_repeat_and_resolve(tmp_path):
     again = store.record_error(company.id, error, NOW + dt.timedelta(hours=1))
     assert again.id == first.id and again.occurrences == 2
     assert again.last_seen == NOW + dt.timedelta(hours=1)
-    assert store.resolve_errors(company.id, NOW) == 1
+    assert store.resolve_run_errors(company.id, NOW) == 1
     assert store.open_errors(company.id) == []
     assert store.record_error(company.id, error, NOW).id != first.id
+
+
+def test_errors_resolve_by_request_run_and_plan(tmp_path):
+    store, company = new_store(tmp_path)
+    old = _queue(store, company.id, _requests(due=1))
+    request = _next(store, company.id)
+    new = _queue(store, company.id, _requests(due=1), key="plan-2")
+    for plan_id, request_id, code in (
+        (None, None, "run"),
+        (old.id, request.id, "old"),
+        (new.id, None, "new"),
+    ):
+        store.record_error(
+            company.id, NewStatusError("x", code, "m", "w", request_id, plan_id), NOW
+        )
+    assert store.resolve_request_errors(company.id, request.id, NOW) == 1
+    assert store.resolve_plan_errors(company.id, NOW, keep_plan_id=new.id) == 0
+    assert store.resolve_run_errors(company.id, NOW) == 1
+    assert [e.code for e in store.open_errors(company.id)] == ["new"]
 
 
 def test_billing_mode_lock_is_set_once(tmp_path):
@@ -195,13 +219,13 @@ def test_billing_mode_lock_is_set_once(tmp_path):
 def test_snapshots_are_versioned_and_keep_their_documents(tmp_path):
     store, company = new_store(tmp_path)
     documents = ["<QBXML>" + "x" * 10_000 + "</QBXML>", "<QBXML>é</QBXML>"]
-    first = store.save_snapshot(
-        company.id, taken_at=NOW, fingerprint="a", qbxml_version="13.0", documents=documents
-    )
+    first = store.save_snapshot(company.id, taken_at=NOW, qbxml_version="13.0", documents=documents)
     second = store.save_snapshot(
         company.id, taken_at=NOW, fingerprint="b", qbxml_version="13.0", documents=[]
     )
     assert (first.version, second.version) == (1, 2)
+    assert first.fingerprint is None and second.fingerprint == "b"
+    store.set_snapshot_fingerprint(first.id, "a")
     assert store.latest_snapshot(company.id) == second
     assert first.document_count == 2
     assert store.snapshot_documents(first.id) == documents
@@ -223,14 +247,14 @@ def test_atomic_rolls_back_everything_on_error(tmp_path):
     assert store.billing_lock(company.id) is None
 
 
-def test_nested_atomic_rolls_back_only_the_inner_block(tmp_path):
+def test_nested_atomic_joins_the_outer_transaction(tmp_path):
     store, company = new_store(tmp_path)
-    with store.atomic():
+    with pytest.raises(RuntimeError), store.atomic():
         store.lock_billing_mode(company.id, "advance", NOW, None)
-        with pytest.raises(RuntimeError), store.atomic():
+        with store.atomic():
             _queue(store, company.id, _requests(due=1))
-            raise RuntimeError("inner")
-    assert store.billing_lock(company.id) is not None
+        raise RuntimeError("the answer was never sent")
+    assert store.billing_lock(company.id) is None
     assert store.plans(company.id) == []
 
 

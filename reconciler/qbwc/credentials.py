@@ -14,9 +14,10 @@ import secrets
 
 # scrypt cost. The passwords are generated (144 random bits), never chosen by
 # people: no amount of guessing finds one, so the cost only has to make a
-# stolen hash useless, not slow a dictionary down. 4 MiB and about 15 ms per
-# sign-in keep the Web Connector's authenticate call fast under load.
-_N, _R, _P = 2**12, 8, 1
+# stolen hash useless, not slow a dictionary down. 2 MiB and a few
+# milliseconds per sign-in: hashlib.scrypt holds the GIL, and fifty Web
+# Connectors signing in at once must not stall the server's other calls.
+_N, _R, _P = 2**11, 8, 1
 _SALT_BYTES = 16
 _KEY_BYTES = 32
 _SCHEME = "scrypt"

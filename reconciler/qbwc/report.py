@@ -74,9 +74,11 @@ class StatusReport:
         if self.snapshot is None:
             out.append("Snapshot: none yet (the next Web Connector run reads QuickBooks)")
         else:
+            fingerprint = self.snapshot.fingerprint
             out.append(
                 f"Snapshot: version {self.snapshot.version}, taken "
-                f"{when(self.snapshot.taken_at, now, tz)}, fingerprint {self.snapshot.fingerprint[:12]}"
+                f"{when(self.snapshot.taken_at, now, tz)}"
+                + (f", fingerprint {fingerprint[:12]}" if fingerprint else "")
             )
         if self.lock is not None:
             out.append(

@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from reconciler import __version__
@@ -50,8 +50,10 @@ class Limits:
     # ... and after this long in any case.
     session_max: dt.timedelta = dt.timedelta(hours=8)
     # An open session heard from within this long makes another Web
-    # Connector for the same company wait ("busy").
-    session_quiet: dt.timedelta = dt.timedelta(minutes=10)
+    # Connector for the same company wait ("busy"). Longer than QuickBooks
+    # takes to answer one request; short, because a Web Connector whose
+    # connection dropped never closes its session.
+    session_quiet: dt.timedelta = dt.timedelta(minutes=3)
     # Failed sign-ins counted over this window...
     failure_window: dt.timedelta = dt.timedelta(minutes=15)
     # ... lock out a user name from one client after this many,
@@ -90,10 +92,23 @@ class Run(Protocol):
         """The next qbXML document, or "" (then getLastError says why, or NoOp)."""
         ...
 
+    def prepare(self, session: SessionRecord, response: str) -> object:
+        """Read a response outside the store transaction (reads only, no writes)."""
+        ...
+
     def take_response(
-        self, session: SessionRecord, response: str, hresult: str, message: str, now: dt.datetime
+        self,
+        session: SessionRecord,
+        response: str,
+        hresult: str,
+        message: str,
+        now: dt.datetime,
+        prepared: object = None,
     ) -> int:
-        """Consume a response; the percentage done (100: finished), or negative on error."""
+        """Consume a response (and what :meth:`prepare` made of it, when it still fits).
+
+        The percentage done (100: finished), or negative on error.
+        """
         ...
 
     def connection_error(
@@ -152,7 +167,9 @@ class QBWCService:
         username = call.text("strUserName")
         password = call.text("strPassword")
         now = self.clock.now()
-        refused = ["", NOT_VALID_USER]
+        # Every answer carries a ticket (the Web Connector expects one, then
+        # calls closeConnection with it); only a session's ticket is kept.
+        refused = [new_ticket(), NOT_VALID_USER]
         here, anywhere = self.store.failed_sign_ins(
             username, client, now - self.limits.failure_window
         )
@@ -169,9 +186,14 @@ class QBWCService:
         with self.store.atomic():
             self.store.clear_failed_sign_ins(username, client)
             self.store.record_contact(company.id, now)
-            if self._busy(company, now):
+            holder = self._live_session(company, now)
+            if holder is not None:
+                # "busy" with a postponement: the Web Connector tries again by
+                # itself once the other session is over or has gone quiet.
+                wait = holder.last_seen_at + self.limits.session_quiet - now
+                seconds = max(1, int(wait.total_seconds()) + 1)
                 log.info("%s: another Web Connector session is running: busy", company.name)
-                return ["", BUSY]
+                return [new_ticket(), BUSY, str(seconds)]
             if not self.run.has_work(company, now):
                 log.info("%s: nothing to do", company.name)
                 return [new_ticket(), NOTHING_TO_DO]
@@ -190,33 +212,42 @@ class QBWCService:
         log.info("%s: session %s… started for %s", company.name, ticket_prefix(ticket), client)
         return [ticket, company.company_file]
 
-    def _busy(self, company: CompanyRecord, now: dt.datetime) -> bool:
-        """Whether a live session holds the company; end the ones that are not live."""
-        busy = False
+    def _live_session(self, company: CompanyRecord, now: dt.datetime) -> SessionRecord | None:
+        """The live session holding the company, if any; the others are closed."""
+        live = None
         for session in self.store.open_sessions(company.id):
             if session.is_live(now, self.boot_id, self.limits.session_quiet):
-                busy = True
+                live = session
             else:
                 log.info("session %s… abandoned: closed", session.ticket_prefix)
                 self.store.close_session(session.id, now)
-        return busy
+        return live
 
     # ---------------------------------------------------------- with session
 
-    def _session(self, ticket: str, now: dt.datetime) -> SessionRecord | None:
-        """The open, unexpired session of ``ticket``, touched; None otherwise."""
+    def _peek(self, ticket: str, now: dt.datetime) -> SessionRecord | None:
+        """The open, unexpired session of ``ticket`` (read only); None otherwise."""
         if not ticket:
             return None
         session = self.store.session_for_ticket(ticket_hash(ticket))
         if session is None or session.closed_at is not None:
             return None
         if now >= session.expires_at or now - session.created_at >= self.limits.session_max:
-            log.info("session %s… expired", session.ticket_prefix)
-            self.store.close_session(session.id, now)
             return None
-        return self.store.update_session(
-            session.id, last_seen_at=now, expires_at=now + self.limits.session_idle
-        )
+        return session
+
+    def _session(self, ticket: str, now: dt.datetime) -> SessionRecord | None:
+        """The open, unexpired session of ``ticket``, touched; None otherwise."""
+        session = self._peek(ticket, now)
+        if session is None:
+            expired = self.store.session_for_ticket(ticket_hash(ticket)) if ticket else None
+            if expired is not None and expired.closed_at is None:
+                log.info("session %s… expired", expired.ticket_prefix)
+                self.store.close_session(expired.id, now)
+            return None
+        expires_at = now + self.limits.session_idle
+        self.store.update_session(session.id, last_seen_at=now, expires_at=expires_at)
+        return replace(session, last_seen_at=now, expires_at=expires_at)
 
     def _on_sendRequestXML(self, call: SoapCall, client: str) -> str:
         now = self.clock.now()
@@ -238,12 +269,17 @@ class QBWCService:
 
     def _on_receiveResponseXML(self, call: SoapCall, client: str) -> int:
         now = self.clock.now()
+        ticket, response = call.text("ticket"), call.text("response")
+        # Reading the response is the slow part: done before the transaction,
+        # so that other sessions' calls do not wait for it.
+        peeked = self._peek(ticket, now)
+        prepared = self.run.prepare(peeked, response) if peeked else None
         with self.store.atomic():
-            session = self._session(call.text("ticket"), now)
+            session = self._session(ticket, now)
             if session is None:
                 return -1
             return self.run.take_response(
-                session, call.text("response"), call.text("hresult"), call.text("message"), now
+                session, response, call.text("hresult"), call.text("message"), now, prepared
             )
 
     def _on_connectionError(self, call: SoapCall, client: str) -> str:

@@ -45,7 +45,11 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def atomic(self) -> AbstractContextManager[None]:
-        """Group the calls made inside into one transaction (nesting joins it)."""
+        """Group the calls made inside into one transaction.
+
+        A nested block joins the enclosing transaction: everything commits at
+        the end of the outermost block, or rolls back if an exception leaves it.
+        """
 
     @abc.abstractmethod
     def close(self) -> None:
@@ -144,7 +148,7 @@ class Store(abc.ABC):
         last_error: str | None = None,
         applied: int | None = None,
         errors: int | None = None,
-    ) -> SessionRecord:
+    ) -> None:
         """Change what is given; leave the rest."""
 
     @abc.abstractmethod
@@ -162,12 +166,13 @@ class Store(abc.ABC):
         """Keep one raw query response of the session's refresh."""
 
     @abc.abstractmethod
-    def session_documents(self, session_id: int) -> list[str]:
-        """The session's refresh responses, in the order they came."""
+    def session_documents(self, session_id: int, kind: str | None = None) -> list[str]:
+        """The session's refresh responses (of one kind), in the order they came."""
 
     @abc.abstractmethod
-    def clear_session_documents(self, session_id: int) -> None:
-        """Drop the session's refresh responses (once a snapshot holds them)."""
+    def clear_session_documents(self, session_id: int, *, keep: Sequence[str] = ()) -> None:
+        """Drop the session's refresh responses (once a snapshot holds them), but
+        those of the kinds in ``keep``."""
 
     # --------------------------------------------------------------- snapshots
 
@@ -177,12 +182,20 @@ class Store(abc.ABC):
         company_id: int,
         *,
         taken_at: dt.datetime,
-        fingerprint: str,
         qbxml_version: str,
         documents: Sequence[str],
         session_id: int | None = None,
+        fingerprint: str | None = None,
     ) -> SnapshotRecord:
-        """Store a new snapshot version with the raw responses it was parsed from."""
+        """Store a new snapshot version with the raw responses it holds."""
+
+    @abc.abstractmethod
+    def set_snapshot_fingerprint(self, snapshot_id: int, fingerprint: str) -> None:
+        """Record a snapshot's fingerprint once it is computed."""
+
+    @abc.abstractmethod
+    def mark_snapshot_outdated(self, company_id: int) -> None:
+        """Note that QuickBooks changed since the latest snapshot (the next one clears it)."""
 
     @abc.abstractmethod
     def latest_snapshot(self, company_id: int) -> SnapshotRecord | None:
@@ -238,8 +251,12 @@ class Store(abc.ABC):
         """Whether a run would send anything now (due, held-but-due, failed or sent)."""
 
     @abc.abstractmethod
-    def next_queued_request(self, company_id: int) -> QueuedRequest | None:
-        """The next due request, in plan and sequence order."""
+    def next_queued_requests(self, company_id: int, limit: int = 1) -> list[QueuedRequest]:
+        """The next due requests (at most ``limit``), in plan and sequence order."""
+
+    @abc.abstractmethod
+    def count_requests(self, company_id: int, states: Sequence[RequestState]) -> int:
+        """How many of the company's requests are in these states."""
 
     @abc.abstractmethod
     def requests_awaiting_outcome(self, company_id: int) -> list[QueuedRequest]:
@@ -267,8 +284,9 @@ class Store(abc.ABC):
         are all done is done."""
 
     @abc.abstractmethod
-    def requeue(self, request_id: int, at: dt.datetime) -> None:
-        """Make a request due again (a lock error, a response that never came)."""
+    def requeue(self, request_id: int, at: dt.datetime, *, unsent: bool = False) -> None:
+        """Make a request due again; ``unsent``: QuickBooks never processed it (the
+        attempt does not count)."""
 
     @abc.abstractmethod
     def responses(self, request_id: int) -> list[ResponseRecord]:
@@ -285,10 +303,16 @@ class Store(abc.ABC):
         """Add an error to the status list (a repeat of an open one counts again)."""
 
     @abc.abstractmethod
-    def resolve_errors(
-        self, company_id: int, at: dt.datetime, *, request_id: int | None = None
-    ) -> int:
-        """Mark open errors resolved (all, or those of one request). Returns how many."""
+    def resolve_request_errors(self, company_id: int, request_id: int, at: dt.datetime) -> int:
+        """Resolve the errors of one request (it went through). Returns how many."""
+
+    @abc.abstractmethod
+    def resolve_run_errors(self, company_id: int, at: dt.datetime) -> int:
+        """Resolve the errors not tied to a request (a run read QuickBooks fine)."""
+
+    @abc.abstractmethod
+    def resolve_plan_errors(self, company_id: int, at: dt.datetime, *, keep_plan_id: int) -> int:
+        """Resolve the errors of every plan but ``keep_plan_id`` (a newer plan replaced them)."""
 
     @abc.abstractmethod
     def open_errors(self, company_id: int) -> list[StatusError]:

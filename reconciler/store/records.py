@@ -59,6 +59,8 @@ class CompanyRecord:
     profile: dict[str, Any] = field(default_factory=dict, compare=False)
     created_at: dt.datetime | None = None
     last_contact: dt.datetime | None = None  # the Web Connector's last sign-in
+    # QuickBooks changed (a request went through) after the latest snapshot.
+    snapshot_outdated: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ class SnapshotRecord:
     company_id: int
     version: int  # 1, 2, 3... per company
     taken_at: dt.datetime
-    fingerprint: str  # sha256 of the parsed state (reconciler.fingerprint)
+    fingerprint: str | None  # sha256 of the parsed state; None until first needed
     qbxml_version: str
     document_count: int
 
@@ -126,11 +128,13 @@ class NewRequest:
 
     kind: str  # the qbXML request name, e.g. "InvoiceAddRq"
     label: str  # the object, as people read it: "Invoice for Contoso, 2024-06-01"
-    qbxml: str  # the request element (no <QBXML> wrapper, no requestID)
+    qbxml: str  # the whole qbXML document, as sent
     not_before: dt.datetime | None = None  # UTC; None: due at once
     external_guid: str | None = None  # when an add: what marks it in QuickBooks
     # What a look-up before a re-send needs (customer, date) for an add.
     lookup: dict[str, Any] = field(default_factory=dict, compare=False)
+    # The requestID the plan rendered into ``qbxml``; None: the store makes one.
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ CREATE TABLE companies (
     password_hash TEXT,
     profile       TEXT NOT NULL DEFAULT '{}',
     last_contact  TEXT,
+    -- Set when a request changed QuickBooks, cleared by the next snapshot.
+    snapshot_outdated INTEGER NOT NULL DEFAULT 0,
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL
 );
@@ -65,7 +67,8 @@ CREATE TABLE snapshots (
     company_id    INTEGER NOT NULL REFERENCES companies (id),
     version       INTEGER NOT NULL,
     taken_at      TEXT NOT NULL,
-    fingerprint   TEXT NOT NULL,
+    -- sha256 of the parsed state; computed when first needed (plan, apply).
+    fingerprint   TEXT,
     qbxml_version TEXT NOT NULL,
     session_id    INTEGER REFERENCES sessions (id),
     UNIQUE (company_id, version)
@@ -101,7 +104,7 @@ CREATE TABLE requests (
     kind          TEXT NOT NULL,
     label         TEXT NOT NULL,
     qbxml         TEXT NOT NULL,
-    request_id    TEXT UNIQUE,
+    request_id    TEXT NOT NULL,
     external_guid TEXT,
     lookup        TEXT NOT NULL DEFAULT '{}',
     not_before    TEXT,

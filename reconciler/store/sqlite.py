@@ -56,9 +56,7 @@ def _ts(moment: dt.datetime) -> str:
 
 
 def _dt(text: str | None) -> dt.datetime | None:
-    if text is None:
-        return None
-    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+    return None if text is None else dt.datetime.fromisoformat(text)
 
 
 def _req_dt(text: str) -> dt.datetime:
@@ -99,6 +97,7 @@ class SqliteStore(Store):
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
+        self._writer = threading.Lock()
         self._migrate()
 
     # ----------------------------------------------------------- connections
@@ -133,22 +132,29 @@ class SqliteStore(Store):
     @contextmanager
     def atomic(self) -> Iterator[None]:
         conn = self._conn()
-        depth = self._local.depth
-        savepoint = f"sp{depth}"
-        conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT {savepoint}")
-        self._local.depth = depth + 1
-        try:
-            yield
-        except BaseException:
-            self._local.depth = depth
-            if depth == 0:
+        if self._local.depth:
+            # Nested: part of the enclosing transaction, committed (or rolled
+            # back, when an exception escapes it) with it.
+            self._local.depth += 1
+            try:
+                yield
+            finally:
+                self._local.depth -= 1
+            return
+        # Writers of this process queue on a lock of their own: SQLite's busy
+        # handler polls with growing sleeps, which starves some writers when
+        # many sessions write at once. Other processes still meet the busy handler.
+        with self._writer:
+            conn.execute("BEGIN IMMEDIATE")
+            self._local.depth = 1
+            try:
+                yield
+            except BaseException:
+                self._local.depth = 0
                 conn.execute("ROLLBACK")
-            else:
-                conn.execute(f"ROLLBACK TO {savepoint}")
-                conn.execute(f"RELEASE {savepoint}")
-            raise
-        self._local.depth = depth
-        conn.execute("COMMIT" if depth == 0 else f"RELEASE {savepoint}")
+                raise
+            self._local.depth = 0
+            conn.execute("COMMIT")
 
     def _q(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         return self._conn().execute(sql, params).fetchall()
@@ -206,6 +212,7 @@ class SqliteStore(Store):
             profile=json.loads(row["profile"]),
             created_at=_dt(row["created_at"]),
             last_contact=_dt(row["last_contact"]),
+            snapshot_outdated=bool(row["snapshot_outdated"]),
         )
 
     def register_company(self, name: str, *, username: str, company_file: str) -> CompanyRecord:
@@ -367,7 +374,7 @@ class SqliteStore(Store):
         last_error: str | None = None,
         applied: int | None = None,
         errors: int | None = None,
-    ) -> SessionRecord:
+    ) -> None:
         changes: dict[str, Any] = {}
         if state is not None:
             changes["state"] = json.dumps(state)
@@ -381,14 +388,13 @@ class SqliteStore(Store):
             changes["applied"] = applied
         if errors is not None:
             changes["errors"] = errors
-        with self.atomic():
-            if changes:
-                assignments = ", ".join(f"{column} = ?" for column in changes)
+        if changes:
+            assignments = ", ".join(f"{column} = ?" for column in changes)
+            with self.atomic():
                 self._run(
                     f"UPDATE sessions SET {assignments} WHERE id = ?",  # noqa: S608 (fixed column names)
                     (*changes.values(), session_id),
                 )
-            return self._session_by_id(session_id)
 
     def close_session(self, session_id: int, at: dt.datetime) -> None:
         with self.atomic():
@@ -420,16 +426,21 @@ class SqliteStore(Store):
                 (session_id, row["seq"], kind, _pack(document)),
             )
 
-    def session_documents(self, session_id: int) -> list[str]:
+    def session_documents(self, session_id: int, kind: str | None = None) -> list[str]:
         rows = self._q(
-            "SELECT document FROM session_documents WHERE session_id = ? ORDER BY seq",
-            (session_id,),
+            "SELECT document FROM session_documents WHERE session_id = ?"
+            " AND (? IS NULL OR kind = ?) ORDER BY seq",
+            (session_id, kind, kind),
         )
         return [_unpack(row["document"]) for row in rows]
 
-    def clear_session_documents(self, session_id: int) -> None:
+    def clear_session_documents(self, session_id: int, *, keep: Sequence[str] = ()) -> None:
         with self.atomic():
-            self._run("DELETE FROM session_documents WHERE session_id = ?", (session_id,))
+            self._run(
+                "DELETE FROM session_documents WHERE session_id = ?"
+                " AND kind NOT IN (SELECT value FROM json_each(?))",
+                (session_id, json.dumps(list(keep))),
+            )
 
     # --------------------------------------------------------------- snapshots
 
@@ -455,10 +466,10 @@ class SqliteStore(Store):
         company_id: int,
         *,
         taken_at: dt.datetime,
-        fingerprint: str,
         qbxml_version: str,
         documents: Sequence[str],
         session_id: int | None = None,
+        fingerprint: str | None = None,
     ) -> SnapshotRecord:
         with self.atomic():
             row = self._one(
@@ -473,6 +484,7 @@ class SqliteStore(Store):
                 (company_id, row["version"], _ts(taken_at), fingerprint, qbxml_version, session_id),
             )
             snapshot_id = int(cursor.lastrowid or 0)
+            self._run("UPDATE companies SET snapshot_outdated = 0 WHERE id = ?", (company_id,))
             self._conn().executemany(
                 "INSERT INTO snapshot_documents (snapshot_id, seq, document) VALUES (?, ?, ?)",
                 [(snapshot_id, seq, _pack(doc)) for seq, doc in enumerate(documents, start=1)],
@@ -480,6 +492,16 @@ class SqliteStore(Store):
             found = self._one(f"{self._SNAPSHOT_SELECT} WHERE s.id = ?", (snapshot_id,))
             assert found is not None
             return self._snapshot(found)
+
+    def set_snapshot_fingerprint(self, snapshot_id: int, fingerprint: str) -> None:
+        with self.atomic():
+            self._run(
+                "UPDATE snapshots SET fingerprint = ? WHERE id = ?", (fingerprint, snapshot_id)
+            )
+
+    def mark_snapshot_outdated(self, company_id: int) -> None:
+        with self.atomic():
+            self._run("UPDATE companies SET snapshot_outdated = 1 WHERE id = ?", (company_id,))
 
     def latest_snapshot(self, company_id: int) -> SnapshotRecord | None:
         row = self._one(
@@ -571,8 +593,8 @@ class SqliteStore(Store):
                 held = new.not_before is not None and new.not_before > applied_at
                 cursor = self._run(
                     "INSERT INTO requests (plan_id, company_id, sequence, kind, label, qbxml,"
-                    " external_guid, lookup, not_before, state, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " request_id, external_guid, lookup, not_before, state, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         plan_id,
                         company_id,
@@ -580,6 +602,7 @@ class SqliteStore(Store):
                         new.kind,
                         new.label,
                         new.qbxml,
+                        new.request_id or "",
                         new.external_guid,
                         json.dumps(new.lookup, sort_keys=True),
                         None if new.not_before is None else _ts(new.not_before),
@@ -587,8 +610,11 @@ class SqliteStore(Store):
                         now,
                     ),
                 )
-                row_id = int(cursor.lastrowid or 0)
-                self._run("UPDATE requests SET request_id = ? WHERE id = ?", (f"r{row_id}", row_id))
+                if new.request_id is None:
+                    row_id = int(cursor.lastrowid or 0)
+                    self._run(
+                        "UPDATE requests SET request_id = ? WHERE id = ?", (f"r{row_id}", row_id)
+                    )
             return self.plan(plan_id)
 
     def _stop_plan(self, plan_id: int, status: PlanStatus, reason: str, now: str) -> int:
@@ -641,13 +667,21 @@ class SqliteStore(Store):
         )
         return bool(row and row[0])
 
-    def next_queued_request(self, company_id: int) -> QueuedRequest | None:
-        row = self._one(
+    def next_queued_requests(self, company_id: int, limit: int = 1) -> list[QueuedRequest]:
+        rows = self._q(
             "SELECT * FROM requests WHERE company_id = ? AND state = 'queued'"
-            " ORDER BY plan_id, sequence LIMIT 1",
-            (company_id,),
+            " ORDER BY plan_id, sequence LIMIT ?",
+            (company_id, limit),
         )
-        return None if row is None else self._request(row)
+        return [self._request(row) for row in rows]
+
+    def count_requests(self, company_id: int, states: Sequence[RequestState]) -> int:
+        row = self._one(
+            "SELECT COUNT(*) FROM requests WHERE company_id = ?"
+            " AND state IN (SELECT value FROM json_each(?))",
+            (company_id, json.dumps([s.value for s in states])),
+        )
+        return int(row[0]) if row else 0
 
     def requests_awaiting_outcome(self, company_id: int) -> list[QueuedRequest]:
         return self.requests(company_id, [RequestState.SENT])
@@ -709,11 +743,12 @@ class SqliteStore(Store):
                 (_ts(at), request_id),
             )
 
-    def requeue(self, request_id: int, at: dt.datetime) -> None:
+    def requeue(self, request_id: int, at: dt.datetime, *, unsent: bool = False) -> None:
         with self.atomic():
             self._run(
-                "UPDATE requests SET state = 'queued', updated_at = ? WHERE id = ?",
-                (_ts(at), request_id),
+                "UPDATE requests SET state = 'queued', updated_at = ?,"
+                " attempts = MAX(0, attempts - ?) WHERE id = ?",
+                (_ts(at), int(unsent), request_id),
             )
 
     def responses(self, request_id: int) -> list[ResponseRecord]:
@@ -801,23 +836,20 @@ class SqliteStore(Store):
             assert found is not None
             return self._error(found)
 
-    def resolve_errors(
-        self, company_id: int, at: dt.datetime, *, request_id: int | None = None
-    ) -> int:
+    def _resolve(self, company_id: int, at: dt.datetime, condition: str, *params: Any) -> int:
+        # ``condition`` is one of this module's constants, never input.
+        statement = f"UPDATE status_errors SET resolved_at = ? WHERE company_id = ? AND resolved_at IS NULL AND {condition}"  # noqa: S608
         with self.atomic():
-            if request_id is None:
-                cursor = self._run(
-                    "UPDATE status_errors SET resolved_at = ? WHERE company_id = ?"
-                    " AND resolved_at IS NULL",
-                    (_ts(at), company_id),
-                )
-            else:
-                cursor = self._run(
-                    "UPDATE status_errors SET resolved_at = ? WHERE company_id = ?"
-                    " AND request_id = ? AND resolved_at IS NULL",
-                    (_ts(at), company_id, request_id),
-                )
-            return cursor.rowcount
+            return self._run(statement, (_ts(at), company_id, *params)).rowcount
+
+    def resolve_request_errors(self, company_id: int, request_id: int, at: dt.datetime) -> int:
+        return self._resolve(company_id, at, "request_id = ?", request_id)
+
+    def resolve_run_errors(self, company_id: int, at: dt.datetime) -> int:
+        return self._resolve(company_id, at, "request_id IS NULL AND plan_id IS NULL")
+
+    def resolve_plan_errors(self, company_id: int, at: dt.datetime, *, keep_plan_id: int) -> int:
+        return self._resolve(company_id, at, "plan_id IS NOT NULL AND plan_id != ?", keep_plan_id)
 
     def open_errors(self, company_id: int) -> list[StatusError]:
         rows = self._q(
