@@ -9,9 +9,11 @@ from typing import Any
 import click
 
 from reconciler import __version__
+from reconciler.commands.apply import apply_command
+from reconciler.commands.demo import demo_command
 from reconciler.commands.options import config_option
 from reconciler.commands.plan import plan_command, show_command
-from reconciler.commands.server import qwc_command, status_command
+from reconciler.commands.server import qwc_command, serve_command, status_command
 from reconciler.commands.sherweb import fetch_charges, import_mappings
 from reconciler.config import ConfigSummary, load_config, schema_names
 from reconciler.errors import InvalidInput, UserError
@@ -82,6 +84,9 @@ cli.add_command(import_mappings)
 cli.add_command(plan_command)
 cli.add_command(show_command)
 cli.add_command(qwc_command)
+cli.add_command(serve_command)
+cli.add_command(apply_command)
+cli.add_command(demo_command)
 cli.add_command(status_command)
 
 

@@ -139,7 +139,7 @@ def test_status_shows_queue_and_errors_and_exits_1_while_unresolved(tmp_path, ex
     assert "1 held" in result.output and "due" in result.output
     assert "Invoice for Contoso: 3140 Invalid reference" in result.output
     assert "what to do: Fix the item map" in result.output
-    store.resolve_errors(company.id, now)
+    store.resolve_run_errors(company.id, now)
     result = CliRunner().invoke(
         cli, ["status", "--state-dir", str(tmp_path / "state"), "--config", str(tmp_path)]
     )

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import re
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
-from reconciler.clock import SystemClock
+from reconciler.clock import Clock, ShiftedClock, SystemClock
 from reconciler.commands.options import config_option
 from reconciler.config import load_config
 from reconciler.errors import UserError
+from reconciler.model import BillingMode, QBState
 from reconciler.qbwc.credentials import hash_password, new_password
 from reconciler.qbwc.profile import Profile, profile_from_config
 from reconciler.qbwc.qwc import DEFAULT_EVERY_MINUTES, QwcFile, check_app_url, render_qwc
 from reconciler.qbwc.report import StatusReport
+from reconciler.qbwc.server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, Listen
+from reconciler.snapshots import StoredSnapshot
 from reconciler.statedir import state_dir_option
 from reconciler.store import Store, StoreError, open_store
 from reconciler.store.records import CompanyRecord
+from reconciler.store.sqlite import DATABASE_NAME
 
 
 def open_state(state_dir: Path) -> Store:
@@ -50,6 +58,47 @@ def configured_company(store: Store, config_dir: Path) -> CompanyRecord:
     raise UserError(
         f"{store.location} serves {len(companies)} companies; say which with --config DIR"
     )
+
+
+@dataclass(frozen=True)
+class SnapshotForPlan:
+    """The latest snapshot's state, and the billing-mode lock, for `plan` and `apply`."""
+
+    state: QBState
+    locked_mode: BillingMode | None
+    locked_since: dt.datetime | None
+
+
+def latest_snapshot_for_plan(config_dir: Path, state_dir: Path) -> SnapshotForPlan:
+    """Read the company's latest snapshot; say (on stderr) which one and how old it is."""
+    if not (state_dir / DATABASE_NAME).is_file():
+        raise UserError(
+            "no QuickBooks state given",
+            hint=f"The server has no snapshot in {state_dir} (see --state-dir). Pass "
+            "--qb-state PATH (qbXML responses to CustomerQuery, ItemQuery and InvoiceQuery), "
+            "or let the Web Connector sync once: `reconcile qwc`, `reconcile serve`, "
+            "Update Selected.",
+        )
+    store = open_state(state_dir)
+    try:
+        company = configured_company(store, config_dir)
+        source = StoredSnapshot(store, company)
+        click.echo(source.describe(SystemClock().now()), err=True)
+        if company.snapshot_outdated:
+            click.secho(
+                "Warning: requests went through after this snapshot; `apply` refuses a plan "
+                "made from it until the Web Connector has read QuickBooks again.",
+                fg="yellow",
+                err=True,
+            )
+        lock = store.billing_lock(company.id)
+        return SnapshotForPlan(
+            source.load(),
+            BillingMode(lock.mode) if lock else None,
+            lock.locked_at if lock else None,
+        )
+    finally:
+        store.close()
 
 
 def _username(company: str) -> str:
@@ -138,6 +187,70 @@ def qwc_command(
     click.echo("Web Connector password (shown once; only its hash is kept):")
     click.echo(f"    {password}")
     click.echo("Open the QWC file in the QuickBooks Web Connector and paste the password.")
+
+
+@click.command("serve")
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True)
+@click.option(
+    "--certfile",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="PEM certificate (chain) for HTTPS.",
+)
+@click.option("--keyfile", type=click.Path(path_type=Path, dir_okay=False), help="PEM private key.")
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 1000),
+    default=DEFAULT_THREADS,
+    show_default=True,
+    help="Calls answered at once (one per syncing company is enough).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log every call.")
+@click.option(
+    "--clock-start",
+    type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"]),
+    hidden=True,
+    help="Run as if it were this moment (rehearsals and tests).",
+)
+@state_dir_option
+def serve_command(
+    host: str,
+    port: int,
+    certfile: Path | None,
+    keyfile: Path | None,
+    threads: int,
+    verbose: bool,
+    clock_start: dt.datetime | None,
+    state_dir: Path,
+) -> None:
+    """Serve the QuickBooks Web Connector (SOAP) until interrupted."""
+    from reconciler.qbwc.app import QBWCApp
+    from reconciler.qbwc.server import serve_forever
+    from reconciler.qbwc.service import QBWCService
+    from reconciler.qbwc.sync import SyncRun
+
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    if certfile is None and host not in {"127.0.0.1", "localhost", "::1"}:
+        click.secho(
+            "Warning: serving plain HTTP beyond this machine; the Web Connector only "
+            "accepts http://localhost. Use --certfile and --keyfile.",
+            fg="yellow",
+            err=True,
+        )
+    store = open_state(state_dir)
+    clock: Clock = SystemClock() if clock_start is None else ShiftedClock(clock_start)
+    service = QBWCService(store, SyncRun(store, clock), clock)
+    try:
+        serve_forever(
+            QBWCApp(service),
+            Listen(host=host, port=port, certfile=certfile, keyfile=keyfile, threads=threads),
+        )
+    finally:
+        store.close()
 
 
 @click.command("status")
