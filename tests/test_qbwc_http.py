@@ -4,10 +4,20 @@ sign-in, sessions, throttling, bounds, and answers that never crash."""
 from __future__ import annotations
 
 import concurrent.futures
+from pathlib import Path
 
 import pytest
 from lxml import etree
-from qbwc_support import OFFICIAL_WSDL, PASSWORD, QBXML, envelope, served
+from qbwc_support import (
+    OFFICIAL_WSDL,
+    PASSWORD,
+    QBXML,
+    FakeClock,
+    ScriptedRun,
+    envelope,
+    new_store,
+    served,
+)
 
 from reconciler import __version__
 from reconciler.qbwc.service import UNKNOWN_SESSION, Limits
@@ -264,3 +274,56 @@ def test_client_version_policy_over_soap(server):
         _call(server, "clientVersion", strVersion="2.1.0.30")[1], "clientVersion"
     ).startswith("W:")
     assert _value(_call(server, "clientVersion", strVersion="2.3.0.215")[1], "clientVersion") == ""
+
+
+def test_https_with_a_certificate_and_key(tmp_path):
+    """The Web Connector needs HTTPS beyond localhost: the server speaks it itself."""
+    import socket
+    import ssl
+
+    import httpx
+
+    from reconciler.qbwc.app import QBWCApp
+    from reconciler.qbwc.server import Listen, running
+    from reconciler.qbwc.service import QBWCService
+
+    tls = Path(__file__).parent / "data" / "tls"
+    store, _ = new_store(tmp_path)
+    service = QBWCService(store, ScriptedRun(store), FakeClock())
+    listen = Listen(
+        host="127.0.0.1", port=0, certfile=tls / "localhost.pem", keyfile=tls / "localhost.key"
+    )
+    with running(QBWCApp(service), listen) as server:
+        assert server.url.startswith("https://127.0.0.1:")
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = (
+            ssl.CERT_NONE
+        )  # the test certificate's dates follow the machine that made it
+        with (
+            socket.create_connection(("127.0.0.1", server.port)) as raw,
+            context.wrap_socket(raw) as tls_socket,
+        ):
+            served = tls_socket.getpeercert(binary_form=True)
+        assert served == ssl.PEM_cert_to_DER_cert(
+            (tls / "localhost.pem").read_text(encoding="utf-8")
+        )
+        with httpx.Client(verify=False) as client:
+            answer = client.post(server.url, content=envelope("serverVersion"))
+        assert answer.status_code == 200 and b"serverVersionResult" in answer.content
+    store.close()
+
+
+def test_half_a_certificate_is_a_clear_error(tmp_path):
+    from reconciler.errors import UserError
+    from reconciler.qbwc.app import QBWCApp
+    from reconciler.qbwc.server import Listen, build_server
+    from reconciler.qbwc.service import QBWCService
+
+    store, _ = new_store(tmp_path)
+    app = QBWCApp(QBWCService(store, ScriptedRun(store), FakeClock()))
+    with pytest.raises(UserError, match="both --certfile and --keyfile"):
+        build_server(app, Listen(certfile=tmp_path / "cert.pem"))
+    with pytest.raises(UserError, match="no such file"):
+        build_server(app, Listen(certfile=tmp_path / "cert.pem", keyfile=tmp_path / "key.pem"))
+    store.close()

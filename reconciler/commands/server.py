@@ -23,9 +23,8 @@ from reconciler.qbwc.report import StatusReport
 from reconciler.qbwc.server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, Listen
 from reconciler.snapshots import StoredSnapshot
 from reconciler.statedir import state_dir_option
-from reconciler.store import Store, StoreError, open_store
+from reconciler.store import Store, StoreError, open_store, store_exists
 from reconciler.store.records import CompanyRecord
-from reconciler.store.sqlite import DATABASE_NAME
 
 
 def open_state(state_dir: Path) -> Store:
@@ -71,7 +70,7 @@ class SnapshotForPlan:
 
 def latest_snapshot_for_plan(config_dir: Path, state_dir: Path) -> SnapshotForPlan:
     """Read the company's latest snapshot; say (on stderr) which one and how old it is."""
-    if not (state_dir / DATABASE_NAME).is_file():
+    if not store_exists(state_dir):
         raise UserError(
             "no QuickBooks state given",
             hint=f"The server has no snapshot in {state_dir} (see --state-dir). Pass "
