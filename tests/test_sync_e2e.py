@@ -128,3 +128,45 @@ def test_the_audit_log_records_who_applied_what(tmp_path):
         assert entry.detail["plan_id"] == document["plan_id"]
         assert entry.detail["fingerprints"]["state"] == document["fingerprints"]["state"]
         assert w.apply(document).already_queued
+
+
+def test_unreadable_host_data_from_the_web_connector_is_asked_for_again(tmp_path):
+    with world(tmp_path) as w:
+        original = w.simulator.host_company_preferences
+        # The Web Connector's own HostQuery/CompanyQuery/PreferencesQuery, mangled.
+        w.simulator.host_company_preferences = lambda owner_id: original(owner_id)[:200]
+        result = w.sync()
+        assert result.ok, result.status
+        asked = [a for op, _, a in result.calls if op == "sendRequestXML"]
+        assert "<HostQueryRq" in asked[0] and "<CompanyQueryRq" in asked[0]
+        assert w.store.latest_snapshot(w.company.id) is not None
+
+
+def test_a_company_file_other_than_the_configured_one_is_refused(tmp_path):
+    from lxml import etree
+    from qbwc_support import HTTP, PASSWORD, envelope
+
+    def call(url: str, operation: str, **args: str) -> list[str]:
+        root = etree.fromstring(HTTP.post(url, content=envelope(operation, **args)).content)
+        return [
+            e.text or ""
+            for e in root.iter()
+            if e.tag.endswith("Result") or e.tag.endswith("}string")
+        ]
+
+    with world(tmp_path) as w:
+        ticket = call(w.url, "authenticate", strUserName="northwind", strPassword=PASSWORD)[1]
+        other = "C:\\Users\\Public\\Documents\\Intuit\\QuickBooks\\Company Files\\Someone Else.qbw"
+        request = call(
+            w.url,
+            "sendRequestXML",
+            ticket=ticket,
+            strCompanyFileName=other,
+            qbXMLMajorVers="16",
+            qbXMLMinorVers="0",
+        )
+        assert request == [""]
+        [last] = call(w.url, "getLastError", ticket=ticket)
+        assert "Someone Else.qbw open, not Northwind IT Services.qbw" in last
+        assert w.store.open_errors(w.company.id)[0].code == "wrong-company-file"
+        assert w.store.latest_snapshot(w.company.id) is None

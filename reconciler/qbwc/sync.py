@@ -239,9 +239,19 @@ class SyncRun:
         self._save(session, state)
         return document
 
-    def prepare(self, session: SessionRecord, response: str) -> Prepared:
+    def prepare(self, session: SessionRecord, response: str) -> Prepared | None:
         """Read a response; when it completes a refresh with requests to settle, the
-        whole state too (reads only: called outside the store transaction)."""
+        whole state too (reads only: called outside the store transaction).
+
+        None when it cannot tell: :meth:`take_response` then reads it itself,
+        and reports what is wrong.
+        """
+        try:
+            return self._prepare(session, response)
+        except RunFailed:
+            return None
+
+    def _prepare(self, session: SessionRecord, response: str) -> Prepared:
         state = RunState.load(session.state)
         pending = state.pending or {}
         if pending.get("kind") == "write":
@@ -283,7 +293,7 @@ class SyncRun:
             if hresult:
                 self._request_processor_error(pending, hresult, message, now)
             if not isinstance(prepared, Prepared) or prepared.saves != state.saves:
-                prepared = self.prepare(session, response)
+                prepared = self._prepare(session, response)
             if pending["kind"] == "write":
                 self._written_batch(session, state, pending, prepared, now)
             else:
