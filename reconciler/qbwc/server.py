@@ -55,8 +55,15 @@ def build_server(app: QBWCApp, listen: Listen) -> wsgi.Server:
         app,
         numthreads=listen.threads,
         server_name="reconciler",
-        timeout=60,
+        # Longer than .NET keeps an idle connection (100 s), so that the Web
+        # Connector, not the server, closes it: no request meets a reset.
+        timeout=120,
     )
+    # Every syncing Web Connector keeps a connection open while QuickBooks
+    # works; cheroot's defaults (5 waiting to connect, 10 idle kept) would
+    # reset some when many companies sync at once.
+    server.request_queue_size = 256
+    server.keep_alive_conn_limit = listen.threads
     # cheroot refuses larger bodies with 413 before the application sees them;
     # the application checks again per operation.
     server.max_request_body_size = MAX_BODY + 1
