@@ -50,8 +50,8 @@ def check_fresh(store: Store, company: CompanyRecord, document: Document, now: d
         )
     if store.company(company.id).snapshot_outdated:
         raise StalePlan(
-            f"QuickBooks changed after the latest snapshot ({snapshot.version}): requests "
-            "went through, and no run has read QuickBooks since",
+            f"QuickBooks may have changed after the latest snapshot ({snapshot.version}): "
+            "requests went out, and no run has read QuickBooks since",
             hint="Let the Web Connector run once (Update Selected), then plan again.",
         )
     latest = snapshot_fingerprint(store, snapshot)

@@ -85,7 +85,7 @@ def latest_snapshot_for_plan(config_dir: Path, state_dir: Path) -> SnapshotForPl
         click.echo(source.describe(SystemClock().now()), err=True)
         if company.snapshot_outdated:
             click.secho(
-                "Warning: requests went through after this snapshot; `apply` refuses a plan "
+                "Warning: requests went out after this snapshot; `apply` refuses a plan "
                 "made from it until the Web Connector has read QuickBooks again.",
                 fg="yellow",
                 err=True,

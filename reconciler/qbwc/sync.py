@@ -207,7 +207,7 @@ class SyncRun:
         if snapshot is None or now - snapshot.taken_at >= self.limits.refresh_every:
             return True
         if company.snapshot_outdated:
-            return True  # a run changed QuickBooks but did not read it again
+            return True  # requests went out and no run has read QuickBooks since
         return self.store.has_due_requests(company.id, now)
 
     def start(self, company: CompanyRecord, session: SessionRecord, now: dt.datetime) -> None:
@@ -522,6 +522,9 @@ class SyncRun:
             return document
         if state.phase == Phase.APPLY:
             batch = self._batch(session.company_id)
+            # From here the snapshot may no longer be what QuickBooks holds: plans
+            # made from it are refused until a run has read QuickBooks again.
+            self.store.mark_snapshot_outdated(session.company_id)
             for request in batch:
                 self.store.mark_sent(request.id, session_id=session.id, at=now)
                 log.info("sending %s (%s)", request.label, request.request_id)
@@ -822,8 +825,6 @@ class SyncRun:
                 self.store.requeue(queue_id, now, unsent=True)
         for queue_id, answer in answered:
             self._written(session, state, queue_id, answer, now)
-        if any(a.status.action is Action.NONE for _, a in answered):
-            self.store.mark_snapshot_outdated(session.company_id)
         if missing and not stopped:
             # Left sent: the next run settles them against what QuickBooks holds.
             raise RunFailed(

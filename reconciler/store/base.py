@@ -195,7 +195,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def mark_snapshot_outdated(self, company_id: int) -> None:
-        """Note that QuickBooks changed since the latest snapshot (the next one clears it)."""
+        """Note that requests went out since the latest snapshot (the next one clears it)."""
 
     @abc.abstractmethod
     def latest_snapshot(self, company_id: int) -> SnapshotRecord | None:

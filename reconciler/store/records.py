@@ -59,7 +59,7 @@ class CompanyRecord:
     profile: dict[str, Any] = field(default_factory=dict, compare=False)
     created_at: dt.datetime | None = None
     last_contact: dt.datetime | None = None  # the Web Connector's last sign-in
-    # QuickBooks changed (a request went through) after the latest snapshot.
+    # Requests went out to QuickBooks after the latest snapshot.
     snapshot_outdated: bool = False
 
 

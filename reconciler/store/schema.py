@@ -22,7 +22,7 @@ CREATE TABLE companies (
     password_hash TEXT,
     profile       TEXT NOT NULL DEFAULT '{}',
     last_contact  TEXT,
-    -- Set when a request changed QuickBooks, cleared by the next snapshot.
+    -- Set when requests go out to QuickBooks, cleared by the next snapshot.
     snapshot_outdated INTEGER NOT NULL DEFAULT 0,
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL
