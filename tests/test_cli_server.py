@@ -140,8 +140,10 @@ def test_status_shows_queue_and_errors_and_exits_1_while_unresolved(tmp_path, ex
     assert "Invoice for Contoso: 3140 Invalid reference" in result.output
     assert "what to do: Fix the item map" in result.output
     store.resolve_run_errors(company.id, now)
+    store.mark_snapshot_outdated(company.id)
     result = CliRunner().invoke(
         cli, ["status", "--state-dir", str(tmp_path / "state"), "--config", str(tmp_path)]
     )
     assert result.exit_code == 0
     assert "Errors: none" in result.output
+    assert "requests went out after this snapshot" in result.output

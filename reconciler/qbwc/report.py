@@ -84,6 +84,11 @@ class StatusReport:
             out.append(
                 f"Billing mode: {self.lock.mode} (locked since {self.lock.locked_at:%Y-%m-%d})"
             )
+        if self.company.snapshot_outdated:
+            out.append(
+                "Note: requests went out after this snapshot; the next Web Connector run "
+                "reads QuickBooks again (plan after it)."
+            )
         out.append(f"Queue: {self._queue(now)}")
         for plan in self.plans[:3]:
             reason = f": {plan.status_reason}" if plan.status_reason else ""
