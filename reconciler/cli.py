@@ -9,8 +9,11 @@ from typing import Any
 import click
 
 from reconciler import __version__
+from reconciler.commands.apply import apply_command
+from reconciler.commands.demo import demo_command
 from reconciler.commands.options import config_option
 from reconciler.commands.plan import plan_command, show_command
+from reconciler.commands.server import qwc_command, serve_command, status_command
 from reconciler.commands.sherweb import fetch_charges, import_mappings
 from reconciler.config import ConfigSummary, load_config, schema_names
 from reconciler.errors import InvalidInput, UserError
@@ -80,6 +83,11 @@ cli.add_command(fetch_charges)
 cli.add_command(import_mappings)
 cli.add_command(plan_command)
 cli.add_command(show_command)
+cli.add_command(qwc_command)
+cli.add_command(serve_command)
+cli.add_command(apply_command)
+cli.add_command(demo_command)
+cli.add_command(status_command)
 
 
 def main() -> None:

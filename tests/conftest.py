@@ -46,3 +46,9 @@ def assert_valid_qbxml(qbxml_schema):
 def example_config_dir() -> Path:
     """The example configuration in the repository."""
     return REPO / "config"
+
+
+@pytest.fixture(autouse=True)
+def _state_dir_of_the_test(tmp_path_factory, monkeypatch) -> None:
+    """Commands that default to the user's state directory use a temporary one."""
+    monkeypatch.setenv("RECONCILE_STATE_DIR", str(tmp_path_factory.mktemp("state")))

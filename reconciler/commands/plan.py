@@ -10,6 +10,7 @@ import click
 
 from reconciler.charges import load_charges
 from reconciler.commands.options import config_option
+from reconciler.commands.server import latest_snapshot_for_plan
 from reconciler.commands.sherweb import today_in
 from reconciler.config import load_config
 from reconciler.errors import UserError
@@ -23,6 +24,7 @@ from reconciler.plan.safety import check_safety
 from reconciler.plan.text import render_text
 from reconciler.resources import data_dir
 from reconciler.sherweb.fetch import fetch_charges_bundle
+from reconciler.statedir import state_dir_option
 from reconciler.statesource import state_source
 
 # --detailed-exitcode, as Terraform's (errors exit 1, as every UserError does).
@@ -49,7 +51,8 @@ def _render(document: Document, fmt: str) -> str:
 LIVE_CHARGES = "sherweb"
 
 
-def _charges(source: str | None, config: Config) -> ChargesBundle:
+def charges_from(source: str | None, config: Config) -> ChargesBundle:
+    """The charges ``--charges`` names: a file, or ``sherweb`` to fetch today's."""
     if source is None:
         raise UserError(
             "no charges given",
@@ -80,7 +83,8 @@ class PlanErrors(UserError):
     "state_paths",
     multiple=True,
     type=click.Path(path_type=Path),
-    help="A qbXML response file or a directory of them (repeatable).",
+    help="A qbXML response file or a directory of them (repeatable). "
+    "Default: the latest snapshot the server took.",
 )
 @click.option(
     "--out",
@@ -95,6 +99,7 @@ class PlanErrors(UserError):
     help="Exit 0 when there is nothing to change, 2 when there are changes, 1 on error.",
 )
 @click.option("--force", is_flag=True, help="Accept a plan that is over the safety threshold.")
+@state_dir_option
 def plan_command(
     config_dir: Path,
     charges_source: str | None,
@@ -103,12 +108,22 @@ def plan_command(
     fmt: str,
     detailed_exitcode: bool,
     force: bool,
+    state_dir: Path,
 ) -> None:
     """Show what would change in QuickBooks to bill the charges."""
     config = load_config(config_dir)
-    charges = _charges(charges_source, config)
-    state = state_source(state_paths).load()
-    plan = build_plan(config, charges, state)
+    charges = charges_from(charges_source, config)
+    if state_paths:
+        plan = build_plan(config, charges, state_source(state_paths).load())
+    else:
+        latest = latest_snapshot_for_plan(config_dir, state_dir)
+        plan = build_plan(
+            config,
+            charges,
+            latest.state,
+            locked_mode=latest.locked_mode,
+            locked_since=latest.locked_since,
+        )
     requests = render_plan_requests(plan)
     document = plan_document(
         plan,

@@ -1,0 +1,150 @@
+"""``reconcile demo``: the whole loop in seconds, without Windows or QuickBooks.
+
+The example configuration and charges, the sample company in the QuickBooks
+simulator, the real server on a free loopback port, and the Web Connector
+emulator talking SOAP to it: sync, plan, apply, sync, and a plan that is
+empty. It runs at the charges' date (mid-December 2026), when the invoices
+it bills are due.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from reconciler.apply import queue_plan
+from reconciler.charges import load_charges
+from reconciler.clock import ShiftedClock
+from reconciler.config import load_config
+from reconciler.errors import UserError
+from reconciler.plan.text import render_text
+from reconciler.qbwc.app import QBWCApp
+from reconciler.qbwc.credentials import hash_password, new_password
+from reconciler.qbwc.profile import profile_from_config
+from reconciler.qbwc.qwc import QwcFile, render_qwc
+from reconciler.qbwc.server import Listen, running
+from reconciler.qbwc.service import QBWCService
+from reconciler.qbwc.sync import SyncRun
+from reconciler.resources import data_dir, example_config_dir
+from reconciler.snapshots import StoredSnapshot, plan_against
+from reconciler.store import open_store
+
+
+def _step(text: str) -> None:
+    click.secho(f"\n==> {text}", bold=True)
+
+
+@contextmanager
+def _state_dir(given: Path | None) -> Iterator[Path]:
+    if given is not None:
+        given.mkdir(parents=True, exist_ok=True)
+        if any(given.iterdir()):
+            raise UserError(f"{given} is not empty; the demo starts from an empty state directory")
+        yield given
+        return
+    with tempfile.TemporaryDirectory(prefix="reconcile-demo-") as temporary:
+        yield Path(temporary)
+
+
+@click.command("demo")
+@click.option(
+    "--state-dir",
+    "keep",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Keep the demo's state here (an empty directory) to look at it afterwards "
+    "with `reconcile status --state-dir DIR`.",
+)
+def demo_command(keep: Path | None) -> None:
+    """Run the whole loop on the example: sync, plan, apply, sync, plan again (empty)."""
+    from reconciler.sandbox.company import Company
+    from reconciler.sandbox.simulator import QuickBooksSimulator
+    from reconciler.sandbox.webconnector import WebConnector
+
+    started = time.perf_counter()
+    color = sys.stdout.isatty()
+    config_dir = example_config_dir()
+    config = load_config(config_dir)
+    charges = load_charges(data_dir() / "charges-example.json")
+    # The day the charges were fetched, at noon in New York.
+    clock = ShiftedClock(dt.datetime.combine(charges.date, dt.time(17, 0), tzinfo=dt.UTC))
+    simulator = QuickBooksSimulator(
+        Company.from_fixture(data_dir() / "sample-company.yaml"), clock=clock.now
+    )
+    with _state_dir(keep) as state_dir:
+        store = open_store(state_dir)
+        try:
+            password = new_password()
+            company = store.register_company(
+                config.billing.company.name,
+                username="northwind",
+                company_file=config.billing.company.file,
+            )
+            store.set_profile(company.id, profile_from_config(config).to_dict())
+            store.set_password_hash(company.id, hash_password(password))
+            company = store.company(company.id)
+            identity = store.app_identity()
+            service = QBWCService(store, SyncRun(store, clock), clock)
+            with running(QBWCApp(service), Listen(host="127.0.0.1", port=0, threads=4)) as server:
+                qwc_path = state_dir / "northwind.qwc"
+                qwc_path.write_text(
+                    render_qwc(
+                        QwcFile(
+                            app_url=server.url,
+                            username=company.username,
+                            owner_id=identity.owner_id,
+                            file_id=company.file_id,
+                            app_id=identity.app_id,
+                            company=company.name,
+                        )
+                    ),
+                    encoding="utf-8",
+                )
+                connector = WebConnector.from_qwc(qwc_path, password, simulator)
+                click.echo(f"State directory: {state_dir}")
+                click.echo(f"Server: {server.url} (SOAP; WSDL at {server.url}?wsdl)")
+                click.echo(f"QuickBooks (simulated): {company.name}, {simulator.product_name}")
+
+                _step("1. The Web Connector syncs: the server reads QuickBooks")
+                click.echo(f"Web Connector: {connector.run().status}")
+
+                _step("2. reconcile plan: the example charges against that snapshot")
+                source = StoredSnapshot(store, company)
+                document = plan_against(source, config, charges)
+                click.echo(render_text(document, color=color), nl=False, color=color)
+
+                _step("3. reconcile apply: the plan is queued")
+                applied = queue_plan(
+                    store,
+                    company,
+                    document,
+                    config=config,
+                    now=clock.now(),
+                    actor="demo",
+                    commit=None,
+                    source="the demo plan",
+                )
+                click.echo(f"Queued {applied.requests} requests.")
+
+                _step("4. The Web Connector syncs: the server sends them to QuickBooks")
+                result = connector.run()
+                click.echo(f"Web Connector: {result.status}")
+                if not result.ok or store.open_errors(company.id):
+                    raise UserError(f"the demo sync failed: {result.status}")
+
+                _step("5. reconcile plan again: nothing left to change")
+                again = plan_against(
+                    StoredSnapshot(store, store.company(company.id)), config, charges
+                )
+                click.echo(render_text(again, color=color), nl=False, color=color)
+                if again["changes"]:
+                    raise UserError("the demo's second plan is not empty")
+        finally:
+            store.close()
+    click.echo(f"\nDone in {time.perf_counter() - started:.1f} s.")

@@ -1,0 +1,281 @@
+"""``reconcile qwc``, ``reconcile serve`` and ``reconcile status``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from reconciler.clock import Clock, ShiftedClock, SystemClock
+from reconciler.commands.options import config_option
+from reconciler.config import load_config
+from reconciler.errors import UserError
+from reconciler.model import BillingMode, QBState
+from reconciler.qbwc.credentials import hash_password, new_password
+from reconciler.qbwc.profile import Profile, profile_from_config
+from reconciler.qbwc.qwc import DEFAULT_EVERY_MINUTES, QwcFile, check_app_url, render_qwc
+from reconciler.qbwc.report import StatusReport
+from reconciler.qbwc.server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, Listen
+from reconciler.snapshots import StoredSnapshot
+from reconciler.statedir import state_dir_option
+from reconciler.store import Store, StoreError, open_store, store_exists
+from reconciler.store.records import CompanyRecord
+
+
+def open_state(state_dir: Path) -> Store:
+    """The store of ``state_dir``, or a clear error."""
+    try:
+        return open_store(state_dir)
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+
+
+def configured_company(store: Store, config_dir: Path) -> CompanyRecord:
+    """The company of the configuration in ``config_dir`` (or the only one in the store)."""
+    if (config_dir / "billing.yaml").is_file():
+        name = load_config(config_dir).billing.company.name
+        company = store.company_by_name(name)
+        if company is None:
+            raise UserError(
+                f"no Web Connector is set up for {name!r} in {store.location}",
+                hint="Run `reconcile qwc --url URL` first.",
+            )
+        return company
+    companies = store.companies()
+    if len(companies) == 1:
+        return companies[0]
+    if not companies:
+        raise UserError(
+            f"no Web Connector is set up in {store.location}",
+            hint="Run `reconcile qwc --url URL` first.",
+        )
+    raise UserError(
+        f"{store.location} serves {len(companies)} companies; say which with --config DIR"
+    )
+
+
+@dataclass(frozen=True)
+class SnapshotForPlan:
+    """The latest snapshot's state, and the billing-mode lock, for `plan` and `apply`."""
+
+    state: QBState
+    locked_mode: BillingMode | None
+    locked_since: dt.datetime | None
+
+
+def latest_snapshot_for_plan(config_dir: Path, state_dir: Path) -> SnapshotForPlan:
+    """Read the company's latest snapshot; say (on stderr) which one and how old it is."""
+    if not store_exists(state_dir):
+        raise UserError(
+            "no QuickBooks state given",
+            hint=f"The server has no snapshot in {state_dir} (see --state-dir). Pass "
+            "--qb-state PATH (qbXML responses to CustomerQuery, ItemQuery and InvoiceQuery), "
+            "or let the Web Connector sync once: `reconcile qwc`, `reconcile serve`, "
+            "Update Selected.",
+        )
+    store = open_state(state_dir)
+    try:
+        company = configured_company(store, config_dir)
+        source = StoredSnapshot(store, company)
+        click.echo(source.describe(SystemClock().now()), err=True)
+        if company.snapshot_outdated:
+            click.secho(
+                "Warning: requests went out after this snapshot; `apply` refuses a plan "
+                "made from it until the Web Connector has read QuickBooks again.",
+                fg="yellow",
+                err=True,
+            )
+        lock = store.billing_lock(company.id)
+        return SnapshotForPlan(
+            source.load(),
+            BillingMode(lock.mode) if lock else None,
+            lock.locked_at if lock else None,
+        )
+    finally:
+        store.close()
+
+
+def _username(company: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", company.lower()).strip("-")
+    return slug[:40] or "reconciler"
+
+
+@click.command("qwc")
+@click.option(
+    "--url",
+    required=True,
+    help="The server's SOAP endpoint as the Web Connector reaches it (the AppURL), "
+    "e.g. https://qb.example.com:8443/qbwc.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("reconciler.qwc"),
+    show_default=True,
+    help="Where to write the QWC file.",
+)
+@click.option("--username", help="The Web Connector user name (default: from the company name).")
+@click.option(
+    "--every",
+    "every_minutes",
+    type=click.IntRange(1, 1440),
+    default=DEFAULT_EVERY_MINUTES,
+    show_default=True,
+    help="Minutes between scheduled runs (the Web Connector's Auto-Run).",
+)
+@config_option
+@state_dir_option
+def qwc_command(
+    url: str,
+    out_path: Path,
+    username: str | None,
+    every_minutes: int,
+    config_dir: Path,
+    state_dir: Path,
+) -> None:
+    """Write the QWC file for the Web Connector and print a new password once.
+
+    Only the password's hash is kept: running this again makes a new password
+    (the old one stops working) and keeps the company's FileID.
+    """
+    config = load_config(config_dir)
+    for problem in check_app_url(url):
+        click.secho(f"Warning: {problem}", fg="yellow", err=True)
+    profile = profile_from_config(config)
+    store = open_state(state_dir)
+    try:
+        existing = store.company_by_name(profile.company)
+        name = username or (existing.username if existing else _username(profile.company))
+        other = store.company_by_username(name)
+        if other is not None and other.name != profile.company:
+            raise UserError(f"the Web Connector user {name!r} already belongs to {other.name!r}")
+        password = new_password()
+        with store.atomic():
+            company = store.register_company(
+                profile.company, username=name, company_file=profile.company_file
+            )
+            store.set_profile(company.id, profile.to_dict())
+            store.set_password_hash(company.id, hash_password(password))
+            identity = store.app_identity()
+        text = render_qwc(
+            QwcFile(
+                app_url=url,
+                username=company.username,
+                owner_id=identity.owner_id,
+                file_id=company.file_id,
+                app_id=identity.app_id,
+                company=company.name,
+                every_minutes=every_minutes,
+            )
+        )
+        try:
+            out_path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"{out_path}: cannot write the QWC file: {exc.strerror}") from None
+    finally:
+        store.close()
+    click.echo(f"Wrote {out_path} for {company.name} (user {company.username}, AppURL {url}).")
+    if existing is not None and existing.password_hash:
+        click.echo("The previous Web Connector password no longer works.")
+    click.echo("Web Connector password (shown once; only its hash is kept):")
+    click.echo(f"    {password}")
+    click.echo("Open the QWC file in the QuickBooks Web Connector and paste the password.")
+
+
+@click.command("serve")
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True)
+@click.option(
+    "--certfile",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="PEM certificate (chain) for HTTPS.",
+)
+@click.option("--keyfile", type=click.Path(path_type=Path, dir_okay=False), help="PEM private key.")
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 1000),
+    default=DEFAULT_THREADS,
+    show_default=True,
+    help="Calls answered at once (one per syncing company is enough).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log every call.")
+@click.option(
+    "--clock-start",
+    type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"]),
+    hidden=True,
+    help="Run as if it were this moment (rehearsals and tests).",
+)
+@state_dir_option
+def serve_command(
+    host: str,
+    port: int,
+    certfile: Path | None,
+    keyfile: Path | None,
+    threads: int,
+    verbose: bool,
+    clock_start: dt.datetime | None,
+    state_dir: Path,
+) -> None:
+    """Serve the QuickBooks Web Connector (SOAP) until interrupted."""
+    from reconciler.qbwc.app import QBWCApp
+    from reconciler.qbwc.server import serve_forever
+    from reconciler.qbwc.service import QBWCService
+    from reconciler.qbwc.sync import SyncRun
+
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    if certfile is None and host not in {"127.0.0.1", "localhost", "::1"}:
+        click.secho(
+            "Warning: serving plain HTTP beyond this machine; the Web Connector only "
+            "accepts http://localhost. Use --certfile and --keyfile.",
+            fg="yellow",
+            err=True,
+        )
+    store = open_state(state_dir)
+    clock: Clock = SystemClock() if clock_start is None else ShiftedClock(clock_start)
+    service = QBWCService(store, SyncRun(store, clock), clock)
+    try:
+        serve_forever(
+            QBWCApp(service),
+            Listen(host=host, port=port, certfile=certfile, keyfile=keyfile, threads=threads),
+        )
+    finally:
+        store.close()
+
+
+@click.command("status")
+@config_option
+@state_dir_option
+def status_command(config_dir: Path, state_dir: Path) -> None:
+    """Show the last run, the snapshot, the queue and every unresolved error.
+
+    Exits 1 while errors are unresolved.
+    """
+    store = open_state(state_dir)
+    try:
+        company = configured_company(store, config_dir)
+        profile = Profile.from_dict(company.profile)
+        report = StatusReport(
+            company=company,
+            timezone=profile.timezone if profile else "UTC",
+            last_session=store.last_session(company.id),
+            snapshot=store.latest_snapshot(company.id),
+            lock=store.billing_lock(company.id),
+            queue=store.queue_counts(company.id),
+            plans=store.plans(company.id),
+            errors=store.open_errors(company.id),
+        )
+    finally:
+        store.close()
+    click.echo("\n".join(report.lines(SystemClock().now())))
+    if report.errors:
+        click.get_current_context().exit(1)

@@ -1,0 +1,162 @@
+"""The WSGI application: SOAP over POST, the WSDL and the support page over GET.
+
+Bodies are bounded before they are read; anything that goes wrong inside
+becomes a SOAP fault with a short message (the details and the traceback go
+to the server log, never into the answer).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+from wsgiref.util import request_uri
+
+from reconciler import __version__
+from reconciler.qbwc.service import QBWCService
+from reconciler.qbwc.soap import (
+    MAX_BODY,
+    FaultCode,
+    SoapFault,
+    parse_call,
+    render_fault,
+    render_result,
+)
+from reconciler.qbwc.wsdl import render_wsdl
+
+log = logging.getLogger("reconciler.qbwc")
+
+StartResponse = Callable[..., Any]
+XML = "text/xml; charset=utf-8"
+HTML = "text/html; charset=utf-8"
+
+SUPPORT_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>reconciler: QuickBooks sync</title></head>
+<body>
+<h1>reconciler {version}</h1>
+<p>This is the QuickBooks Web Connector service of <strong>reconciler</strong>,
+billing configuration as code for QuickBooks Desktop.</p>
+<ul>
+<li>What the last sync did, what is queued and every error with what to do:
+run <code>reconcile status</code> where the server runs.</li>
+<li>A new password for the Web Connector: <code>reconcile qwc --url URL</code>
+writes a new QWC file and prints the password once.</li>
+<li>Errors marked as fixed are retried by the next run: click
+<em>Update Selected</em> in the Web Connector.</li>
+</ul>
+</body></html>
+"""
+
+ENDPOINT_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>reconciler: QuickBooks sync</title></head>
+<body><h1>reconciler {version}</h1>
+<p>QuickBooks Web Connector endpoint (SOAP 1.1 over POST).
+<a href="{wsdl}">WSDL</a> · <a href="{support}">support</a></p></body></html>
+"""
+
+
+class QBWCApp:
+    """WSGI callable serving one :class:`QBWCService`."""
+
+    def __init__(self, service: QBWCService) -> None:
+        self.service = service
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method == "POST":
+            return self._soap(environ, start_response)
+        if method in {"GET", "HEAD"}:
+            status, content_type, body = self._page(environ)
+            payload = b"" if method == "HEAD" else body
+            return self._answer(start_response, status, content_type, body, payload)
+        start_response(
+            "405 Method Not Allowed",
+            [("Allow", "GET, HEAD, POST"), ("Content-Type", "text/plain"), ("Content-Length", "0")],
+        )
+        return [b""]
+
+    @staticmethod
+    def _answer(
+        start_response: StartResponse,
+        status: str,
+        content_type: str,
+        body: bytes,
+        payload: bytes | None = None,
+    ) -> Iterable[bytes]:
+        start_response(
+            status,
+            [
+                ("Content-Type", content_type),
+                ("Content-Length", str(len(body))),
+                ("X-Content-Type-Options", "nosniff"),
+                ("Cache-Control", "no-store"),
+            ],
+        )
+        return [body if payload is None else payload]
+
+    def _page(self, environ: dict[str, Any]) -> tuple[str, str, bytes]:
+        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        address = request_uri(environ, include_query=False)
+        if any(key.lower() == "wsdl" for key in query):
+            return "200 OK", XML, render_wsdl(address)
+        path = environ.get("PATH_INFO", "") or "/"
+        if path.rstrip("/").endswith("/support") or "support" in query:
+            return "200 OK", HTML, SUPPORT_PAGE.format(version=html.escape(__version__)).encode()
+        page = ENDPOINT_PAGE.format(
+            version=html.escape(__version__),
+            wsdl=html.escape(f"{address}?wsdl"),
+            support=html.escape(f"{address.rstrip('/')}/support"),
+        )
+        return "200 OK", HTML, page.encode()
+
+    def _soap(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+        name = "?"
+        try:
+            body = _read_body(environ)
+            call = parse_call(body)
+            name = call.operation.name
+            result = self.service.call(call, environ.get("REMOTE_ADDR", "unknown"))
+            answer = render_result(call.operation, result)
+            status = "200 OK"
+        except SoapFault as fault:
+            log.warning("SOAP fault on %s: %s", name, fault.message)
+            answer, status = render_fault(fault), _status(fault.http_status)
+        except Exception:
+            log.exception("internal error while answering %s", name)
+            fault = SoapFault(FaultCode.SERVER, "internal error in reconciler; see the server log")
+            answer, status = render_fault(fault), _status(500)
+        log.debug("%s answered in %.1f ms", name, (time.perf_counter() - started) * 1000)
+        return self._answer(start_response, status, XML, answer)
+
+
+def _status(code: int) -> str:
+    return {413: "413 Payload Too Large", 500: "500 Internal Server Error"}.get(
+        code, f"{code} Error"
+    )
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    """The request body, refused above :data:`MAX_BODY` before it is read."""
+    declared = environ.get("CONTENT_LENGTH") or ""
+    if declared:
+        try:
+            length = int(declared)
+        except ValueError:
+            raise SoapFault(FaultCode.CLIENT, "invalid Content-Length") from None
+        if length > MAX_BODY:
+            raise SoapFault(
+                FaultCode.CLIENT,
+                f"request too large ({length} bytes, at most {MAX_BODY})",
+                http_status=413,
+            )
+    stream = environ["wsgi.input"]
+    body: bytes = stream.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        raise SoapFault(
+            FaultCode.CLIENT, f"request too large (more than {MAX_BODY} bytes)", http_status=413
+        )
+    return body

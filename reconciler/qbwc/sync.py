@@ -1,0 +1,1114 @@
+"""The sync run behind a Web Connector session: a state machine kept in the store.
+
+A run, one request at a time:
+
+1. **start**: the first ``sendRequestXML`` brings QuickBooks' HostQuery,
+   CompanyQuery and PreferencesQuery responses. The run negotiates the qbXML
+   version (QuickBooks 2015, qbXML 13.0, at least), and refuses a company file
+   that is not the configured one (its file name, or the FileID the Web
+   Connector stored in it). Without usable host data it asks HostQuery itself.
+2. **refresh**: customers and mapped items by name, then the invoices of those
+   customers in the billing windows around today, following iterators; the
+   responses become a new snapshot (its fingerprint is what ``apply``
+   compares a plan's with). Requests whose answer was lost in an earlier run
+   are settled against it: an InvoiceAdd found by its ExternalGUID is done
+   (never a duplicate invoice); a modification is done if QuickBooks reads as
+   it asked, sent again if its EditSequence is untouched, else left to a new
+   plan.
+3. **verify**: an InvoiceAdd whose answer was lost and whose date the refresh
+   did not cover is looked for by its customer and date before anything else.
+4. **apply**: queued requests in plan order, each with its requestID and
+   matched to its response. Lock errors (3170-3180) are retried a bounded
+   number of times after a pause; 3200 marks the plan stale and nothing more of
+   it is sent; other errors go to the status list.
+5. **refresh** again when anything changed, so that planning again is empty.
+
+Every transition is written to the session's state in the store within the
+call's transaction, before the Web Connector gets its answer. Reading a
+response (the slow part) happens before the transaction (:meth:`SyncRun.prepare`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import ntpath
+import re
+from dataclasses import dataclass, field, fields
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+
+from reconciler.clock import Clock
+from reconciler.model import CompanyInfo, Customer, HostInfo, Invoice, QBState
+from reconciler.period import invoice_day_after, invoice_day_on_or_before
+from reconciler.qbwc.outcome import Outcome, modification_outcome
+from reconciler.qbwc.profile import Profile
+from reconciler.qbwc.service import DONE, NO_OP, SendRequest
+from reconciler.qbxml.parse import QbxmlParseError, Response, parse_response, parse_state
+from reconciler.qbxml.queries import (
+    CompanyQuery,
+    CustomerQuery,
+    HostQuery,
+    InvoiceQuery,
+    ItemQuery,
+    Query,
+)
+from reconciler.qbxml.render import render_document, render_request
+from reconciler.qbxml.status import Action, Severity, Status
+from reconciler.qbxml.version import (
+    MIN_VERSION,
+    UnsupportedQuickBooks,
+    negotiate_version,
+    version_key,
+)
+from reconciler.store import Store
+from reconciler.store.records import (
+    CompanyRecord,
+    NewStatusError,
+    QueuedRequest,
+    RequestState,
+    ResponseRecord,
+    SessionRecord,
+)
+from reconciler.xmlsafe import XMLInputError, parse_xml
+
+log = logging.getLogger("reconciler.qbwc")
+
+# The request processor's HRESULT for a request it could not parse: nothing
+# reached the company file.
+PARSE_ERROR_HRESULT = "0x80040400"
+STATUS_HINT = "run `reconcile status`"
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """Bounds of a run."""
+
+    lock_attempts: int = 3  # sends of a request refused by a lock (3170-3180)
+    # Requests per qbXML document (stopOnError: QuickBooks stops at the first
+    # error). Fewer round trips; every request keeps its requestID and response.
+    batch_size: int = 10
+    refresh_every: dt.timedelta = dt.timedelta(hours=24)  # a snapshot at least daily
+    invoice_page: int = 100  # invoices per iterator page
+
+
+class Phase:
+    START = "start"
+    HOST = "host"
+    REFRESH = "refresh"
+    VERIFY = "verify"
+    APPLY = "apply"
+    DONE = "done"
+    FAILED = "failed"
+
+
+# The refresh, step by step.
+CUSTOMERS, ITEMS, INVOICES = "customers", "items", "invoices"
+REFRESH_STEPS = (CUSTOMERS, ITEMS, INVOICES)
+
+
+@dataclass
+class RunState:
+    """What a run remembers between calls (JSON in the session row)."""
+
+    phase: str = Phase.START
+    version: str | None = None
+    after_changes: bool = False  # the refresh running is the one after changes
+    step: int = 0
+    iterator_id: str | None = None
+    iterator_remaining: int | None = None
+    customer_ids: list[str] = field(default_factory=list)  # while invoices are read
+    pending: dict[str, Any] | None = None  # the request awaiting its response
+    pause: bool = False  # answer the next sendRequestXML with NoOp (lock retry)
+    saves: int = 0  # bumped at every save: what a prepared response was read against
+    query_seq: int = 0
+    done_steps: int = 0
+    applied: int = 0
+    errors: int = 0
+    changed: bool = False
+    items_changed: bool = False
+    snapshot_version: int | None = None
+    error: str | None = None  # what getLastError shows
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> RunState:
+        return cls(**data) if data else cls()
+
+    def dump(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """A complete refresh: its documents and the state they hold."""
+
+    documents: list[str]
+    state: QBState
+
+
+@dataclass(frozen=True)
+class WriteAnswer:
+    """QuickBooks' answer to one write: its status and what it wrote."""
+
+    status: Status
+    object_id: str | None  # TxnID or ListID of the object written
+    raw: str  # the response element, as the store keeps it
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A response read outside the store transaction, for the state it was read against."""
+
+    saves: int
+    responses: list[Response] | None
+    problem: str | None = None  # why the response could not be read
+    refreshed: Refreshed | None = None  # when this response completes a refresh
+    writes: dict[str, WriteAnswer] | None = None  # answers to writes, by requestID
+
+
+class RunFailed(Exception):
+    """Ends the run: the message goes to getLastError, the error to the status list."""
+
+    def __init__(self, message: str, error: NewStatusError | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.error = error
+
+
+def _guid(text: str | None) -> str:
+    return (text or "").strip().strip("{}").upper()
+
+
+def _same_file(open_file: str, configured: str) -> bool:
+    """Whether QuickBooks' open file is the configured one (by file name)."""
+    return ntpath.basename(open_file).casefold() == ntpath.basename(configured).casefold()
+
+
+_VERSION_PI = re.compile(r'<\?qbxml\s+version\s*=\s*"([0-9.]+)"\s*\?>')
+
+
+class SyncRun:
+    """The sync run of every session, persisted in the store."""
+
+    def __init__(self, store: Store, clock: Clock, *, limits: RunLimits | None = None) -> None:
+        self.store = store
+        self.clock = clock
+        self.limits = limits or RunLimits()
+
+    # ------------------------------------------------------------- sign-in
+
+    def has_work(self, company: CompanyRecord, now: dt.datetime) -> bool:
+        if Profile.from_dict(company.profile) is None:
+            return False
+        snapshot = self.store.latest_snapshot(company.id)
+        if snapshot is None or now - snapshot.taken_at >= self.limits.refresh_every:
+            return True
+        if company.snapshot_outdated:
+            return True  # requests went out and no run has read QuickBooks since
+        return self.store.has_due_requests(company.id, now)
+
+    def start(self, company: CompanyRecord, session: SessionRecord, now: dt.datetime) -> None:
+        released = self.store.release_due_requests(company.id, now)
+        if released:
+            log.info("%s: %d request(s) due", company.name, released)
+        self._save(session, RunState())
+
+    # -------------------------------------------------------- the exchange
+
+    def next_request(self, session: SessionRecord, call: SendRequest, now: dt.datetime) -> str:
+        state = RunState.load(session.state)
+        if state.pause:
+            # After a lock error "NoOp" makes the Web Connector wait, then ask again.
+            state.pause = False
+            state.error = NO_OP
+            self._save(session, state)
+            return ""
+        try:
+            if state.phase == Phase.START:
+                self._begin(session, state, call)
+            self._advance(session, state, now, None)
+            document = self._request(session, state, now)
+        except RunFailed as failure:
+            self._fail(session, state, failure, now)
+            return ""
+        if not document:
+            state.error = self._summary(state)
+        self._save(session, state)
+        return document
+
+    def prepare(self, session: SessionRecord, response: str) -> Prepared | None:
+        """Read a response; when it completes a refresh with requests to settle, the
+        whole state too (reads only: called outside the store transaction).
+
+        None when it cannot tell: :meth:`take_response` then reads it itself,
+        and reports what is wrong.
+        """
+        try:
+            return self._prepare(session, response)
+        except RunFailed:
+            return None
+
+    def _prepare(self, session: SessionRecord, response: str) -> Prepared:
+        state = RunState.load(session.state)
+        pending = state.pending or {}
+        if pending.get("kind") == "write":
+            try:
+                return Prepared(state.saves, [], writes=_write_answers(response))
+            except XMLInputError as exc:
+                return Prepared(state.saves, None, problem=str(exc))
+        try:
+            responses = parse_response(response)
+        except QbxmlParseError as exc:
+            return Prepared(state.saves, None, problem=str(exc))
+        refreshed = None
+        if (
+            pending.get("kind") == "refresh"
+            and not state.after_changes
+            and self._completes_refresh(session, state, responses)
+            and self._to_settle(session.company_id)
+        ):
+            documents = [*self.store.session_documents(session.id), response]
+            # A state that cannot be read is said, and recorded, within the transaction.
+            with contextlib.suppress(QbxmlParseError):
+                refreshed = Refreshed(documents, parse_state(d.encode("utf-8") for d in documents))
+        return Prepared(state.saves, responses, refreshed=refreshed)
+
+    def take_response(
+        self,
+        session: SessionRecord,
+        response: str,
+        hresult: str,
+        message: str,
+        now: dt.datetime,
+        prepared: object = None,
+    ) -> int:
+        state = RunState.load(session.state)
+        pending, state.pending = state.pending, None
+        try:
+            if pending is None:
+                raise RunFailed("A response arrived that no request of this run asked for.")
+            if hresult:
+                self._request_processor_error(pending, hresult, message, now)
+            if not isinstance(prepared, Prepared) or prepared.saves != state.saves:
+                prepared = self._prepare(session, response)
+            if pending["kind"] == "write":
+                self._written_batch(session, state, pending, prepared, now)
+            else:
+                answers = self._matching(prepared, pending)
+                self._consume(session, state, pending, answers, response, now)
+            self._advance(session, state, now, prepared.refreshed)
+        except RunFailed as failure:
+            self._fail(session, state, failure, now)
+            return -1
+        self._save(session, state)
+        return self._progress(session, state)
+
+    def connection_error(
+        self, session: SessionRecord, hresult: str, message: str, now: dt.datetime
+    ) -> str:
+        state = RunState.load(session.state)
+        company = self.store.company(session.company_id)
+        failure = RunFailed(
+            f"The Web Connector could not open QuickBooks ({hresult}: {message}).",
+            NewStatusError(
+                object=f"company file {company.company_file or '(the open one)'}",
+                code=hresult or "connection",
+                message=message,
+                what_to_do="Start QuickBooks with the company file open (or allow unattended "
+                "access for reconciler in Integrated Applications), then click Update Selected.",
+            ),
+        )
+        self._fail(session, state, failure, now)
+        return DONE
+
+    def last_error(self, session: SessionRecord) -> str:
+        state = RunState.load(session.state)
+        return state.error or f"No error recorded; {STATUS_HINT}."
+
+    def close(self, session: SessionRecord, now: dt.datetime) -> str:
+        return self._summary(RunState.load(session.state))
+
+    # ----------------------------------------------------------- the start
+
+    def _begin(self, session: SessionRecord, state: RunState, call: SendRequest) -> None:
+        profile = self._profile(session.company_id)
+        if (
+            profile.company_file
+            and call.company_file
+            and not _same_file(call.company_file, profile.company_file)
+        ):
+            raise RunFailed(
+                f"QuickBooks has {ntpath.basename(call.company_file)} open, not "
+                f"{ntpath.basename(profile.company_file)}: nothing was read or written.",
+                NewStatusError(
+                    object=f"company file {call.company_file}",
+                    code="wrong-company-file",
+                    message=f"the open company file is not {profile.company_file}",
+                    what_to_do=f"Open {profile.company_file} in QuickBooks and click Update "
+                    "Selected (or correct company.file in billing.yaml).",
+                ),
+            )
+        responses = _host_responses(call.hcp_response)
+        if responses is None:
+            state.phase = Phase.HOST
+            return
+        self._check_host(session, state, responses, call.hcp_response)
+
+    def _check_host(
+        self, session: SessionRecord, state: RunState, responses: list[Response], document: str
+    ) -> None:
+        host = next(o for r in responses for o in r.objects if isinstance(o, HostInfo))
+        info = next((o for r in responses for o in r.objects if isinstance(o, CompanyInfo)), None)
+        try:
+            state.version = negotiate_version(host)
+        except UnsupportedQuickBooks as exc:
+            raise RunFailed(
+                f"QuickBooks 2015 or newer is required; this is {host.product_name}.",
+                NewStatusError(
+                    object=host.product_name or "QuickBooks",
+                    code="unsupported-quickbooks",
+                    message=exc.message,
+                    what_to_do="Update QuickBooks Desktop to 2015 or newer.",
+                ),
+            ) from None
+        if info is not None:
+            self._check_file_id(session.company_id, info)
+        self.store.add_session_document(session.id, "host", document)
+        state.phase = Phase.REFRESH
+        state.step = 0
+
+    def _check_file_id(self, company_id: int, info: CompanyInfo) -> None:
+        """Refuse a company file the Web Connector registered under another FileID."""
+        owner = _guid(self.store.app_identity().owner_id)
+        file_id = self.store.company(company_id).file_id
+        for ext in info.data_ext:
+            if _guid(ext.owner_id) != owner or ext.name != "FileID":
+                continue
+            if _guid(ext.value) != _guid(file_id):
+                raise RunFailed(
+                    "This company file was registered with another reconciler QWC file "
+                    "(its FileID differs): nothing was read or written.",
+                    NewStatusError(
+                        object=f"company {info.company_name or '(unnamed)'}",
+                        code="wrong-file-id",
+                        message=f"FileID {ext.value} is not {file_id}",
+                        what_to_do="Open the configured company file, or run `reconcile qwc` "
+                        "for this one and add the new QWC file.",
+                    ),
+                )
+
+    # ------------------------------------------------------------ the flow
+
+    def _advance(
+        self,
+        session: SessionRecord,
+        state: RunState,
+        now: dt.datetime,
+        refreshed: Refreshed | None,
+    ) -> None:
+        """Move past whatever has nothing (more) to do, up to the next request to send."""
+        company_id = session.company_id
+        while True:
+            if state.phase == Phase.REFRESH:
+                profile = self._profile(company_id)
+                while state.step < len(REFRESH_STEPS) and not _step_needed(
+                    REFRESH_STEPS[state.step], profile, state.customer_ids
+                ):
+                    state.step += 1
+                if state.step < len(REFRESH_STEPS):
+                    return
+                self._take_snapshot(session, state, now, refreshed)
+                state.phase = Phase.DONE if state.after_changes else Phase.VERIFY
+            elif state.phase == Phase.VERIFY:
+                if self._next_to_verify(company_id) is not None:
+                    return
+                state.phase = Phase.APPLY
+            elif state.phase == Phase.APPLY:
+                if state.pause or self._next_to_send(session, state, now) is not None:
+                    return
+                if not state.changed:
+                    state.phase = Phase.DONE
+                    return
+                self._refresh_after_changes(session, state)
+            else:
+                return
+
+    def _refresh_after_changes(self, session: SessionRecord, state: RunState) -> None:
+        """Read again what the run changed: invoices, and items if their costs changed.
+
+        Customers are never written, so the documents read at the start stand.
+        """
+        state.phase = Phase.REFRESH
+        state.after_changes = True
+        state.step = REFRESH_STEPS.index(ITEMS if state.items_changed else INVOICES)
+        keep = ("host", CUSTOMERS) if state.items_changed else ("host", CUSTOMERS, ITEMS)
+        self.store.clear_session_documents(session.id, keep=keep)
+        state.customer_ids = [
+            o.list_id
+            for document in self.store.session_documents(session.id, CUSTOMERS)
+            for r in parse_response(document)
+            for o in r.objects
+            if isinstance(o, Customer)
+        ]
+
+    def _to_settle(self, company_id: int) -> bool:
+        """Whether a fresh snapshot has requests to settle (see :meth:`_settle`)."""
+        return self.store.count_requests(company_id, [RequestState.SENT, RequestState.QUEUED]) > 0
+
+    def _completes_refresh(
+        self, session: SessionRecord, state: RunState, responses: list[Response]
+    ) -> bool:
+        """Whether this response to a refresh query is the refresh's last one."""
+        if state.phase != Phase.REFRESH or not responses:
+            return False
+        answer = responses[0]
+        if answer.iterator_remaining_count and answer.iterator_id:
+            return False
+        customer_ids = state.customer_ids
+        if REFRESH_STEPS[state.step] == CUSTOMERS:
+            customer_ids = [o.list_id for o in answer.objects if isinstance(o, Customer)]
+        profile = self._profile(session.company_id)
+        return not any(
+            _step_needed(step, profile, customer_ids) for step in REFRESH_STEPS[state.step + 1 :]
+        )
+
+    def _next_to_verify(self, company_id: int) -> QueuedRequest | None:
+        """An InvoiceAdd whose answer was lost and that the refresh could not settle."""
+        return next(
+            (r for r in self.store.requests_awaiting_outcome(company_id) if r.external_guid),
+            None,
+        )
+
+    def _next_to_send(
+        self, session: SessionRecord, state: RunState, now: dt.datetime
+    ) -> QueuedRequest | None:
+        """The next queued request fit to send; settles those that must not go."""
+        while requests := self.store.next_queued_requests(session.company_id):
+            request = requests[0]
+            rendered = _version_of(request.qbxml)
+            if rendered and state.version and version_key(rendered) > version_key(state.version):
+                self.store.finish_request(request.id, RequestState.STALE, now, None)
+                self._stale(
+                    request,
+                    f"the plan was rendered for qbXML {rendered} and this QuickBooks "
+                    f"speaks {state.version}",
+                    now,
+                )
+                state.errors += 1
+                continue
+            return request
+        return None
+
+    # ------------------------------------------------------------ requests
+
+    def _request(self, session: SessionRecord, state: RunState, now: dt.datetime) -> str:
+        """The document for the current phase ("" when done); sets what is pending."""
+        if state.phase == Phase.HOST:
+            return self._query_document(
+                session, state, [HostQuery(), CompanyQuery()], kind="host", version=MIN_VERSION
+            )
+        if state.phase == Phase.REFRESH:
+            query = self._refresh_query(session.company_id, state, now)
+            return self._query_document(session, state, [query], kind="refresh")
+        if state.phase == Phase.VERIFY:
+            request = self._next_to_verify(session.company_id)
+            assert request is not None
+            document = self._query_document(session, state, [_lookup(request)], kind="verify")
+            assert state.pending is not None
+            state.pending["queue_id"] = request.id
+            return document
+        if state.phase == Phase.APPLY:
+            batch = self._batch(session.company_id)
+            # From here the snapshot may no longer be what QuickBooks holds: plans
+            # made from it are refused until a run has read QuickBooks again.
+            self.store.mark_snapshot_outdated(session.company_id)
+            for request in batch:
+                self.store.mark_sent(request.id, session_id=session.id, at=now)
+                log.info("sending %s (%s)", request.label, request.request_id)
+            state.pending = {
+                "kind": "write",
+                "request_ids": [r.request_id for r in batch],
+                "queue_ids": [r.id for r in batch],
+            }
+            if len(batch) == 1:
+                return batch[0].qbxml  # exactly the document the plan holds
+            version = _version_of(batch[0].qbxml)
+            assert version is not None
+            return render_document(
+                [_request_element(r.qbxml) for r in batch], version=version, on_error="stopOnError"
+            )
+        return ""
+
+    def _batch(self, company_id: int) -> list[QueuedRequest]:
+        """The next queued requests that can share a document: same qbXML version, and
+        distinct requestIDs (responses are matched by them)."""
+        candidates = self.store.next_queued_requests(company_id, self.limits.batch_size)
+        version = _version_of(candidates[0].qbxml)
+        batch: list[QueuedRequest] = []
+        for request in candidates:
+            if _version_of(request.qbxml) != version or any(
+                r.request_id == request.request_id for r in batch
+            ):
+                break
+            batch.append(request)
+        return batch
+
+    def _query_document(
+        self,
+        session: SessionRecord,
+        state: RunState,
+        queries: list[Query],
+        *,
+        kind: str,
+        version: str | None = None,
+    ) -> str:
+        speak = version or state.version
+        assert speak is not None
+        elements, ids = [], []
+        for query in queries:
+            state.query_seq += 1
+            ids.append(f"q{session.id}-{state.query_seq}")
+            elements.append(render_request(query, version=speak, request_id=ids[-1]))
+        state.pending = {"kind": kind, "request_ids": ids}
+        return render_document(elements, version=speak, on_error="continueOnError")
+
+    def _refresh_query(self, company_id: int, state: RunState, now: dt.datetime) -> Query:
+        profile = self._profile(company_id)
+        step = REFRESH_STEPS[state.step]
+        if step == CUSTOMERS:
+            return CustomerQuery(full_names=profile.customers)
+        if step == ITEMS:
+            return ItemQuery(full_names=profile.items)
+        first, last = refresh_window(profile, now)
+        return InvoiceQuery(
+            customer_list_ids=tuple(state.customer_ids),
+            txn_date_from=first,
+            txn_date_to=last,
+            include_line_items=True,
+            include_linked_txns=True,
+            max_returned=self.limits.invoice_page,
+            iterator="Continue" if state.iterator_id else "Start",
+            iterator_id=state.iterator_id,
+        )
+
+    # ----------------------------------------------------------- responses
+
+    def _matching(self, prepared: Prepared, pending: dict[str, Any]) -> list[Response]:
+        """The responses to what was sent, by requestID; RunFailed when one is absent."""
+        if prepared.responses is None:
+            raise RunFailed(f"QuickBooks' response could not be read: {prepared.problem}")
+        by_id = {r.request_id: r for r in prepared.responses}
+        matched = [by_id.get(request_id) for request_id in pending["request_ids"]]
+        found = [r for r in matched if r is not None]
+        if len(found) != len(matched):
+            raise RunFailed(
+                f"QuickBooks' response does not answer request {pending['request_ids'][0]}."
+            )
+        return found
+
+    def _consume(
+        self,
+        session: SessionRecord,
+        state: RunState,
+        pending: dict[str, Any],
+        answers: list[Response],
+        document: str,
+        now: dt.datetime,
+    ) -> None:
+        kind = pending["kind"]
+        for answer in answers:
+            if answer.status.severity is Severity.ERROR:
+                raise RunFailed(
+                    f"QuickBooks refused the {answer.request_type} query "
+                    f"({answer.status.code}: {answer.status.message}).",
+                    NewStatusError(
+                        object=f"{answer.request_type} query",
+                        code=str(answer.status.code),
+                        message=answer.status.message,
+                        what_to_do=answer.status.explanation,
+                    ),
+                )
+        state.done_steps += 1
+        if kind == "host":
+            if not any(isinstance(o, HostInfo) for a in answers for o in a.objects):
+                raise RunFailed("QuickBooks answered HostQuery without saying what it is.")
+            self._check_host(session, state, answers, document)
+        elif kind == "refresh":
+            self._refreshed(session, state, answers[0], document)
+        else:
+            self._verified(session, state, pending["queue_id"], answers[0], now)
+
+    def _refreshed(
+        self, session: SessionRecord, state: RunState, answer: Response, document: str
+    ) -> None:
+        step = REFRESH_STEPS[state.step]
+        self.store.add_session_document(session.id, step, document)
+        if step == CUSTOMERS:
+            state.customer_ids = [o.list_id for o in answer.objects if isinstance(o, Customer)]
+        if answer.iterator_remaining_count and answer.iterator_id:
+            state.iterator_id = answer.iterator_id
+            state.iterator_remaining = answer.iterator_remaining_count
+            return
+        state.iterator_id = state.iterator_remaining = None
+        state.step += 1
+
+    def _take_snapshot(
+        self,
+        session: SessionRecord,
+        state: RunState,
+        now: dt.datetime,
+        refreshed: Refreshed | None,
+    ) -> None:
+        """Store the refresh as a snapshot; settle against it what needs settling.
+
+        Its fingerprint is computed by whoever needs it first (plan, apply), not
+        here: a run only needs the state when there is something to settle.
+        """
+        documents = self.store.session_documents(session.id)
+        company_id = session.company_id
+        qb_state = None
+        if not state.after_changes and self._to_settle(company_id):
+            qb_state = (
+                refreshed.state
+                if refreshed is not None and refreshed.documents == documents
+                else _parse_state(documents)
+            )
+        assert state.version is not None
+        snapshot = self.store.save_snapshot(
+            company_id,
+            taken_at=now,
+            qbxml_version=state.version,
+            documents=documents,
+            session_id=session.id,
+        )
+        # The host, customer and item documents open the refresh after the changes.
+        if state.after_changes:
+            self.store.clear_session_documents(session.id)
+        state.snapshot_version = snapshot.version
+        state.customer_ids = []
+        self.store.resolve_run_errors(company_id, now)
+        log.info("company %d: snapshot %d taken", company_id, snapshot.version)
+        if qb_state is not None:
+            self._settle(session, state, qb_state, now)
+
+    def _settle(
+        self, session: SessionRecord, state: RunState, qb_state: QBState, now: dt.datetime
+    ) -> None:
+        """Settle against the fresh snapshot what must not simply be sent (again).
+
+        An add whose invoice QuickBooks holds is done. A sent add the refresh
+        covered (its customer, its date) and did not find is sent again; one it
+        did not cover is looked for (verify). A sent modification is done, sent
+        again, or left to a new plan, as its outcome says.
+        """
+        guids = {_guid(i.external_guid): i.txn_id for i in qb_state.invoices if i.external_guid}
+        customers = {c.list_id for c in qb_state.customers} | {
+            c.full_name.casefold() for c in qb_state.customers
+        }
+        first, last = refresh_window(self._profile(session.company_id), now)
+        for request in self.store.requests(
+            session.company_id, [RequestState.QUEUED, RequestState.SENT]
+        ):
+            if request.external_guid:
+                txn_id = guids.get(_guid(request.external_guid))
+                if txn_id is not None:
+                    self._found(session, state, request, "found by its ExternalGUID", now, txn_id)
+                elif request.state is RequestState.SENT and _covered(
+                    request, customers, first, last
+                ):
+                    log.info("%s is not in QuickBooks: queued again", request.label)
+                    self.store.requeue(request.id, now)
+            elif request.state is RequestState.SENT:
+                self._settle_modification(session, state, request, qb_state, now)
+
+    def _settle_modification(
+        self,
+        session: SessionRecord,
+        state: RunState,
+        request: QueuedRequest,
+        qb_state: QBState,
+        now: dt.datetime,
+    ) -> None:
+        outcome = modification_outcome(request.qbxml, qb_state)
+        if outcome is Outcome.NOT_APPLIED:
+            log.info("%s did not go through: queued again", request.label)
+            self.store.requeue(request.id, now)
+        elif outcome is Outcome.APPLIED:
+            self._found(
+                session,
+                state,
+                request,
+                "found applied in QuickBooks; its answer had been lost",
+                now,
+            )
+        else:
+            self.store.finish_request(request.id, RequestState.STALE, now, None)
+            self._stale(
+                request, "its answer was lost, and QuickBooks shows it changed otherwise since", now
+            )
+            state.errors += 1
+
+    def _verified(
+        self,
+        session: SessionRecord,
+        state: RunState,
+        queue_id: int,
+        answer: Response,
+        now: dt.datetime,
+    ) -> None:
+        request = self.store.queued_request(queue_id)
+        wanted = _guid(request.external_guid)
+        found = next(
+            (
+                o
+                for o in answer.objects
+                if isinstance(o, Invoice) and _guid(o.external_guid) == wanted
+            ),
+            None,
+        )
+        if found is not None:
+            self._found(session, state, request, "found by its ExternalGUID", now, found.txn_id)
+        else:
+            log.info("%s was not added before: queued again", request.label)
+            self.store.requeue(request.id, now)
+
+    def _found(
+        self,
+        session: SessionRecord,
+        state: RunState,
+        request: QueuedRequest,
+        how: str,
+        now: dt.datetime,
+        txn_id: str | None = None,
+    ) -> None:
+        """A request QuickBooks already reflects: done, and not sent (again)."""
+        log.info("%s: %s", request.label, how)
+        self.store.finish_request(
+            request.id,
+            RequestState.DONE,
+            now,
+            ResponseRecord(
+                request_id=request.id,
+                session_id=session.id,
+                received_at=now,
+                status_code=0,
+                status_severity="Info",
+                status_message=f"{how}; not sent again",
+                txn_id=txn_id,
+            ),
+        )
+        self.store.resolve_request_errors(session.company_id, request.id, now)
+        state.applied += 1
+
+    def _written_batch(
+        self,
+        session: SessionRecord,
+        state: RunState,
+        pending: dict[str, Any],
+        prepared: Prepared,
+        now: dt.datetime,
+    ) -> None:
+        """The responses to a document of writes, each matched by its requestID."""
+        if prepared.writes is None:
+            raise RunFailed(f"QuickBooks' response could not be read: {prepared.problem}")
+        answers = prepared.writes
+        sent = list(zip(pending["queue_ids"], pending["request_ids"], strict=True))
+        answered = [(q, answers[r]) for q, r in sent if r in answers]
+        missing = [q for q, r in sent if r not in answers]
+        stopped = any(a.status.severity is Severity.ERROR for _, a in answered)
+        if missing and stopped:
+            # QuickBooks stopped at an error: it never processed the rest.
+            for queue_id in missing:
+                self.store.requeue(queue_id, now, unsent=True)
+        for queue_id, answer in answered:
+            self._written(session, state, queue_id, answer, now)
+        if missing and not stopped:
+            # Left sent: the next run settles them against what QuickBooks holds.
+            raise RunFailed(
+                f"QuickBooks' response does not answer request {pending['request_ids'][0]}."
+            )
+
+    def _written(
+        self,
+        session: SessionRecord,
+        state: RunState,
+        queue_id: int,
+        answer: WriteAnswer,
+        now: dt.datetime,
+    ) -> None:
+        request = self.store.queued_request(queue_id)
+        status = answer.status
+        record = ResponseRecord(
+            request_id=request.id,
+            session_id=session.id,
+            received_at=now,
+            status_code=status.code,
+            status_severity=status.severity.value,
+            status_message=status.message,
+            txn_id=answer.object_id,
+            document=answer.raw,
+        )
+        state.done_steps += 1
+        if status.action is Action.NONE:
+            self.store.finish_request(request.id, RequestState.DONE, now, record)
+            if request.attempts > 1:  # only a request sent before can have errors
+                self.store.resolve_request_errors(session.company_id, request.id, now)
+            state.applied += 1
+            state.changed = True
+            state.items_changed = state.items_changed or request.kind.startswith("Item")
+            return
+        if status.action is Action.RETRY and request.attempts < self.limits.lock_attempts:
+            log.info("%s: %s; sent again after a pause", request.label, status.message)
+            self.store.finish_request(request.id, RequestState.QUEUED, now, record)
+            state.pause = True
+            return
+        state.errors += 1
+        if status.action is Action.REPLAN:
+            self.store.finish_request(request.id, RequestState.STALE, now, record)
+            self._stale(request, f"{status.code}: {status.message}", now)
+            return
+        self.store.finish_request(request.id, RequestState.FAILED, now, record)
+        what = status.explanation
+        if status.action is Action.RETRY:
+            what = (
+                f"Still locked after {request.attempts} tries: close the record in QuickBooks "
+                "(another user may be editing it); the next run tries again."
+            )
+        self.store.record_error(
+            session.company_id,
+            NewStatusError(
+                object=request.label,
+                code=str(status.code),
+                message=status.message,
+                what_to_do=what,
+                request_id=request.id,
+                plan_id=request.plan_id,
+            ),
+            now,
+        )
+
+    def _stale(self, request: QueuedRequest, reason: str, now: dt.datetime) -> None:
+        stopped = self.store.mark_plan_stale(request.plan_id, reason, now)
+        log.warning(
+            "plan %d is stale (%s): %d request(s) not sent", request.plan_id, reason, stopped
+        )
+        self.store.record_error(
+            request.company_id,
+            NewStatusError(
+                object=request.label,
+                code=reason.split(":", 1)[0] if reason[:1].isdigit() else "stale-plan",
+                message=reason,
+                what_to_do="QuickBooks changed since the plan was made, so the rest of the plan "
+                "was not sent. Run `reconcile plan` and apply the new plan.",
+                request_id=request.id,
+                plan_id=request.plan_id,
+            ),
+            now,
+        )
+
+    def _request_processor_error(
+        self, pending: dict[str, Any], hresult: str, message: str, now: dt.datetime
+    ) -> None:
+        """QuickBooks' request processor refused the request (no qbXML response)."""
+        what = "Check that QuickBooks is running and shows no dialog, then click Update Selected."
+        if pending["kind"] != "write":
+            raise RunFailed(
+                f"QuickBooks could not process a query ({hresult}: {message}).",
+                NewStatusError("QuickBooks request processor", hresult, message, what),
+            )
+        requests = [self.store.queued_request(q) for q in pending["queue_ids"]]
+        if hresult.lower() == PARSE_ERROR_HRESULT:
+            # QuickBooks could not read the document, so nothing was written.
+            what = (
+                "QuickBooks could not read the request: a bug in reconciler; please report it "
+                "with the output of `reconcile status`."
+            )
+        for request in requests:
+            if hresult.lower() == PARSE_ERROR_HRESULT:
+                self.store.finish_request(request.id, RequestState.FAILED, now, None)
+            # Otherwise the outcome is unknown: the request stays sent, and the next
+            # run settles it against what QuickBooks then holds.
+            self.store.record_error(
+                request.company_id,
+                NewStatusError(request.label, hresult, message, what, request.id, request.plan_id),
+                now,
+            )
+        raise RunFailed(f"QuickBooks could not process {requests[0].label} ({hresult}: {message}).")
+
+    # ------------------------------------------------------------- helpers
+
+    def _progress(self, session: SessionRecord, state: RunState) -> int:
+        """Percent done: 100 only when nothing remains, never 100 before."""
+        if state.phase == Phase.DONE:
+            return 100
+        remaining = 0
+        if state.phase in {Phase.HOST, Phase.REFRESH}:
+            remaining += len(REFRESH_STEPS) - state.step
+            if state.iterator_remaining:
+                remaining += -(-state.iterator_remaining // self.limits.invoice_page)
+        writes = self.store.count_requests(
+            session.company_id, [RequestState.QUEUED, RequestState.SENT]
+        )
+        remaining += writes
+        if writes or (state.changed and not state.after_changes):
+            remaining += len(REFRESH_STEPS)  # the refresh after the changes
+        done = state.done_steps
+        return max(1, min(99, done * 100 // max(1, done + remaining)))
+
+    def _profile(self, company_id: int) -> Profile:
+        profile = Profile.from_dict(self.store.company(company_id).profile)
+        if profile is None:
+            raise RunFailed("There is no configuration for this company yet: run `reconcile qwc`.")
+        return profile
+
+    def _save(self, session: SessionRecord, state: RunState) -> None:
+        state.saves += 1
+        self.store.update_session(
+            session.id, state=state.dump(), applied=state.applied, errors=state.errors
+        )
+
+    def _fail(
+        self, session: SessionRecord, state: RunState, failure: RunFailed, now: dt.datetime
+    ) -> None:
+        log.warning("company %d: run stopped: %s", session.company_id, failure.message)
+        if failure.error is not None:
+            self.store.record_error(session.company_id, failure.error, now)
+        state.errors += 1
+        state.phase = Phase.FAILED
+        state.pending = None
+        state.error = f"{failure.message} Details: {STATUS_HINT}."
+        self._save(session, state)
+
+    @staticmethod
+    def _summary(state: RunState) -> str:
+        """The short text the Web Connector shows at the end of the run."""
+        if state.phase == Phase.FAILED and state.error:
+            return state.error
+        applied = f"Applied {state.applied} change{'s' if state.applied != 1 else ''}"
+        if state.errors:
+            return (
+                f"{applied}, {state.errors} error{'s' if state.errors != 1 else ''}: {STATUS_HINT}"
+            )
+        if state.applied:
+            return f"{applied}; QuickBooks read again (snapshot {state.snapshot_version})."
+        if state.snapshot_version is not None:
+            return f"QuickBooks read (snapshot {state.snapshot_version}); nothing to apply."
+        return "OK"
+
+
+def _version_of(qbxml: str) -> str | None:
+    """The qbXML version a request document declares."""
+    found = _VERSION_PI.search(qbxml)
+    return found.group(1) if found else None
+
+
+def _request_element(qbxml: str) -> str:
+    """The one request element of a queued document, to share a document with others."""
+    start = qbxml.index(">", qbxml.index("<QBXMLMsgsRq")) + 1
+    return qbxml[start : qbxml.rindex("</QBXMLMsgsRq>")].strip()
+
+
+def _write_answers(document: str) -> dict[str, WriteAnswer]:
+    """Each write's status and written object, by requestID.
+
+    Writes are read for their status and the ID of what they wrote, nothing
+    more: the refresh after the changes reads the objects themselves.
+    """
+    root = parse_xml(document, source="response")
+    messages = root.find("QBXMLMsgsRs")
+    answers = {}
+    for rs in [] if messages is None else messages:
+        if not isinstance(rs.tag, str):
+            continue
+        try:
+            code = int(rs.get("statusCode", ""))
+        except ValueError:
+            raise XMLInputError(f"response: {rs.tag} has no valid statusCode") from None
+        ret = next((child for child in rs if isinstance(child.tag, str)), None)
+        object_id = None if ret is None else (ret.findtext("TxnID") or ret.findtext("ListID"))
+        answers[rs.get("requestID", "")] = WriteAnswer(
+            Status.from_code(code, rs.get("statusMessage", "")),
+            object_id,
+            etree.tostring(rs, encoding="unicode"),
+        )
+    return answers
+
+
+def _parse_state(documents: list[str]) -> QBState:
+    try:
+        return parse_state(d.encode("utf-8") for d in documents)
+    except QbxmlParseError as exc:
+        raise RunFailed(
+            f"The QuickBooks state read in this run is incomplete: {exc}",
+            NewStatusError(
+                object="QuickBooks state",
+                code="incomplete-state",
+                message=str(exc),
+                what_to_do="Click Update Selected to read QuickBooks again.",
+            ),
+        ) from None
+
+
+def _host_responses(text: str) -> list[Response] | None:
+    """The Web Connector's HostQuery/CompanyQuery responses, when usable."""
+    if not text.strip():
+        return None
+    try:
+        responses = parse_response(text)
+    except QbxmlParseError as exc:
+        log.warning("unusable HostQuery response from the Web Connector (%s): asking again", exc)
+        return None
+    if not any(isinstance(o, HostInfo) for r in responses for o in r.objects):
+        return None
+    return responses
+
+
+def _step_needed(step: str, profile: Profile, customer_ids: list[str]) -> bool:
+    """Whether a refresh step has anything to read (an empty filter would read everything)."""
+    if step == CUSTOMERS:
+        return bool(profile.customers)
+    if step == ITEMS:
+        return bool(profile.items)
+    return bool(customer_ids)
+
+
+def _covered(request: QueuedRequest, customers: set[str], first: dt.date, last: dt.date) -> bool:
+    """Whether the refresh read the invoices among which an add's invoice would be."""
+    lookup = request.lookup
+    day = dt.date.fromisoformat(lookup["txn_date"])
+    customer = lookup.get("customer_list_id") or (lookup.get("customer") or "").casefold()
+    return first <= day <= last and customer in customers
+
+
+def _lookup(request: QueuedRequest) -> InvoiceQuery:
+    """The query that finds an InvoiceAdd's invoice, if QuickBooks saved it."""
+    lookup = request.lookup
+    day = dt.date.fromisoformat(lookup["txn_date"])
+    customer_id = lookup.get("customer_list_id")
+    return InvoiceQuery(
+        customer_list_ids=(customer_id,) if customer_id else (),
+        customer_full_names=() if customer_id else (lookup["customer"],),
+        txn_date_from=day,
+        txn_date_to=day,
+        include_line_items=False,
+        include_linked_txns=False,
+    )
+
+
+def refresh_window(profile: Profile, now: dt.datetime) -> tuple[dt.date, dt.date]:
+    """The invoice dates a refresh reads: the billing windows before, around and after today.
+
+    A plan bills the window of its charges' period: the current one, the next
+    (advance billing planned before the invoice day) or the last (arrears).
+    Reading all three keeps every plan's invoices in the snapshot.
+    """
+    today = now.astimezone(ZoneInfo(profile.timezone)).date()
+    current = invoice_day_on_or_before(today, profile.invoice_day)
+    previous = invoice_day_on_or_before(current - dt.timedelta(days=1), profile.invoice_day)
+    following = invoice_day_after(
+        invoice_day_after(today, profile.invoice_day), profile.invoice_day
+    )
+    return previous, following - dt.timedelta(days=1)

@@ -1,0 +1,86 @@
+"""The server's latest snapshot as the QuickBooks state a plan is computed from."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from reconciler.errors import UserError
+from reconciler.fingerprint import fingerprint_state
+from reconciler.model import BillingMode, ChargesBundle, Config, QBState
+from reconciler.plan.document import Document
+from reconciler.qbwc.report import snapshot_age
+from reconciler.store import Store
+from reconciler.store.records import CompanyRecord, SnapshotRecord
+
+
+@dataclass(frozen=True)
+class StoredSnapshot:
+    """A state source (``load() -> QBState``) reading the company's latest snapshot."""
+
+    store: Store
+    company: CompanyRecord
+
+    def record(self) -> SnapshotRecord:
+        """The latest snapshot, or a clear error when the server never read QuickBooks."""
+        snapshot = self.store.latest_snapshot(self.company.id)
+        if snapshot is None:
+            raise UserError(
+                f"no QuickBooks snapshot of {self.company.name} in {self.store.location} yet",
+                hint="Let the Web Connector sync once (Update Selected), or pass --qb-state PATH.",
+            )
+        return snapshot
+
+    def load(self) -> QBState:
+        return snapshot_state(self.store, self.record())
+
+    def describe(self, now: dt.datetime) -> str:
+        """Which snapshot, and how old it is (for the plan's header)."""
+        return f"QuickBooks state: {snapshot_age(self.record(), now)}"
+
+
+def snapshot_state(store: Store, snapshot: SnapshotRecord) -> QBState:
+    """The QuickBooks state a snapshot's documents hold."""
+    from reconciler.qbxml.parse import QbxmlParseError, parse_state
+
+    documents = store.snapshot_documents(snapshot.id)
+    try:
+        return parse_state(document.encode("utf-8") for document in documents)
+    except QbxmlParseError as exc:
+        raise UserError(f"snapshot {snapshot.version} cannot be read: {exc}") from None
+
+
+def snapshot_fingerprint(store: Store, snapshot: SnapshotRecord) -> str:
+    """The snapshot's fingerprint (``fingerprint_state`` of its state), computed once."""
+    if snapshot.fingerprint is not None:
+        return snapshot.fingerprint
+    fingerprint = fingerprint_state(snapshot_state(store, snapshot))
+    store.set_snapshot_fingerprint(snapshot.id, fingerprint)
+    return fingerprint
+
+
+def plan_against(
+    source: StoredSnapshot, config: Config, charges: ChargesBundle, *, force: bool = False
+) -> Document:
+    """The plan document for ``charges`` against the snapshot, in the locked billing mode."""
+    from reconciler.plan.build import build_plan
+    from reconciler.plan.document import plan_document
+    from reconciler.plan.requests import render_plan_requests
+    from reconciler.plan.safety import check_safety
+
+    lock = source.store.billing_lock(source.company.id)
+    plan = build_plan(
+        config,
+        charges,
+        source.load(),
+        locked_mode=BillingMode(lock.mode) if lock else None,
+        locked_since=lock.locked_at if lock else None,
+    )
+    check_safety(plan, force=force)
+    requests = render_plan_requests(plan)
+    return plan_document(
+        plan,
+        requests.documents,
+        qbxml_version=requests.version,
+        forced=force and plan.safety.exceeded,
+    )

@@ -1,0 +1,172 @@
+"""The SQLite schema, as an ordered list of migrations.
+
+``MIGRATIONS[n]`` takes a database from schema version ``n`` to ``n + 1``
+(``PRAGMA user_version`` holds the version). Never edit a released migration:
+append a new one.
+"""
+
+from __future__ import annotations
+
+_V1 = """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE companies (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    username      TEXT NOT NULL UNIQUE,
+    file_id       TEXT NOT NULL UNIQUE,
+    company_file  TEXT NOT NULL DEFAULT '',
+    password_hash TEXT,
+    profile       TEXT NOT NULL DEFAULT '{}',
+    last_contact  TEXT,
+    -- Set when requests go out to QuickBooks, cleared by the next snapshot.
+    snapshot_outdated INTEGER NOT NULL DEFAULT 0,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+
+CREATE TABLE failed_sign_ins (
+    id       INTEGER PRIMARY KEY,
+    username TEXT NOT NULL,
+    client   TEXT NOT NULL,
+    at       TEXT NOT NULL
+);
+CREATE INDEX failed_sign_ins_by_user ON failed_sign_ins (username, at);
+
+CREATE TABLE sessions (
+    id            INTEGER PRIMARY KEY,
+    company_id    INTEGER NOT NULL REFERENCES companies (id),
+    ticket_hash   TEXT NOT NULL UNIQUE,
+    ticket_prefix TEXT NOT NULL,
+    boot_id       TEXT NOT NULL,
+    client        TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    last_seen_at  TEXT NOT NULL,
+    expires_at    TEXT NOT NULL,
+    closed_at     TEXT,
+    state         TEXT NOT NULL,
+    last_error    TEXT,
+    applied       INTEGER NOT NULL DEFAULT 0,
+    errors        INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX sessions_by_company ON sessions (company_id, closed_at);
+
+CREATE TABLE session_documents (
+    session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    seq        INTEGER NOT NULL,
+    kind       TEXT NOT NULL,
+    document   BLOB NOT NULL,
+    PRIMARY KEY (session_id, seq)
+);
+
+CREATE TABLE snapshots (
+    id            INTEGER PRIMARY KEY,
+    company_id    INTEGER NOT NULL REFERENCES companies (id),
+    version       INTEGER NOT NULL,
+    taken_at      TEXT NOT NULL,
+    -- sha256 of the parsed state; computed when first needed (plan, apply).
+    fingerprint   TEXT,
+    qbxml_version TEXT NOT NULL,
+    session_id    INTEGER REFERENCES sessions (id),
+    UNIQUE (company_id, version)
+);
+
+CREATE TABLE snapshot_documents (
+    snapshot_id INTEGER NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
+    seq         INTEGER NOT NULL,
+    document    BLOB NOT NULL,
+    PRIMARY KEY (snapshot_id, seq)
+);
+
+CREATE TABLE plans (
+    id             INTEGER PRIMARY KEY,
+    company_id     INTEGER NOT NULL REFERENCES companies (id),
+    key            TEXT NOT NULL,
+    qb_fingerprint TEXT NOT NULL,
+    billing_mode   TEXT NOT NULL,
+    document       BLOB NOT NULL,
+    applied_at     TEXT NOT NULL,
+    status         TEXT NOT NULL
+        CHECK (status IN ('queued', 'done', 'stale', 'superseded')),
+    status_reason  TEXT,
+    updated_at     TEXT NOT NULL
+);
+CREATE INDEX plans_by_company ON plans (company_id, id);
+
+CREATE TABLE requests (
+    id            INTEGER PRIMARY KEY,
+    plan_id       INTEGER NOT NULL REFERENCES plans (id),
+    company_id    INTEGER NOT NULL REFERENCES companies (id),
+    sequence      INTEGER NOT NULL,
+    kind          TEXT NOT NULL,
+    label         TEXT NOT NULL,
+    qbxml         TEXT NOT NULL,
+    request_id    TEXT NOT NULL,
+    external_guid TEXT,
+    lookup        TEXT NOT NULL DEFAULT '{}',
+    not_before    TEXT,
+    state         TEXT NOT NULL
+        CHECK (state IN ('held', 'queued', 'sent', 'done', 'failed', 'stale')),
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    session_id    INTEGER REFERENCES sessions (id),
+    sent_at       TEXT,
+    updated_at    TEXT NOT NULL,
+    UNIQUE (plan_id, sequence)
+);
+CREATE INDEX requests_by_state ON requests (company_id, state, plan_id, sequence);
+
+CREATE TABLE responses (
+    id              INTEGER PRIMARY KEY,
+    request_id      INTEGER NOT NULL REFERENCES requests (id),
+    session_id      INTEGER REFERENCES sessions (id),
+    received_at     TEXT NOT NULL,
+    status_code     INTEGER NOT NULL,
+    status_severity TEXT NOT NULL,
+    status_message  TEXT NOT NULL,
+    txn_id          TEXT,
+    document        BLOB
+);
+CREATE INDEX responses_by_request ON responses (request_id, id);
+
+CREATE TABLE status_errors (
+    id          INTEGER PRIMARY KEY,
+    company_id  INTEGER NOT NULL REFERENCES companies (id),
+    request_id  INTEGER REFERENCES requests (id),
+    plan_id     INTEGER REFERENCES plans (id),
+    object      TEXT NOT NULL,
+    code        TEXT NOT NULL,
+    message     TEXT NOT NULL,
+    what_to_do  TEXT NOT NULL,
+    first_seen  TEXT NOT NULL,
+    last_seen   TEXT NOT NULL,
+    occurrences INTEGER NOT NULL DEFAULT 1,
+    resolved_at TEXT
+);
+CREATE INDEX status_errors_open ON status_errors (company_id, resolved_at);
+
+CREATE TABLE billing_locks (
+    company_id INTEGER PRIMARY KEY REFERENCES companies (id),
+    mode       TEXT NOT NULL,
+    locked_at  TEXT NOT NULL,
+    plan_id    INTEGER REFERENCES plans (id)
+);
+
+CREATE TABLE audit_log (
+    id         INTEGER PRIMARY KEY,
+    company_id INTEGER NOT NULL REFERENCES companies (id),
+    at         TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    plan_id    INTEGER REFERENCES plans (id),
+    commit_sha TEXT,
+    detail     TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_log_by_company ON audit_log (company_id, id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1,)
+
+SCHEMA_VERSION = len(MIGRATIONS)

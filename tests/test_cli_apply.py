@@ -1,0 +1,109 @@
+"""`reconcile plan` from the server's snapshot, `reconcile apply`, `reconcile status`
+and `reconcile demo`, from the command line, with the server and the Web Connector
+emulator running."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from click.testing import CliRunner
+from sync_world import REPO, world
+
+from reconciler.cli import cli
+from reconciler.resources import data_dir
+from reconciler.store.records import PlanStatus
+
+CHARGES = str(data_dir() / "charges-example.json")
+
+
+def _run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def _common(tmp_path) -> list[str]:
+    return ["--config", str(REPO / "config"), "--state-dir", str(tmp_path)]
+
+
+def test_plan_from_the_snapshot_apply_then_nothing_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("GITHUB_SHA", "0123456789abcdef")
+    monkeypatch.setenv("GITHUB_ACTOR", "octocat")
+    saved = tmp_path / "plan.json"
+    with world(tmp_path) as w:
+        w.sync()
+        planned = _run("plan", *_common(tmp_path), "--charges", CHARGES, "--out", str(saved))
+        assert planned.exit_code == 0, planned.output
+        assert "QuickBooks state: snapshot 1 taken" in planned.stderr
+        assert "Reconciler will perform the following actions" in planned.stdout
+
+        changes = len(json.loads(saved.read_text(encoding="utf-8"))["changes"])
+        applied = _run("apply", str(saved), *_common(tmp_path))
+        assert applied.exit_code == 0, applied.output
+        assert "Queued plan" in applied.stdout and f"{changes} requests" in applied.stdout
+        assert _run("apply", str(saved), *_common(tmp_path)).stdout.endswith(
+            "is already queued for Northwind IT Services LLC; nothing to do.\n"
+        )
+        [entry] = w.store.audit_log(w.company.id)
+        assert (entry.actor, entry.commit) == ("github:octocat", "0123456789abcdef")
+        assert entry.detail["plan_id"] == json.loads(saved.read_text(encoding="utf-8"))["plan_id"]
+
+        assert w.sync().ok
+        again = _run("plan", *_common(tmp_path), "--charges", CHARGES, "--detailed-exitcode")
+        assert again.exit_code == 0, again.output
+        assert "No changes" in again.stdout
+        status = _run("status", *_common(tmp_path))
+        assert status.exit_code == 0, status.output
+        assert f"applied {changes} changes" in status.stdout and "Errors: none" in status.stdout
+
+
+def test_apply_refuses_a_stale_plan_and_changes_nothing(tmp_path):
+    saved = tmp_path / "plan.json"
+    with world(tmp_path) as w:
+        w.sync()
+        assert (
+            _run("plan", *_common(tmp_path), "--charges", CHARGES, "--out", str(saved)).exit_code
+            == 0
+        )
+        december = [
+            t for t, ret in w.qb.invoices.items() if ret.findtext("TxnDate") == "2026-12-01"
+        ]
+        w.qb.human_edit(december[0])
+        w.clock.advance(days=1)
+        assert w.sync().ok
+        refused = _run("apply", str(saved), *_common(tmp_path))
+        assert refused.exit_code == 1
+        assert "the plan is stale" in refused.stderr and "reconcile plan" in refused.stderr
+        assert "Traceback" not in refused.output
+        assert w.store.plans(w.company.id) == [] and w.store.billing_lock(w.company.id) is None
+
+
+def test_apply_without_a_plan_file_plans_and_asks(tmp_path):
+    with world(tmp_path) as w:
+        w.sync()
+        refused = _run("apply", *_common(tmp_path), "--charges", CHARGES)
+        assert refused.exit_code == 1 and "--yes" in refused.stderr
+        assert w.store.plans(w.company.id) == []
+        applied = _run("apply", *_common(tmp_path), "--charges", CHARGES, "--yes")
+        assert applied.exit_code == 0, applied.output
+        assert "Reconciler will perform the following actions" in applied.stdout
+        [plan] = w.store.plans(w.company.id)
+        assert plan.status is PlanStatus.QUEUED
+
+
+def test_plan_without_a_snapshot_says_what_to_do(tmp_path):
+    result = _run("plan", *_common(tmp_path / "empty"), "--charges", CHARGES)
+    assert result.exit_code == 1
+    assert "no QuickBooks state given" in result.stderr and "Update Selected" in result.stderr
+
+
+def test_demo_runs_the_whole_loop_in_seconds(tmp_path):
+    kept = tmp_path / "demo"
+    result = _run("demo", "--state-dir", str(kept))
+    assert result.exit_code == 0, result.output
+    for step in ("1. The Web Connector syncs", "3. reconcile apply", "5. reconcile plan again"):
+        assert step in result.stdout
+    applied = re.search(r"Web Connector: Applied (\d+) changes", result.stdout)
+    assert applied and int(applied.group(1)) > 0
+    assert result.stdout.count("No changes. QuickBooks matches the configuration.") == 1
+    status = _run("status", "--state-dir", str(kept), "--config", str(tmp_path))
+    assert status.exit_code == 0 and f"applied {applied.group(1)} changes" in status.stdout

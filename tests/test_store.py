@@ -1,0 +1,304 @@
+"""The SQLite store: schema, queue life cycle, errors, locks, transactions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+
+import pytest
+from qbwc_support import new_store
+
+from reconciler.store import StoreError, open_store
+from reconciler.store.records import (
+    NewRequest,
+    NewStatusError,
+    PlanStatus,
+    RequestState,
+    ResponseRecord,
+)
+from reconciler.store.schema import SCHEMA_VERSION
+from reconciler.store.sqlite import DATABASE_NAME
+
+NOW = dt.datetime(2024, 5, 28, 15, 0, tzinfo=dt.UTC)
+
+
+def _requests(*, held: int = 0, due: int = 2) -> list[NewRequest]:
+    later = NOW + dt.timedelta(days=4)
+    return [
+        NewRequest(
+            "InvoiceAddRq", f"Invoice {n}", f"<InvoiceAddRq>{n}</InvoiceAddRq>", later, f"guid-{n}"
+        )
+        for n in range(held)
+    ] + [
+        NewRequest("ItemServiceModRq", f"Item {n}", f"<ItemServiceModRq>{n}</ItemServiceModRq>")
+        for n in range(due)
+    ]
+
+
+def _queue(store, company_id, requests, key="plan-1"):
+    return store.queue_plan(
+        company_id,
+        key=key,
+        qb_fingerprint="fp",
+        billing_mode="advance",
+        document='{"plan": 1}',
+        requests=requests,
+        applied_at=NOW,
+    )
+
+
+def test_schema_is_created_with_wal_and_its_version(tmp_path):
+    store, _ = new_store(tmp_path)
+    conn = sqlite3.connect(tmp_path / DATABASE_NAME)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+    store.close()
+
+
+def test_reopening_keeps_identity_and_refuses_a_newer_schema(tmp_path):
+    store, company = new_store(tmp_path)
+    identity = store.app_identity()
+    store.close()
+    again = open_store(tmp_path)
+    assert again.app_identity() == identity
+    assert again.company_by_username("acme") == company
+    again.close()
+    conn = sqlite3.connect(tmp_path / DATABASE_NAME)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match="newer reconciler"):
+        open_store(tmp_path)
+
+
+def test_not_a_database_is_a_clear_error(tmp_path):
+    (tmp_path / DATABASE_NAME).write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="cannot use the state database"):
+        open_store(tmp_path)
+
+
+def test_register_company_keeps_its_file_id(tmp_path):
+    store, company = new_store(tmp_path)
+    assert company.file_id.startswith("{") and company.file_id.endswith("}")
+    again = store.register_company(company.name, username="other", company_file="C:\\a.qbw")
+    assert again.file_id == company.file_id
+    assert again.username == "other"
+    assert store.company_by_username("acme") is None
+
+
+def test_queue_plan_holds_future_requests_and_orders_due_ones(tmp_path):
+    store, company = new_store(tmp_path)
+    plan = _queue(store, company.id, _requests(held=1, due=2))
+    counts = store.queue_counts(company.id)
+    assert counts.count(RequestState.HELD) == 1
+    assert counts.count(RequestState.QUEUED) == 2
+    assert counts.next_due == NOW + dt.timedelta(days=4)
+    first, *rest = store.next_queued_requests(company.id, limit=5)
+    assert rest and first.sequence == 2 and first.request_id == f"r{first.id}"
+    assert store.plan(plan.id).status is PlanStatus.QUEUED
+    assert store.plan_document(plan.id) == '{"plan": 1}'
+
+
+def test_release_makes_held_requests_due_at_their_time_and_failed_ones_again(tmp_path):
+    store, company = new_store(tmp_path)
+    _queue(store, company.id, _requests(held=1, due=1))
+    due = _next(store, company.id)
+    store.mark_sent(due.id, session_id=_session(store, company.id), at=NOW)
+    store.finish_request(due.id, RequestState.FAILED, NOW, None)
+    assert store.release_due_requests(company.id, NOW) == 1  # the failed one only
+    assert store.release_due_requests(company.id, NOW + dt.timedelta(days=4)) == 1
+    assert store.queue_counts(company.id).count(RequestState.QUEUED) == 2
+
+
+def _next(store, company_id):
+    found = store.next_queued_requests(company_id)
+    return found[0] if found else None
+
+
+def _session(store, company_id):
+    return store.open_session(
+        company_id,
+        ticket_hash="h" * 64,
+        ticket_prefix="hhhhhhhh",
+        boot_id="boot",
+        client="127.0.0.1",
+        now=NOW,
+        expires_at=NOW + dt.timedelta(minutes=30),
+        state={},
+    ).id
+
+
+def test_finishing_every_request_finishes_the_plan(tmp_path):
+    store, company = new_store(tmp_path)
+    plan = _queue(store, company.id, _requests(due=2))
+    session_id = _session(store, company.id)
+    while (request := _next(store, company.id)) is not None:
+        store.mark_sent(request.id, session_id=session_id, at=NOW)
+        assert store.plan(plan.id).status is PlanStatus.QUEUED
+        response = ResponseRecord(request.id, session_id, NOW, 0, "Info", "Status OK", "80-1")
+        store.finish_request(request.id, RequestState.DONE, NOW, response)
+    assert store.plan(plan.id).status is PlanStatus.DONE
+    done = store.requests(company.id, [RequestState.DONE])
+    assert [r.attempts for r in done] == [1, 1]
+    assert store.responses(done[0].id)[0].txn_id == "80-1"
+
+
+def test_a_new_plan_supersedes_what_an_older_one_never_sent(tmp_path):
+    store, company = new_store(tmp_path)
+    old = _queue(store, company.id, _requests(held=1, due=2))
+    sent = _next(store, company.id)
+    store.mark_sent(sent.id, session_id=_session(store, company.id), at=NOW)
+    new = _queue(store, company.id, _requests(due=1), key="plan-2")
+    assert store.plan(old.id).status is PlanStatus.SUPERSEDED
+    assert store.plan(old.id).status_reason == f"superseded by plan {new.id}"
+    states = {r.id: r.state for r in store.requests(company.id) if r.plan_id == old.id}
+    # The sent one keeps waiting for its outcome; the others never go out.
+    assert states[sent.id] is RequestState.SENT
+    assert sorted(states.values()) == sorted(
+        [RequestState.SENT, RequestState.STALE, RequestState.STALE]
+    )
+    assert store.requests_awaiting_outcome(company.id)[0].id == sent.id
+
+
+def test_a_stale_plan_sends_nothing_more(tmp_path):
+    store, company = new_store(tmp_path)
+    plan = _queue(store, company.id, _requests(held=1, due=2))
+    assert store.mark_plan_stale(plan.id, "3200: edited in QuickBooks", NOW) == 3
+    assert _next(store, company.id) is None
+    assert store.plan(plan.id).status is PlanStatus.STALE
+    assert not store.has_due_requests(company.id, NOW + dt.timedelta(days=30))
+
+
+def test_has_due_requests(tmp_path):
+    store, company = new_store(tmp_path)
+    assert not store.has_due_requests(company.id, NOW)
+    _queue(store, company.id, _requests(held=1, due=0))
+    assert not store.has_due_requests(company.id, NOW)
+    assert store.has_due_requests(company.id, NOW + dt.timedelta(days=4))
+
+
+def test_errors_repeat_and_resolve(tmp_path):
+    store, company = new_store(tmp_path)
+    error = NewStatusError("Invoice for Contoso", "3140", "Invalid reference", "Fix the item")
+    first = store.record_error(company.id, error, NOW)
+    again = store.record_error(company.id, error, NOW + dt.timedelta(hours=1))
+    assert again.id == first.id and again.occurrences == 2
+    assert again.last_seen == NOW + dt.timedelta(hours=1)
+    assert store.resolve_run_errors(company.id, NOW) == 1
+    assert store.open_errors(company.id) == []
+    assert store.record_error(company.id, error, NOW).id != first.id
+
+
+def test_errors_resolve_by_request_run_and_plan(tmp_path):
+    store, company = new_store(tmp_path)
+    old = _queue(store, company.id, _requests(due=1))
+    request = _next(store, company.id)
+    new = _queue(store, company.id, _requests(due=1), key="plan-2")
+    for plan_id, request_id, code in (
+        (None, None, "run"),
+        (old.id, request.id, "old"),
+        (new.id, None, "new"),
+    ):
+        store.record_error(
+            company.id, NewStatusError("x", code, "m", "w", request_id, plan_id), NOW
+        )
+    assert store.resolve_request_errors(company.id, request.id, NOW) == 1
+    assert store.resolve_plan_errors(company.id, NOW, keep_plan_id=new.id) == 0
+    assert store.resolve_run_errors(company.id, NOW) == 1
+    assert [e.code for e in store.open_errors(company.id)] == ["new"]
+
+
+def test_billing_mode_lock_is_set_once(tmp_path):
+    store, company = new_store(tmp_path)
+    assert store.billing_lock(company.id) is None
+    assert store.lock_billing_mode(company.id, "advance", NOW, None).mode == "advance"
+    assert store.lock_billing_mode(company.id, "arrears", NOW, None).mode == "advance"
+
+
+def test_snapshots_are_versioned_and_keep_their_documents(tmp_path):
+    store, company = new_store(tmp_path)
+    documents = ["<QBXML>" + "x" * 10_000 + "</QBXML>", "<QBXML>é</QBXML>"]
+    first = store.save_snapshot(company.id, taken_at=NOW, qbxml_version="13.0", documents=documents)
+    second = store.save_snapshot(
+        company.id, taken_at=NOW, fingerprint="b", qbxml_version="13.0", documents=[]
+    )
+    assert (first.version, second.version) == (1, 2)
+    assert first.fingerprint is None and second.fingerprint == "b"
+    store.set_snapshot_fingerprint(first.id, "a")
+    assert store.latest_snapshot(company.id) == second
+    assert first.document_count == 2
+    assert store.snapshot_documents(first.id) == documents
+    size = (
+        sqlite3.connect(tmp_path / DATABASE_NAME)
+        .execute("SELECT length(document) FROM snapshot_documents WHERE seq = 1")
+        .fetchone()[0]
+    )
+    assert size < 1_000  # compressed
+
+
+def test_atomic_rolls_back_everything_on_error(tmp_path):
+    store, company = new_store(tmp_path)
+    with pytest.raises(RuntimeError), store.atomic():
+        _queue(store, company.id, _requests(due=2))
+        store.lock_billing_mode(company.id, "advance", NOW, None)
+        raise RuntimeError("crash before the answer")
+    assert store.plans(company.id) == []
+    assert store.billing_lock(company.id) is None
+
+
+def test_nested_atomic_joins_the_outer_transaction(tmp_path):
+    store, company = new_store(tmp_path)
+    with pytest.raises(RuntimeError), store.atomic():
+        store.lock_billing_mode(company.id, "advance", NOW, None)
+        with store.atomic():
+            _queue(store, company.id, _requests(due=1))
+        raise RuntimeError("the answer was never sent")
+    assert store.billing_lock(company.id) is None
+    assert store.plans(company.id) == []
+
+
+def test_threads_write_concurrently_without_losing_anything(tmp_path):
+    store, _ = new_store(tmp_path)
+    errors = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(20):
+                store.record_failed_sign_in(f"user{n}", "10.0.0.1", NOW + dt.timedelta(seconds=i))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sum(store.failed_sign_ins(f"user{n}", "10.0.0.1", NOW)[0] for n in range(8)) == 160
+
+
+def test_failed_sign_ins_count_per_client_and_per_user(tmp_path):
+    store, _ = new_store(tmp_path)
+    store.record_failed_sign_in("acme", "a", NOW)
+    store.record_failed_sign_in("acme", "b", NOW)
+    store.record_failed_sign_in("acme", "b", NOW - dt.timedelta(hours=1))
+    assert store.failed_sign_ins("acme", "b", NOW - dt.timedelta(minutes=15)) == (1, 2)
+    store.clear_failed_sign_ins("acme", "b")
+    assert store.failed_sign_ins("acme", "b", NOW - dt.timedelta(days=1)) == (0, 1)
+
+
+def test_audit_log(tmp_path):
+    store, company = new_store(tmp_path)
+    plan = _queue(store, company.id, _requests(due=1))
+    entry = store.add_audit(
+        company.id,
+        actor="ci@runner",
+        action="apply",
+        at=NOW,
+        plan_id=plan.id,
+        commit="abc123",
+        detail={"changes": 1},
+    )
+    assert store.audit_log(company.id) == [entry]
+    assert entry.commit == "abc123" and entry.detail == {"changes": 1}
