@@ -235,6 +235,8 @@ class Server:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # This repository's code, whatever the current directory holds.
+            cwd=REPO,
             env={**os.environ, "PYTHONPATH": str(REPO)},
         )
         assert self.process.stderr is not None
@@ -304,7 +306,13 @@ class SlowQuickBooks(QuickBooksSimulator):
 
 
 def _drive(
-    url: str, usernames: list[str], changes: int, qb_ms: float, jitter: float, nice: int
+    url: str,
+    usernames: list[str],
+    changes: int,
+    qb_ms: float,
+    jitter: float,
+    stagger_ms: float,
+    nice: int,
 ) -> tuple[float, float, list[Session]]:
     """The driver process: every Web Connector at once. The wall time, the driver's
     CPU time, and each run."""
@@ -320,7 +328,11 @@ def _drive(
         sinks.append(latencies)
     sessions: list[Session | None] = [None] * len(connectors)
 
+    starts = random.Random(len(usernames))
+    delays = [starts.uniform(0, stagger_ms / 1000) for _ in connectors]
+
     def one(index: int) -> None:
+        time.sleep(delays[index])
         started = time.perf_counter()
         result = connectors[index].run()
         seconds = time.perf_counter() - started
@@ -337,7 +349,12 @@ def _drive(
 
 
 def run(
-    companies: int, changes: int, qb_ms: float = 0.0, jitter: float = 0.5, nice: int = 10
+    companies: int,
+    changes: int,
+    qb_ms: float = 0.0,
+    jitter: float = 0.5,
+    stagger_ms: float = 0.0,
+    nice: int = 10,
 ) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="reconcile-bench-") as temporary:
         state_dir = Path(temporary)
@@ -348,7 +365,7 @@ def run(
             # spawn: the same on every OS, and the driver starts with nothing of this process.
             with multiprocessing.get_context("spawn").Pool(1) as pool:
                 wall, driver_cpu, sessions = pool.apply(
-                    _drive, (server.url, usernames, changes, qb_ms, jitter, nice)
+                    _drive, (server.url, usernames, changes, qb_ms, jitter, stagger_ms, nice)
                 )
             server_cpu = server.cpu_seconds() - cpu_before
         finally:
@@ -397,6 +414,13 @@ def main() -> None:
         help="each simulated request takes QB ms give or take this share of it (0: exactly)",
     )
     parser.add_argument(
+        "--stagger-ms",
+        type=float,
+        default=0.0,
+        help="each Web Connector starts at a random moment within this many ms "
+        "(0: all at the same instant, the worst case for sign-in)",
+    )
+    parser.add_argument(
         "--driver-nice",
         type=int,
         default=10,
@@ -411,7 +435,7 @@ def main() -> None:
     )
     print(header)
     for qb_ms, companies in [(q, c) for q in args.qb_ms for c in args.companies]:
-        r = run(companies, args.changes, qb_ms, args.qb_jitter, args.driver_nice)
+        r = run(companies, args.changes, qb_ms, args.qb_jitter, args.stagger_ms, args.driver_nice)
         print(
             f"{qb_ms:>5.0f} {r['companies']:>9} {r['calls']:>6} {r['wall_s']:>7.1f} "
             f"{r['calls_per_s']:>8.0f} "

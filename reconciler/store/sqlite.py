@@ -758,6 +758,8 @@ class SqliteStore(Store):
         state: RequestState,
         at: dt.datetime,
     ) -> None:
+        if not outcomes:
+            return
         conn = self._conn()
         with self.atomic():
             conn.executemany(
