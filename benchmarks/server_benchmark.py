@@ -39,7 +39,10 @@ server among a QuickBooks of realistic speed; give or take half of it
 (``--qb-jitter``), as QuickBooks' times vary: with exactly N ms, the 50 Web
 Connectors, started together, would stay in step and reach the server in
 bursts of 50 calls at the same instant, which measures the depth of the
-burst rather than the server. Targets (issue 6): server share
+burst rather than the server. The Web Connectors all start at the same
+instant, the worst case for sign-in (50 password checks at once);
+``--stagger-ms N`` starts each at a random moment within N ms instead, as
+Web Connectors on their own schedules would. Targets (issue 6): server share
 <= 10%; server p99 <= 50 ms at 50 concurrent sessions on 2 cores.
 
     python benchmarks/server_benchmark.py [--changes 1000] [--companies 1 50] [--qb-ms 0 20]
