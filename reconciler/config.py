@@ -34,6 +34,7 @@ from reconciler.model import (
     Proration,
     Safety,
     SherwebSettings,
+    UnsentInvoices,
 )
 from reconciler.yamlsource import PathKey, YamlDocument, YamlSyntaxError, load_yaml
 
@@ -247,6 +248,7 @@ def _build_billing(
             min_existing=int(safety.get("min_existing", 10)),
         ),
         sherweb=SherwebSettings(**data.get("sherweb", {})),
+        unsent_invoices=UnsentInvoices(data.get("unsent_invoices", UnsentInvoices.MARKED.value)),
         where=document.where(()),
     )
 

@@ -42,6 +42,7 @@ class Code(StrEnum):
     ITEM_INACTIVE = "item-inactive"
     ITEM_HAS_NO_COST = "item-has-no-cost"
     INVOICE_SETTLED = "invoice-settled"
+    INVOICE_SENT = "invoice-sent"
     INVOICE_CUSTOMER_CHANGED = "invoice-customer-changed"
     INVOICE_WOULD_BE_EMPTY = "invoice-would-be-empty"
     NO_OPEN_INVOICE = "no-open-invoice"

@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.config import load_config
 from reconciler.errors import InvalidInput
-from reconciler.model import BillingMode, InvoiceAction, Proration
+from reconciler.model import BillingMode, InvoiceAction, Proration, UnsentInvoices
 
 
 @pytest.fixture
@@ -388,3 +388,20 @@ def test_offers_sharing_an_item_are_allowed_when_every_organization_syncs_both_a
     config = load_config(config_dir)
     items = [o.item for o in config.offers if o.sku.startswith("MS-365-BP")]
     assert len(items) == 2 and len(set(items)) == 1
+
+
+def test_unsent_invoices_defaults_to_marked(config_dir: Path) -> None:
+    edit(config_dir / "billing.yaml", "unsent_invoices: marked", "")
+    assert load_config(config_dir).billing.unsent_invoices is UnsentInvoices.MARKED
+
+
+def test_unsent_invoices_unpaid_for_books_without_the_marks(config_dir: Path) -> None:
+    edit(config_dir / "billing.yaml", "unsent_invoices: marked", "unsent_invoices: unpaid")
+    assert load_config(config_dir).billing.unsent_invoices is UnsentInvoices.UNPAID
+
+
+def test_unsent_invoices_other_values_are_refused(config_dir: Path) -> None:
+    edit(config_dir / "billing.yaml", "unsent_invoices: marked", "unsent_invoices: emailed")
+    message = only_problem(config_dir)
+    assert "billing.yaml:" in message
+    assert "'emailed' is not one of: marked, unpaid" in message
