@@ -209,7 +209,16 @@ def test_bad_inputs_name_the_file(tmp_path, example_config_dir):
 
 def test_show_refuses_a_file_that_is_not_a_plan(tmp_path):
     bad = tmp_path / "plan.json"
-    bad.write_text('{"format_version": 1}', encoding="utf-8")
+    bad.write_text('{"format_version": 2}', encoding="utf-8")
     result = run("show", bad)
     assert result.exit_code == 1
     assert "problem" in result.stderr and "plan file" in result.stderr
+
+
+def test_a_plan_of_an_older_format_is_refused_with_what_to_do(tmp_path):
+    old = tmp_path / "plan.json"
+    old.write_text('{"format_version": 1}', encoding="utf-8")
+    result = run("show", old)
+    assert result.exit_code == 1
+    assert "plan format 1 was written by an older reconciler" in result.stderr
+    assert "reconcile plan` again" in result.stderr

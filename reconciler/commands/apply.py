@@ -110,7 +110,10 @@ def report(applied: Applied, company: CompanyRecord, source: str) -> None:
 )
 @click.option("--yes", is_flag=True, help="Without PLAN: apply without asking (for CI).")
 @click.option(
-    "--force", is_flag=True, help="Without PLAN: accept a plan over the safety threshold."
+    "--force",
+    is_flag=True,
+    help="Accept a plan over the safety threshold (a saved PLAN must have been made with "
+    "`reconcile plan --force` too).",
 )
 @state_dir_option
 def apply_command(
@@ -124,8 +127,10 @@ def apply_command(
     """Queue a saved plan (PLAN), or plan against the latest snapshot and queue after a yes.
 
     A plan is refused when QuickBooks changed since it was computed (its state
-    fingerprint is not the latest snapshot's) or when it bills in another
-    billing mode than the one locked by the first apply.
+    fingerprint is not the latest snapshot's), when it was made from another
+    configuration than --config, when a request is not what `reconcile plan`
+    renders for that snapshot, or when it bills in another billing mode than
+    the one locked by the first apply.
     """
     config = load_config(config_dir)
     store = open_state(state_dir)
@@ -152,6 +157,7 @@ def apply_command(
             actor=current_actor(),
             commit=current_commit(config_dir),
             source=source,
+            force=force,
         )
         report(applied, store.company(company.id), source)
     finally:
