@@ -62,10 +62,13 @@ def snapshot_fingerprint(store: Store, snapshot: SnapshotRecord) -> str:
 def plan_against(
     source: StoredSnapshot, config: Config, charges: ChargesBundle, *, force: bool = False
 ) -> Document:
-    """The plan document for ``charges`` against the snapshot, in the locked billing mode."""
+    """The plan document for ``charges`` against the snapshot, in the locked billing mode.
+
+    Refuses (:class:`~reconciler.plan.safety.UnsafePlan`) a plan over the
+    safety threshold unless ``force``.
+    """
     from reconciler.plan.build import build_plan
-    from reconciler.plan.document import plan_document
-    from reconciler.plan.requests import render_plan_requests
+    from reconciler.plan.requests import render_plan_document
     from reconciler.plan.safety import check_safety
 
     lock = source.store.billing_lock(source.company.id)
@@ -76,11 +79,6 @@ def plan_against(
         locked_mode=BillingMode(lock.mode) if lock else None,
         locked_since=lock.locked_at if lock else None,
     )
+    document = render_plan_document(plan, force=force)
     check_safety(plan, force=force)
-    requests = render_plan_requests(plan)
-    return plan_document(
-        plan,
-        requests.documents,
-        qbxml_version=requests.version,
-        forced=force and plan.safety.exceeded,
-    )
+    return document
