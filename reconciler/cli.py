@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +93,24 @@ cli.add_command(demo_command)
 cli.add_command(status_command)
 
 
+def _utf8_when_redirected() -> None:
+    """Write UTF-8 to files and pipes, whatever the locale says.
+
+    On Windows a redirected stream takes the ANSI code page (cp1252), which
+    cannot encode plans (arrows, names in other scripts): the command would
+    fail half-way. A terminal keeps its own encoding. Strict, not "replace":
+    what is written to a file is data, never silently altered.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if (
+            isinstance(stream, io.TextIOWrapper)
+            and not stream.isatty()
+            and codecs.lookup(stream.encoding).name != "utf-8"
+        ):
+            stream.reconfigure(encoding="utf-8", errors="strict")
+
+
 def main() -> None:
     """Entry point of the ``reconcile`` console script."""
+    _utf8_when_redirected()
     cli(prog_name="reconcile")
