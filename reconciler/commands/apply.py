@@ -15,7 +15,7 @@ from reconciler.apply import Applied, queue_plan
 from reconciler.clock import SystemClock
 from reconciler.commands.options import config_option
 from reconciler.commands.plan import charges_from
-from reconciler.commands.server import configured_company, open_state
+from reconciler.commands.state import configured_company, open_state
 from reconciler.config import load_config
 from reconciler.errors import UserError
 from reconciler.model import Config

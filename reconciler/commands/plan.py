@@ -10,8 +10,8 @@ import click
 
 from reconciler.charges import load_charges
 from reconciler.commands.options import config_option
-from reconciler.commands.server import latest_snapshot_for_plan
 from reconciler.commands.sherweb import today_in
+from reconciler.commands.state import latest_snapshot_for_plan
 from reconciler.config import load_config
 from reconciler.errors import UserError
 from reconciler.model import ChargesBundle, Config
