@@ -14,6 +14,7 @@ import click
 from reconciler import __version__
 from reconciler.commands.apply import apply_command
 from reconciler.commands.demo import demo_command
+from reconciler.commands.init import init_command
 from reconciler.commands.options import config_option
 from reconciler.commands.plan import plan_command, show_command
 from reconciler.commands.server import qwc_command, serve_command, status_command
@@ -33,6 +34,8 @@ class ReconcileGroup(click.Group):
             for diagnostic in exc.diagnostics:
                 click.echo(str(diagnostic), err=True)
             click.secho(f"Error: {exc.message}", fg="red", err=True)
+            if exc.hint:
+                click.echo(f"  {exc.hint}", err=True)
             ctx.exit(exc.exit_code)
         except UserError as exc:
             click.secho(f"Error: {exc}", fg="red", err=True)
@@ -69,10 +72,15 @@ def schema(name: str | None, out_dir: Path | None) -> None:
     after ``reconcile schema --out config/.schemas``.
     """
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
         for each in [name] if name else schema_names():
             target = out_dir / f"{each}.schema.json"
-            target.write_text(json.dumps(load_schema(each), indent=2) + "\n", encoding="utf-8")
+            try:
+                out_dir.mkdir(parents=True, exist_ok=True)
+                target.write_text(json.dumps(load_schema(each), indent=2) + "\n", encoding="utf-8")
+            except OSError as exc:
+                raise UserError(
+                    f"{target}: cannot write the schema: {exc.strerror or exc}"
+                ) from None
             click.echo(f"wrote {target}")
         return
     if name is None:
@@ -82,6 +90,7 @@ def schema(name: str | None, out_dir: Path | None) -> None:
         click.echo(json.dumps(load_schema(name), indent=2))
 
 
+cli.add_command(init_command)
 cli.add_command(fetch_charges)
 cli.add_command(import_mappings)
 cli.add_command(plan_command)

@@ -49,6 +49,11 @@ CONFIG_FILES = {
     ORGANIZATIONS_FILE: "organizations",
 }
 
+NO_CONFIGURATION_HINT = (
+    "Name the configuration directory with --config DIR, or start one from the example "
+    "with `reconcile init DIR`."
+)
+
 # QuickBooks Desktop name limits (qbXML reference, QBD edition).
 CUSTOMER_LEVEL_MAX = 41
 CUSTOMER_FULL_NAME_MAX = 209
@@ -120,6 +125,13 @@ def load_config(directory: Path) -> Config:
         raise InvalidInput(
             [Diagnostic(None, f"{directory}: not a configuration directory")],
             subject="configuration",
+            hint=NO_CONFIGURATION_HINT,
+        )
+    if not any((directory / name).is_file() for name in CONFIG_FILES):
+        raise InvalidInput(
+            [Diagnostic(None, f"{directory}: no {', '.join(CONFIG_FILES)} in this directory")],
+            subject="configuration",
+            hint=NO_CONFIGURATION_HINT,
         )
     problems: list[Diagnostic] = []
     checked = {
@@ -152,7 +164,10 @@ def load_billing(directory: Path) -> BillingOptions:
     checked = _check_file(directory / BILLING_FILE, CONFIG_FILES[BILLING_FILE], problems)
     billing = _build_billing(checked.document, problems)
     if problems or billing is None:
-        raise InvalidInput(problems, subject="configuration")
+        missing = not (directory / BILLING_FILE).is_file()
+        raise InvalidInput(
+            problems, subject="configuration", hint=NO_CONFIGURATION_HINT if missing else None
+        )
     return billing
 
 

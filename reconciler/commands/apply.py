@@ -133,7 +133,7 @@ def apply_command(
     the one locked by the first apply.
     """
     config = load_config(config_dir)
-    store = open_state(state_dir)
+    store = open_state(state_dir, create=False)
     try:
         company = configured_company(store, config_dir)
         if plan_path is not None:

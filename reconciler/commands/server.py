@@ -183,7 +183,7 @@ def status_command(config_dir: Path, state_dir: Path) -> None:
 
     Exits 1 while errors are unresolved.
     """
-    store = open_state(state_dir)
+    store = open_state(state_dir, create=False)
     try:
         company = configured_company(store, config_dir)
         profile = Profile.from_dict(company.profile)

@@ -18,12 +18,28 @@ from reconciler.store import Store, StoreError, open_store, store_exists
 from reconciler.store.records import CompanyRecord
 
 
-def open_state(state_dir: Path) -> Store:
-    """The store of ``state_dir``, or a clear error."""
+def open_state(state_dir: Path, *, create: bool = True) -> Store:
+    """The store of ``state_dir``, or a clear error.
+
+    ``create=False`` opens an existing store only: a command that reads the
+    state (status, apply) must not leave an empty database behind in a
+    mistyped directory.
+    """
+    if not create and not store_exists(state_dir):
+        raise UserError(
+            f"no reconciler state in {state_dir}",
+            hint="Check --state-dir (or RECONCILE_STATE_DIR): it is where `reconcile qwc` "
+            "and `reconcile serve` keep the state.",
+        )
     try:
         return open_store(state_dir)
     except StoreError as exc:
         raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(
+            f"{state_dir}: cannot use this state directory: {exc.strerror or exc}",
+            hint="Give --state-dir a directory this user can create and write.",
+        ) from None
 
 
 def configured_company(store: Store, config_dir: Path) -> CompanyRecord:
