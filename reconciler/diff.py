@@ -29,14 +29,15 @@ from reconciler.changes import InvoiceCreate, InvoiceUpdate, ItemCostUpdate, Syn
 from reconciler.desired import DesiredInvoice, DesiredState, ItemCost
 from reconciler.lines import LinePlan, plan_lines
 from reconciler.model import (
+    COST_CHECKBOX,
     COSTED_ITEM_KINDS,
     Config,
     Customer,
     Invoice,
     InvoiceAction,
     InvoiceLine,
+    InvoiceLineGroup,
     Item,
-    ItemKind,
     Organization,
     QBState,
     Ref,
@@ -69,17 +70,6 @@ class Diff:
     # and period that exists and is open), and how many of them it changes.
     existing_invoices: int
     changed_invoices: int
-
-
-# What to change in QuickBooks so that an item has a purchase cost.
-_COST_FIX = {
-    ItemKind.SERVICE: 'Edit Item -> tick "This service is used in assemblies or is performed '
-    'by a subcontractor or partner", so that the item has a Cost',
-    ItemKind.NON_INVENTORY: 'Edit Item -> tick "This item is used in assemblies or is purchased '
-    'for a specific customer:job", so that the item has a Cost',
-    ItemKind.OTHER_CHARGE: 'Edit Item -> tick "This item is used in assemblies or is a '
-    'reimbursable charge", so that the item has a Cost',
-}
 
 
 def _invoice_label(invoice: Invoice) -> str:
@@ -192,8 +182,8 @@ class _Differ:
                 if item.purchase_cost != wanted.cost:
                     updates.append(ItemCostUpdate(item=item, cost=wanted.cost))
                 continue
-            if item.kind in _COST_FIX:
-                fix = _COST_FIX[item.kind]
+            if item.kind in COST_CHECKBOX:
+                fix = f'Edit Item -> tick "{COST_CHECKBOX[item.kind]}", so that the item has a Cost'
             else:
                 fix = (
                     f"a {item.kind.value} item cannot carry a synced cost: map the offer to "
@@ -530,11 +520,43 @@ class _Differ:
         )
         return InvoiceChange(change, target.organizations, first.schedule)
 
+    def _groups_holding_synced_items(
+        self, target: _Target, invoice: Invoice, synced_key: Callable[[Ref | None], str | None]
+    ) -> None:
+        """Warn about group lines that hold a synced item: kept whole, they may bill it twice."""
+        for group in invoice.lines:
+            if not isinstance(group, InvoiceLineGroup):
+                continue
+            items = sorted(
+                {
+                    line.item.full_name or line.item.list_id or "?"
+                    for line in group.lines
+                    if line.item is not None and synced_key(line.item) is not None
+                }
+            )
+            if not items:
+                continue
+            name = group.item_group.full_name or group.item_group.list_id
+            self.notices.append(
+                Notice.of(
+                    Level.WARNING,
+                    Code.GROUP_HOLDS_SYNCED_ITEM,
+                    f'{_invoice_label(invoice)} of {invoice.customer.full_name}: group line "{name}" '
+                    f"holds {', '.join(f'item {i!r}' for i in items)}, which Sherweb bills for "
+                    f"{target.names}: the group is kept whole and the Sherweb lines are billed "
+                    "beside it, so the customer may be billed twice. Take the item out of the "
+                    "group in QuickBooks.",
+                    organization=target.first.organization.id,
+                    invoice=invoice.txn_id,
+                )
+            )
+
     def _update(
         self, target: _Target, invoice: Invoice, lines: list[SyncedLine]
     ) -> InvoiceChange | None:
         self.existing += 1
         synced_key = self.synced_key_for(target.organizations)
+        self._groups_holding_synced_items(target, invoice, synced_key)
         plan: LinePlan = plan_lines(invoice.lines, lines, synced_key)
         if plan.is_noop:
             return None

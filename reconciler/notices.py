@@ -47,6 +47,7 @@ class Code(StrEnum):
     INVOICE_WOULD_BE_EMPTY = "invoice-would-be-empty"
     NO_OPEN_INVOICE = "no-open-invoice"
     OTHER_OPEN_INVOICES = "other-open-invoices"
+    GROUP_HOLDS_SYNCED_ITEM = "group-holds-synced-item"
 
 
 @dataclass(frozen=True)

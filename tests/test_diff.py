@@ -236,6 +236,28 @@ def test_update_keeps_every_other_line_in_place_and_lists_it_by_txn_line_id():
     assert update.removed == ()
 
 
+def test_a_group_line_holding_a_synced_item_is_kept_with_a_warning():
+    world = World(UPDATE)
+    group = InvoiceLineGroup(
+        txn_line_id="G-1",
+        item_group=Ref("IG-1", "Bundle"),
+        lines=(line(world.bp, 1, "BP inside a group"), line(world.labour, 1)),
+    )
+    recurring = invoice(world.contoso, [group], number=1042)
+    plan = world.plan(recurring)
+    (update,) = _changes(plan, InvoiceUpdate)
+    assert update.lines[0] == KeepLine("G-1", is_group=True)
+    (warning,) = plan.notices
+    assert (warning.level, warning.code) == (Level.WARNING, Code.GROUP_HOLDS_SYNCED_ITEM)
+    assert warning.message.startswith(
+        "invoice #1042 dated 2026-12-01 of Contoso: group line \"Bundle\" holds item 'Cloud:BP'"
+    )
+    assert "may be billed twice" in warning.message
+    # A group of items Sherweb does not bill says nothing.
+    plain = InvoiceLineGroup("G-2", Ref("IG-2", "Setup"), lines=(line(world.labour, 2),))
+    assert world.plan(invoice(world.contoso, [plain])).notices == ()
+
+
 def test_update_adds_missing_lines_at_the_end_and_removes_stale_ones():
     world = World(UPDATE)
     labour = line(world.labour, 2, "Onsite support")
