@@ -307,6 +307,16 @@ class ItemKind(StrEnum):
 # SalesAndPurchaseMod); the others cannot carry a synced unit cost.
 COSTED_ITEM_KINDS = frozenset({ItemKind.SERVICE, ItemKind.NON_INVENTORY, ItemKind.OTHER_CHARGE})
 
+# The box to tick in QuickBooks (Edit Item) before an item of these kinds has a
+# purchase cost (SalesAndPurchase), by kind.
+COST_CHECKBOX = {
+    ItemKind.SERVICE: "This service is used in assemblies or is performed by a subcontractor "
+    "or partner",
+    ItemKind.NON_INVENTORY: "This item is used in assemblies or is purchased for a specific "
+    "customer:job",
+    ItemKind.OTHER_CHARGE: "This item is used in assemblies or is a reimbursable charge",
+}
+
 
 @dataclass(frozen=True)
 class Item:
