@@ -121,7 +121,7 @@ def _kind(change: dict[str, Any]) -> str:
     expected = _expected_kind(change)
     if kind != expected:
         raise PlanRefused(
-            f"change {change_id} ({change['action']}) holds a {kind}, not the {expected} "
+            f"change {change_id} ({change['action']}) holds {kind}, not the {expected} "
             "its action sends"
         )
     return kind

@@ -1,0 +1,196 @@
+"""`reconcile token`, and `plan`, `apply` and `status` with --server URL, end to end:
+the Web Connector emulator syncs, CI plans and applies through the API."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+from api_support import api_world
+from click.testing import CliRunner
+from sync_world import REPO
+
+from reconciler.api.tokens import hash_token, key_id_of
+from reconciler.cli import cli
+from reconciler.resources import data_dir
+from reconciler.store.records import PlanStatus
+
+CHARGES = str(data_dir() / "charges-example.json")
+CONFIG = str(REPO / "config")
+COMMIT = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+def _run(*args: object):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_tokens_are_created_once_listed_and_revoked(tmp_path):
+    state = tmp_path / "state"
+    with api_world(state) as w:
+        created = _run(
+            "token", "create", "github-apply", "--scope", "apply", "--config", CONFIG,
+            "--state-dir", state,
+        )  # fmt: skip
+        assert created.exit_code == 0, created.output
+        token = created.stdout.strip()
+        key_id = key_id_of(token)
+        assert key_id and "shown once" in created.stderr and "RECONCILE_TOKEN" in created.stderr
+        # WAL: recent writes are in the -wal file until a checkpoint.
+        raw = b"".join(path.read_bytes() for path in state.glob("reconciler.sqlite3*"))
+        assert token.encode() not in raw and hash_token(token).encode() in raw
+        # The token works at once, with its scope.
+        assert w.get("/api/v1/status", token).status_code == 200
+
+        listed = _run("token", "list", "--state-dir", state)
+        row = next(line for line in listed.stdout.splitlines() if "github-apply" in line)
+        assert "apply" in row and "Northwind IT Services LLC" in row
+        assert f"rct_{key_id}_…" in row and "never" not in row  # used once, above
+        assert token not in listed.stdout
+
+        again = _run("token", "create", "github-apply", "--config", CONFIG, "--state-dir", state)
+        assert again.exit_code == 1 and "exists already" in again.stderr
+        bad = _run("token", "create", "no spaces", "--config", CONFIG, "--state-dir", state)
+        assert bad.exit_code == 1 and "is not a token name" in bad.stderr
+
+        revoked = _run("token", "revoke", "github-apply", "--state-dir", state)
+        assert revoked.exit_code == 0 and f"rct_{key_id}_…" in revoked.stdout
+        assert w.get("/api/v1/status", token).status_code == 401
+        assert "github-apply" not in _run("token", "list", "--state-dir", state).stdout
+        assert "github-apply" in _run("token", "list", "--all", "--state-dir", state).stdout
+        twice = _run("token", "revoke", "github-apply", "--state-dir", state)
+        assert twice.exit_code == 1 and "no live token" in twice.stderr
+        actions = [entry.action for entry in w.world.store.audit_log(w.world.company.id)]
+        assert actions == ["token-revoke", "token-create"]
+        # A revoked name may be used again.
+        assert (
+            _run(
+                "token", "create", "github-apply", "--config", CONFIG, "--state-dir", state
+            ).exit_code
+            == 0
+        )
+
+
+def test_plan_and_apply_through_the_api_end_to_end(tmp_path, monkeypatch):
+    monkeypatch.setenv("GITHUB_SHA", COMMIT)
+    monkeypatch.setenv("GITHUB_ACTOR", "octocat")
+    saved = tmp_path / "plan.json"
+    with api_world(tmp_path / "server") as w:
+        world = w.world
+        assert world.sync().ok
+
+        monkeypatch.setenv("RECONCILE_TOKEN", w.plan_token)
+        common = ("--config", CONFIG, "--server", w.base)
+        planned = _run("plan", *common, "--charges", CHARGES, "--out", saved)
+        assert planned.exit_code == 0, planned.output
+        assert f"QuickBooks state: snapshot 1 taken less than a minute ago, from {w.base}" in (
+            planned.stderr
+        )
+        assert "Reconciler will perform the following actions" in planned.stdout
+        changes = len(json.loads(saved.read_text(encoding="utf-8"))["changes"])
+        assert changes > 0
+
+        # The pull request's token reads; it cannot apply.
+        refused = _run("apply", saved, *common)
+        assert refused.exit_code == 1 and "scope apply" in refused.stderr
+        assert world.store.plans(world.company.id) == []
+
+        monkeypatch.setenv("RECONCILE_TOKEN", w.apply_token)
+        applied = _run("apply", saved, *common)
+        assert applied.exit_code == 0, applied.output
+        assert f"Queued plan {saved}" in applied.stdout and f"{changes} requests" in applied.stdout
+        [entry] = world.store.audit_log(world.company.id)
+        assert (entry.actor, entry.commit) == ("token:ci-apply", COMMIT)
+        assert entry.detail["requested_by"] == "github:octocat"
+        assert "already queued" in _run("apply", saved, *common).stdout
+
+        assert world.sync().ok
+        again = _run("plan", *common, "--charges", CHARGES, "--detailed-exitcode")
+        assert again.exit_code == 0, again.output
+        assert "No changes. QuickBooks matches the configuration." in again.stdout
+
+        status = _run("status", "--server", w.base)
+        assert status.exit_code == 0, status.output
+        assert f"applied {changes} changes" in status.stdout and "Errors: none" in status.stdout
+        assert "Billing mode: advance (locked since" in status.stdout
+        assert f"Queue: 0 queued, {changes} done" in status.stdout
+
+
+def test_a_stale_plan_is_refused_and_replans_when_asked(tmp_path, monkeypatch):
+    saved = tmp_path / "plan.json"
+    with api_world(tmp_path / "server") as w:
+        world = w.world
+        world.sync()
+        monkeypatch.setenv("RECONCILE_TOKEN", w.apply_token)
+        common = ("--config", CONFIG, "--server", w.base)
+        assert _run("plan", *common, "--charges", CHARGES, "--out", saved).exit_code == 0
+        december = [
+            t for t, ret in world.qb.invoices.items() if ret.findtext("TxnDate") == "2026-12-01"
+        ]
+        world.qb.human_edit(december[0])
+        world.clock.advance(days=1)
+        assert world.sync().ok
+
+        refused = _run("apply", saved, *common)
+        assert refused.exit_code == 1
+        assert "the plan is stale" in refused.stderr and "reconcile plan" in refused.stderr
+        assert "Traceback" not in refused.output
+        assert world.store.plans(world.company.id) == []
+
+        replanned = _run(
+            "apply", saved, *common, "--replan-if-stale", "--charges", CHARGES, "--yes"
+        )
+        assert replanned.exit_code == 0, replanned.output
+        assert "the plan is stale" in replanned.stderr and "planning again" in replanned.stderr
+        assert "Reconciler will perform the following actions" in replanned.stdout
+        assert "Queued the plan above" in replanned.stdout
+        [plan] = world.store.plans(world.company.id)
+        assert plan.key != json.loads(saved.read_text(encoding="utf-8"))["plan_id"]
+        assert plan.status is PlanStatus.QUEUED
+        assert world.sync().ok
+        assert world.plan()["changes"] == []
+
+
+def test_apply_without_a_plan_file_plans_against_the_server(tmp_path, monkeypatch):
+    with api_world(tmp_path / "server") as w:
+        w.world.sync()
+        monkeypatch.setenv("RECONCILE_TOKEN", w.apply_token)
+        common = ("--config", CONFIG, "--server", w.base, "--charges", CHARGES)
+        asked = _run("apply", *common)
+        assert asked.exit_code == 1 and "--yes" in asked.stderr
+        applied = _run("apply", *common, "--yes")
+        assert applied.exit_code == 0, applied.output
+        assert "snapshot 1 taken" in applied.stderr and "Queued the plan above" in applied.stdout
+        [plan] = w.world.store.plans(w.world.company.id)
+        assert plan.status is PlanStatus.QUEUED
+
+
+def test_server_errors_say_what_to_do(tmp_path, monkeypatch):
+    with api_world(tmp_path / "server") as w:
+        plan = ("plan", "--config", CONFIG, "--charges", CHARGES, "--server")
+        monkeypatch.delenv("RECONCILE_TOKEN", raising=False)
+        missing = _run(*plan, w.base)
+        assert missing.exit_code == 1 and "RECONCILE_TOKEN is not set" in missing.stderr
+
+        monkeypatch.setenv("RECONCILE_TOKEN", "rct_000000000000_" + "x" * 43)
+        wrong = _run(*plan, w.base)
+        assert wrong.exit_code == 1 and "Check RECONCILE_TOKEN" in wrong.stderr
+
+        monkeypatch.setenv("RECONCILE_TOKEN", w.plan_token)
+        not_yet = _run(*plan, w.base)
+        assert not_yet.exit_code == 1 and "has not read QuickBooks" in not_yet.stderr
+        assert "Update Selected" in not_yet.stderr
+        soap = _run(*plan, w.base + "/qbwc")
+        assert soap.exit_code == 1 and "not the reconciler API" in soap.stderr
+        assert "base URL" in soap.stderr
+        both = _run(*plan, w.base, "--qb-state", tmp_path)
+        assert both.exit_code == 1 and "not both" in both.stderr
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    refused = _run(*plan, closed)
+    assert refused.exit_code == 1
+    assert f"cannot reach the reconciler server at {closed}" in refused.stderr
+    assert "Traceback" not in refused.output
+    nonsense = _run(*plan, "qb.example.com")
+    assert nonsense.exit_code == 1 and "is not an http(s) URL" in nonsense.stderr
