@@ -22,6 +22,7 @@ from reconciler.qbwc.sync import SyncRun
 from reconciler.store import Store, open_store
 from reconciler.store.records import CompanyRecord, TokenScope
 
+TLS = Path(__file__).parent / "data" / "tls"
 # One client for the whole run (building one loads a TLS context: slow).
 HTTP = httpx.Client(timeout=30)
 
@@ -61,14 +62,21 @@ def _auth(token: str | None) -> dict[str, str]:
 
 @contextmanager
 def api_world(
-    state_dir: Path, *, start: dt.datetime = CHARGES_DATE, max_body: int = MAX_API_BODY
+    state_dir: Path,
+    *,
+    start: dt.datetime = CHARGES_DATE,
+    max_body: int = MAX_API_BODY,
+    tls: bool = False,
 ) -> Iterator[ApiWorld]:
-    """The example world (sample company, emulator) with the API, on 127.0.0.1."""
+    """The example world (sample company, emulator) with the API, on 127.0.0.1
+    (over HTTPS with the test certificate when ``tls``)."""
     clock = FakeClock(start)
     store = open_store(state_dir)
     service = QBWCService(store, SyncRun(store, clock), clock)
     app = QBWCApp(service, api=ApiApp(store, clock, max_body=max_body))
-    with running(app, Listen(host="127.0.0.1", port=0, threads=8)) as server:
+    certificate = {"certfile": TLS / "localhost.pem", "keyfile": TLS / "localhost.key"}
+    listen = Listen(host="127.0.0.1", port=0, threads=8, **(certificate if tls else {}))
+    with running(app, listen) as server:
         world = assemble(
             store, load_config(REPO / "config"), clock, sample_simulator(clock), server.url
         )

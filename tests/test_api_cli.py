@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 
-from api_support import api_world
+import httpx
+from api_support import TLS, api_world
 from click.testing import CliRunner
 from sync_world import REPO
 
@@ -194,3 +196,30 @@ def test_server_errors_say_what_to_do(tmp_path, monkeypatch):
     assert "Traceback" not in refused.output
     nonsense = _run(*plan, "qb.example.com")
     assert nonsense.exit_code == 1 and "is not an http(s) URL" in nonsense.stderr
+
+
+def test_the_api_over_https_with_a_private_certificate(tmp_path, monkeypatch):
+    with api_world(tmp_path / "server", tls=True) as w:
+        assert w.base.startswith("https://127.0.0.1:")
+        monkeypatch.setenv("RECONCILE_TOKEN", w.plan_token)
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        untrusted = _run("status", "--server", w.base)
+        assert untrusted.exit_code == 1
+        assert f"cannot reach the reconciler server at {w.base}" in untrusted.stderr
+        assert "CERTIFICATE_VERIFY_FAILED" in untrusted.stderr
+
+        # A private CA (or a self-signed certificate) is trusted through SSL_CERT_FILE.
+        monkeypatch.setenv("SSL_CERT_FILE", str(TLS / "localhost.pem"))
+        trusted = _run("status", "--server", w.base)
+        assert trusted.exit_code == 0, trusted.output
+        assert "Company: Northwind IT Services LLC" in trusted.stdout
+        assert "Snapshot: none yet" in trusted.stdout
+
+        context = ssl.create_default_context(cafile=str(TLS / "localhost.pem"))
+        with httpx.Client(verify=context) as client:
+            signed_in = client.get(
+                w.base + "/status",
+                params={"token": w.plan_token},
+                headers={"X-Forwarded-For": "203.0.113.7"},
+            )
+        assert signed_in.status_code == 303 and "; Secure" in signed_in.headers["set-cookie"]

@@ -50,9 +50,7 @@ def test_the_page_is_open_on_loopback_and_needs_a_token_from_elsewhere(tmp_path)
 
         wrong = HTTP.get(w.base + "/status", params={"token": "rct_nope"}, headers=PROXIED)
         assert wrong.status_code == 401 and "not valid" in wrong.text
-        signed_in = HTTP.get(
-            w.base + "/status", params={"token": w.plan_token}, headers=PROXIED
-        )
+        signed_in = HTTP.get(w.base + "/status", params={"token": w.plan_token}, headers=PROXIED)
         assert signed_in.status_code == 303 and signed_in.headers["location"] == "/status"
         cookie = signed_in.headers["set-cookie"]
         for attribute in ("HttpOnly", "SameSite=Strict", "Path=/status"):
@@ -68,9 +66,7 @@ def test_the_page_is_open_on_loopback_and_needs_a_token_from_elsewhere(tmp_path)
         ).status_code == 401
 
         w.world.store.revoke_api_token("ci-plan", w.world.clock.now())
-        revoked = HTTP.get(
-            w.base + "/status", headers={**PROXIED, "Cookie": cookie.split(";")[0]}
-        )
+        revoked = HTTP.get(w.base + "/status", headers={**PROXIED, "Cookie": cookie.split(";")[0]})
         assert revoked.status_code == 401
 
 
@@ -165,7 +161,7 @@ def _pixels(path: Path) -> tuple[int, int, list[tuple[int, int, int]]]:
     """Width, height and the RGB pixels of a PNG."""
     import png
 
-    width, height, rows, info = png.Reader(filename=str(path)).asRGBA8()
+    width, height, rows, _ = png.Reader(filename=str(path)).asRGBA8()
     pixels = []
     for row in rows:
         pixels.extend(zip(row[0::4], row[1::4], row[2::4], strict=True))
