@@ -28,6 +28,11 @@ class StalePlan(UserError):
     """The plan was computed from a QuickBooks state that is no longer the latest."""
 
 
+class NoFreshSnapshot(StalePlan):
+    """No snapshot says what QuickBooks holds now (none yet, or requests went out since):
+    planning again cannot help until the Web Connector has read QuickBooks."""
+
+
 class BillingModeLocked(UserError):
     """The plan bills in another mode than the one locked by the first apply."""
 
@@ -53,12 +58,12 @@ def check_fresh(store: Store, company: CompanyRecord, document: Document, now: d
     snapshot = store.latest_snapshot(company.id)
     planned = document["fingerprints"]["state"]
     if snapshot is None:
-        raise StalePlan(
+        raise NoFreshSnapshot(
             "there is no QuickBooks snapshot to check the plan against",
             hint="Let the Web Connector sync once, then plan again from its snapshot.",
         )
     if store.company(company.id).snapshot_outdated:
-        raise StalePlan(
+        raise NoFreshSnapshot(
             f"QuickBooks may have changed after the latest snapshot ({snapshot.version}): "
             "requests went out, and no run has read QuickBooks since",
             hint="Let the Web Connector run once (Update Selected), then plan again.",

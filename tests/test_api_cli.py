@@ -223,3 +223,21 @@ def test_the_api_over_https_with_a_private_certificate(tmp_path, monkeypatch):
                 headers={"X-Forwarded-For": "203.0.113.7"},
             )
         assert signed_in.status_code == 303 and "; Secure" in signed_in.headers["set-cookie"]
+
+
+def test_an_outdated_snapshot_is_not_planned_again_in_vain(tmp_path, monkeypatch):
+    saved = tmp_path / "plan.json"
+    with api_world(tmp_path / "server") as w:
+        world = w.world
+        world.sync()
+        monkeypatch.setenv("RECONCILE_TOKEN", w.apply_token)
+        common = ("--config", CONFIG, "--server", w.base)
+        assert _run("plan", *common, "--charges", CHARGES, "--out", saved).exit_code == 0
+        world.store.mark_snapshot_outdated(world.company.id)
+        planned = _run("plan", *common, "--charges", CHARGES)
+        assert "Warning: requests went out after this snapshot" in planned.stderr
+        refused = _run("apply", saved, *common, "--replan-if-stale", "--charges", CHARGES, "--yes")
+        assert refused.exit_code == 1
+        assert "no run has read QuickBooks since" in refused.stderr
+        assert "planning again" not in refused.stderr
+        assert world.store.plans(world.company.id) == []

@@ -299,3 +299,17 @@ def test_held_requests_are_reported_with_when_they_are_due(tmp_path):
         status = w.get("/api/v1/status", w.plan_token).json()
         assert status["queue"]["counts"][RequestState.HELD.value] == queued["held"]
         assert status["plans"][0]["status"] == PlanStatus.QUEUED.value
+
+
+def test_a_plan_from_an_outdated_snapshot_is_refused_with_409(tmp_path):
+    with api_world(tmp_path) as w:
+        world = w.world
+        world.sync()
+        document = world.plan()
+        world.store.mark_snapshot_outdated(world.company.id)
+        answer = w.get("/api/v1/snapshot", w.plan_token)
+        assert answer.json()["snapshot"]["outdated"] is True
+        refused = w.post("/api/v1/plans", w.apply_token, json=_submission(w, document))
+        problem = _problem(refused, 409, "snapshot-outdated")
+        assert "requests went out" in problem["detail"] and "Update Selected" in problem["hint"]
+        assert world.store.plans(world.company.id) == []

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from reconciler import __version__
-from reconciler.apply import BillingModeLocked, StalePlan
+from reconciler.apply import BillingModeLocked, NoFreshSnapshot, StalePlan
 from reconciler.errors import UserError
 
 TOKEN_VAR = "RECONCILE_TOKEN"  # noqa: S105 (the variable's name, not a token)
@@ -154,6 +154,8 @@ def _failure(server: str, status: int, problem: Any) -> UserError:
         )
     if status == 409 and code == "stale-plan":
         return StalePlan(detail, hint=hint)
+    if status == 409 and code == "snapshot-outdated":
+        return NoFreshSnapshot(detail, hint=hint)
     if status == 409 and code == "billing-mode-locked":
         return BillingModeLocked(detail, hint=hint)
     if status == 404 and code != "no-snapshot":

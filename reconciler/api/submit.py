@@ -15,7 +15,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from reconciler.api.openapi import body_validator
 from reconciler.api.problems import Problem
 from reconciler.api.views import Json, iso
-from reconciler.apply import Applied, BillingModeLocked, PlanRefused, StalePlan, queue_plan
+from reconciler.apply import (
+    Applied,
+    BillingModeLocked,
+    NoFreshSnapshot,
+    PlanRefused,
+    StalePlan,
+    queue_plan,
+)
 from reconciler.errors import UserError
 from reconciler.plan.files import newer_format, schema_problems
 from reconciler.plan.model import FORMAT_VERSION
@@ -119,6 +126,8 @@ def submit_plan(
             source="api",
             detail={"requested_by": requested_by} if requested_by else None,
         )
+    except NoFreshSnapshot as exc:
+        raise _refusal(exc, HTTPStatus.CONFLICT, "snapshot-outdated") from None
     except StalePlan as exc:
         raise _refusal(exc, HTTPStatus.CONFLICT, "stale-plan") from None
     except BillingModeLocked as exc:

@@ -18,7 +18,7 @@ import click
 
 from reconciler.api.client import ApiClient
 from reconciler.api.submit import submitted_document
-from reconciler.apply import StalePlan, queue_plan
+from reconciler.apply import NoFreshSnapshot, StalePlan, queue_plan
 from reconciler.clock import SystemClock
 from reconciler.commands.options import config_option, server_option
 from reconciler.commands.plan import charges_from
@@ -295,7 +295,8 @@ def apply_command(
                 queued = target.submit(document, source)
                 break
             except StalePlan as stale:
-                if (plan_path is not None and not replan_if_stale) or replans == MAX_REPLANS:
+                replannable = plan_path is None or replan_if_stale
+                if not replannable or isinstance(stale, NoFreshSnapshot) or replans == MAX_REPLANS:
                     raise
                 replans += 1
                 click.secho(f"{stale.message}; planning again.", fg="yellow", err=True)
