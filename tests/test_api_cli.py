@@ -4,8 +4,13 @@ the Web Connector emulator syncs, CI plans and applies through the API."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import socket
 import ssl
+import subprocess
+import sys
+import threading
 
 import httpx
 from api_support import TLS, api_world
@@ -241,3 +246,41 @@ def test_an_outdated_snapshot_is_not_planned_again_in_vain(tmp_path, monkeypatch
         assert "no run has read QuickBooks since" in refused.stderr
         assert "planning again" not in refused.stderr
         assert world.store.plans(world.company.id) == []
+
+
+def test_reconcile_serve_answers_the_api_and_the_status_page(tmp_path, example_config_dir):
+    state = tmp_path / "state"
+    qwc = _run(
+        "qwc", "--url", "https://qb.example.com:8443/qbwc", "--out", tmp_path / "x.qwc",
+        "--config", example_config_dir, "--state-dir", state,
+    )  # fmt: skip
+    assert qwc.exit_code == 0, qwc.output
+    created = _run("token", "create", "ci", "--config", example_config_dir, "--state-dir", state)
+    token = created.stdout.strip()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "serve", "--port", "0", "--state-dir", str(state)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    try:
+        assert server.stderr is not None
+        said = []
+        for line in server.stderr:
+            said.append(line)
+            found = re.search(r"serving the Web Connector at (\S+)/qbwc", line)
+            if found:
+                base = found.group(1)
+                break
+        else:
+            raise AssertionError("the server did not start:\n" + "".join(said))
+        threading.Thread(target=server.stderr.read, daemon=True).start()
+        status = httpx.get(base + "/api/v1/status", headers={"Authorization": f"Bearer {token}"})
+        assert status.status_code == 200
+        assert status.json()["company"]["name"] == "Northwind IT Services LLC"
+        assert httpx.get(base + "/api/v1/status").status_code == 401
+        page = httpx.get(base + "/status")
+        assert page.status_code == 200 and "Never signed in" in page.text
+    finally:
+        server.terminate()
+        server.wait(30)

@@ -231,7 +231,11 @@ def serve_command(
     clock_start: dt.datetime | None,
     state_dir: Path,
 ) -> None:
-    """Serve the QuickBooks Web Connector (SOAP) until interrupted."""
+    """Serve the QuickBooks Web Connector (SOAP) until interrupted.
+
+    The same port serves the JSON API for CI (/api/v1/, bearer tokens from
+    `reconcile token create`) and the status page (/status).
+    """
     from reconciler.api.app import ApiApp
     from reconciler.qbwc.app import QBWCApp
     from reconciler.qbwc.server import serve_forever
