@@ -100,6 +100,8 @@ class Request:
 
 @dataclass(frozen=True)
 class Answer:
+    """What to send back."""
+
     status: HTTPStatus
     content_type: str
     body: bytes
