@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.errors import UserError
-from reconciler.model import Config
+from reconciler.model import COSTED_ITEM_KINDS
 from reconciler.plan.document import CREATE_INVOICE, UPDATE_ITEM_COST, Document
-from reconciler.qbwc.profile import profile_from_config
+from reconciler.qbwc.profile import Profile
 from reconciler.qbwc.report import age
 from reconciler.snapshots import snapshot_fingerprint
 from reconciler.store import Store
@@ -26,6 +26,20 @@ from reconciler.xmlsafe import XMLInputError, parse_xml
 
 class StalePlan(UserError):
     """The plan was computed from a QuickBooks state that is no longer the latest."""
+
+
+class NoFreshSnapshot(StalePlan):
+    """No snapshot says what QuickBooks holds now (none yet, or requests went out since):
+    planning again cannot help until the Web Connector has read QuickBooks."""
+
+
+class BillingModeLocked(UserError):
+    """The plan bills in another mode than the one locked by the first apply."""
+
+
+class PlanRefused(UserError):
+    """The plan cannot be queued as it is (over the safety threshold, requests that do
+    not match their changes)."""
 
 
 @dataclass(frozen=True)
@@ -44,12 +58,12 @@ def check_fresh(store: Store, company: CompanyRecord, document: Document, now: d
     snapshot = store.latest_snapshot(company.id)
     planned = document["fingerprints"]["state"]
     if snapshot is None:
-        raise StalePlan(
+        raise NoFreshSnapshot(
             "there is no QuickBooks snapshot to check the plan against",
             hint="Let the Web Connector sync once, then plan again from its snapshot.",
         )
     if store.company(company.id).snapshot_outdated:
-        raise StalePlan(
+        raise NoFreshSnapshot(
             f"QuickBooks may have changed after the latest snapshot ({snapshot.version}): "
             "requests went out, and no run has read QuickBooks since",
             hint="Let the Web Connector run once (Update Selected), then plan again.",
@@ -69,7 +83,7 @@ def check_mode(store: Store, company: CompanyRecord, document: Document) -> None
     lock = store.billing_lock(company.id)
     mode = document["billing"]["mode"]
     if lock is not None and lock.mode != mode:
-        raise UserError(
+        raise BillingModeLocked(
             f"the plan bills in {mode}, but the billing mode of {company.name} is locked to "
             f"{lock.mode} since {lock.locked_at:%Y-%m-%d}",
             hint=f"QuickBooks already holds invoices billed in {lock.mode}: set "
@@ -86,16 +100,36 @@ def _moment(text: str | None) -> dt.datetime | None:
     return moment.astimezone(dt.UTC)
 
 
-def _kind(qbxml: str, change_id: str) -> str:
+def _expected_kind(change: dict[str, Any]) -> str:
+    """The one qbXML request a change of this action may send."""
+    if change["action"] == UPDATE_ITEM_COST:
+        kind = change["item"]["kind"]
+        if kind not in COSTED_ITEM_KINDS:
+            raise PlanRefused(f"change {change['id']}: a {kind} has no purchase cost to update")
+        return f"{kind}ModRq"
+    return "InvoiceAddRq" if change["action"] == CREATE_INVOICE else "InvoiceModRq"
+
+
+def _kind(change: dict[str, Any]) -> str:
+    """The request the change's qbXML holds, which must be the one its action sends:
+    a plan file, or a plan submitted to the API, queues nothing else."""
+    change_id = change["id"]
     try:
-        root = parse_xml(qbxml, source=f"the qbXML of change {change_id}")
+        root = parse_xml(change["qbxml"], source=f"the qbXML of change {change_id}")
     except XMLInputError as exc:
-        raise UserError(str(exc)) from None
+        raise PlanRefused(str(exc)) from None
     messages = root.find("QBXMLMsgsRq")
     requests = [] if messages is None else [c for c in messages if isinstance(c.tag, str)]
     if len(requests) != 1:
-        raise UserError(f"change {change_id}: its qbXML must hold exactly one request")
-    return str(requests[0].tag)
+        raise PlanRefused(f"change {change_id}: its qbXML must hold exactly one request")
+    kind = str(requests[0].tag)
+    expected = _expected_kind(change)
+    if kind != expected:
+        raise PlanRefused(
+            f"change {change_id} ({change['action']}) holds {kind}, not the {expected} "
+            "its action sends"
+        )
+    return kind
 
 
 def _label(change: dict[str, Any]) -> str:
@@ -123,7 +157,7 @@ def plan_requests(document: Document) -> list[NewRequest]:
         customer = change.get("customer") or {}
         requests.append(
             NewRequest(
-                kind=_kind(change["qbxml"], change["id"]),
+                kind=_kind(change),
                 label=_label(change),
                 qbxml=change["qbxml"],
                 not_before=_moment(change.get("not_before")),
@@ -148,18 +182,24 @@ def queue_plan(
     company: CompanyRecord,
     document: Document,
     *,
-    config: Config,
+    profile: Profile | None,
     now: dt.datetime,
     actor: str,
     commit: str | None,
     source: str,
+    detail: dict[str, Any] | None = None,
 ) -> Applied:
-    """Check and queue ``document`` for ``company`` (one transaction)."""
+    """Check and queue ``document`` for ``company`` (one transaction).
+
+    ``profile`` (what the Web Connector's runs refresh, from the configuration
+    the plan was made with) replaces the stored one; None keeps it. ``detail``
+    goes into the audit entry.
+    """
     from reconciler.plan.files import dumps_plan
 
     safety = document["safety"]
     if safety["exceeded"] and not safety["forced"]:
-        raise UserError(
+        raise PlanRefused(
             "the plan is over the safety threshold and was not accepted with --force",
             hint="Review it, then run `reconcile plan --force --out FILE` and apply that file.",
         )
@@ -170,7 +210,8 @@ def queue_plan(
         key = document["plan_id"]
         if any(p.key == key and p.status is PlanStatus.QUEUED for p in store.plans(company.id)):
             return Applied(plan=None, requests=0, held=0, next_due=None, already_queued=True)
-        store.set_profile(company.id, profile_from_config(config).to_dict())
+        if profile is not None:
+            store.set_profile(company.id, profile.to_dict())
         if not requests:
             return Applied(plan=None, requests=0, held=0, next_due=None)
         plan = store.queue_plan(
@@ -196,6 +237,7 @@ def queue_plan(
                 "source": source,
                 "changes": len(requests),
                 "fingerprints": document["fingerprints"],
+                **(detail or {}),
             },
         )
         counts = store.queue_counts(company.id)

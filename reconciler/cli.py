@@ -15,6 +15,7 @@ from reconciler.commands.options import config_option
 from reconciler.commands.plan import plan_command, show_command
 from reconciler.commands.server import qwc_command, serve_command, status_command
 from reconciler.commands.sherweb import fetch_charges, import_mappings
+from reconciler.commands.tokens import token_group
 from reconciler.config import ConfigSummary, load_config, schema_names
 from reconciler.errors import InvalidInput, UserError
 from reconciler.jsonschemas import load_schema
@@ -88,6 +89,7 @@ cli.add_command(serve_command)
 cli.add_command(apply_command)
 cli.add_command(demo_command)
 cli.add_command(status_command)
+cli.add_command(token_group)
 
 
 def main() -> None:

@@ -41,21 +41,31 @@ def load_plan(path: Path) -> Document:
             [Diagnostic(Location(path, exc.lineno, exc.colno), f"invalid JSON: {exc.msg}")],
             subject="plan file",
         ) from None
-    version = document.get("format_version") if isinstance(document, dict) else None
-    if isinstance(version, int) and version > FORMAT_VERSION:
+    version = newer_format(document)
+    if version is not None:
         raise UserError(
             f"{path}: plan format {version} was written by a newer reconciler "
             f"(this one reads format {FORMAT_VERSION})",
             hint="Upgrade reconciler, or plan again with this version.",
         )
-    errors = sorted(
-        validator("plan").iter_errors(document), key=lambda e: list(map(str, e.absolute_path))
-    )
-    if errors:
+    problems = schema_problems(document)
+    if problems:
         raise InvalidInput(
-            [Diagnostic(Location(path), f"{error_path(e)}: {e.message}") for e in errors][
-                :MAX_REPORTED
-            ],
+            [Diagnostic(Location(path), problem) for problem in problems],
             subject="plan file",
         )
     return document
+
+
+def newer_format(document: object) -> int | None:
+    """The plan's format version when a newer reconciler wrote it (this one cannot read it)."""
+    version = document.get("format_version") if isinstance(document, dict) else None
+    return version if isinstance(version, int) and version > FORMAT_VERSION else None
+
+
+def schema_problems(document: object) -> list[str]:
+    """Where a plan document breaks its JSON Schema (the first few), as ``path: message``."""
+    errors = sorted(
+        validator("plan").iter_errors(document), key=lambda e: list(map(str, e.absolute_path))
+    )
+    return [f"{error_path(e)}: {e.message}" for e in errors[:MAX_REPORTED]]
