@@ -20,12 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.errors import UserError
-from reconciler.fingerprint import fingerprint_config
-from reconciler.model import Config
 from reconciler.plan.document import CREATE_INVOICE, UPDATE_INVOICE, UPDATE_ITEM_COST, Document
-from reconciler.plan.guard import CheckedChange, check_plan_requests
+from reconciler.plan.guard import CheckedChange, UnsafePlanRequest, check_plan_requests
 from reconciler.plan.model import SafetyCheck
-from reconciler.qbwc.profile import profile_from_config
+from reconciler.qbwc.profile import Profile
 from reconciler.qbwc.report import age
 from reconciler.snapshots import snapshot_fingerprint, snapshot_state
 from reconciler.store import Store
@@ -34,6 +32,20 @@ from reconciler.store.records import CompanyRecord, NewRequest, PlanRecord, Plan
 
 class StalePlan(UserError):
     """The plan was computed from a QuickBooks state that is no longer the latest."""
+
+
+class NoFreshSnapshot(StalePlan):
+    """No snapshot says what QuickBooks holds now (none yet, or requests went out since):
+    planning again cannot help until the Web Connector has read QuickBooks."""
+
+
+class BillingModeLocked(UserError):
+    """The plan bills in another mode than the one locked by the first apply."""
+
+
+class PlanRefused(UserError):
+    """The plan cannot be queued as it is (over the safety threshold, requests that do
+    not match their changes)."""
 
 
 @dataclass(frozen=True)
@@ -52,12 +64,12 @@ def check_fresh(store: Store, company: CompanyRecord, document: Document, now: d
     snapshot = store.latest_snapshot(company.id)
     planned = document["fingerprints"]["state"]
     if snapshot is None:
-        raise StalePlan(
+        raise NoFreshSnapshot(
             "there is no QuickBooks snapshot to check the plan against",
             hint="Let the Web Connector sync once, then plan again from its snapshot.",
         )
     if store.company(company.id).snapshot_outdated:
-        raise StalePlan(
+        raise NoFreshSnapshot(
             f"QuickBooks may have changed after the latest snapshot ({snapshot.version}): "
             "requests went out, and no run has read QuickBooks since",
             hint="Let the Web Connector run once (Update Selected), then plan again.",
@@ -74,20 +86,34 @@ def check_fresh(store: Store, company: CompanyRecord, document: Document, now: d
         )
 
 
-def check_config(document: Document, config: Config, source: str) -> None:
-    """Refuse a plan made from another configuration than the one it is applied with."""
+def check_config(
+    document: Document, profile: Profile | None, company: CompanyRecord, source: str
+) -> Profile:
+    """Refuse a plan made from another configuration than the one it is applied with.
+
+    ``profile`` is that configuration's (sent with the plan, or the one the
+    server keeps); the plan's configuration fingerprint must be its.
+    """
     planned = document["fingerprints"]["config"]
-    if fingerprint_config(config) != planned:
-        raise UserError(
+    if profile is None or profile.config_fingerprint is None:
+        raise PlanRefused(
+            f"{source} cannot be checked against the configuration of {company.name}: "
+            "none is known here yet",
+            hint="Apply it with `reconcile apply --config DIR`, which sends the configuration's "
+            "profile with the plan.",
+        )
+    if profile.config_fingerprint != planned:
+        raise PlanRefused(
             f"{source} was made from another configuration (fingerprint {planned[:12]}); "
             "plan again with this configuration",
-            hint="The configuration given to apply (--config) says something else than the "
-            "one the plan was computed from: review the plan it gives.",
+            hint="The configuration it is applied with (--config) says something else than "
+            "the one the plan was computed from: review the plan it gives.",
         )
+    return profile
 
 
 def check_safety_again(
-    document: Document, checked: tuple[CheckedChange, ...], config: Config, *, force: bool
+    document: Document, checked: tuple[CheckedChange, ...], profile: Profile, *, force: bool
 ) -> None:
     """The safety threshold, from the checked requests and billing.yaml, not the file's verdict.
 
@@ -95,7 +121,7 @@ def check_safety_again(
     the diff knows it), never below the invoices it updates; the invoices it
     changes lines on are counted from the requests.
     """
-    safety = config.billing.safety
+    safety = profile.safety
     updates = sum(change["action"] == UPDATE_INVOICE for change in document["changes"])
     again = SafetyCheck(
         existing_invoices=max(document["safety"]["existing_invoices"], updates),
@@ -113,13 +139,13 @@ def check_safety_again(
         f"threshold of {again.max_change_ratio * 100:.0f}% (billing.safety.max_change_ratio)"
     )
     if not document["safety"]["forced"]:
-        raise UserError(
+        raise PlanRefused(
             f"{over}, and it was not accepted with `reconcile plan --force`",
             hint="Review it, run `reconcile plan --force --out FILE`, then apply that file "
             "with --force.",
         )
     if not force:
-        raise UserError(
+        raise PlanRefused(
             f"{over}; it was made with --force: apply it with --force too",
             hint="A plan over the threshold is applied only when both its author and whoever "
             "applies it say so.",
@@ -131,7 +157,7 @@ def check_mode(store: Store, company: CompanyRecord, document: Document) -> None
     lock = store.billing_lock(company.id)
     mode = document["billing"]["mode"]
     if lock is not None and lock.mode != mode:
-        raise UserError(
+        raise BillingModeLocked(
             f"the plan bills in {mode}, but the billing mode of {company.name} is locked to "
             f"{lock.mode} since {lock.locked_at:%Y-%m-%d}",
             hint=f"QuickBooks already holds invoices billed in {lock.mode}: set "
@@ -193,22 +219,27 @@ def queue_plan(
     company: CompanyRecord,
     document: Document,
     *,
-    config: Config,
+    profile: Profile | None,
     now: dt.datetime,
     actor: str,
     commit: str | None,
     source: str,
+    detail: dict[str, Any] | None = None,
     force: bool = False,
 ) -> Applied:
     """Check and queue ``document`` for ``company`` (one transaction).
 
-    ``config`` is the configuration it is applied with (its fingerprint must
-    be the plan's); ``force`` accepts a plan over the safety threshold that
-    was made with --force too.
+    ``profile`` (from the configuration the plan is applied with: what the Web
+    Connector's runs refresh, and what the plan is checked against) replaces
+    the stored one; None checks against, and keeps, the stored one. ``detail``
+    goes into the audit entry. ``force`` accepts a plan over the safety
+    threshold that was made with --force too.
     """
     from reconciler.plan.files import dumps_plan
 
-    check_config(document, config, source)
+    checking = check_config(
+        document, profile or Profile.from_dict(store.company(company.id).profile), company, source
+    )
     checked: tuple[CheckedChange, ...] = ()
     if document["changes"]:
         # The requests are checked against the snapshot the plan was computed
@@ -218,8 +249,13 @@ def queue_plan(
         check_fresh(store, company, document, now)
         snapshot = store.latest_snapshot(company.id)
         assert snapshot is not None  # check_fresh refuses a company without one
-        checked = check_plan_requests(document, snapshot_state(store, snapshot), config)
-        check_safety_again(document, checked, config, force=force)
+        try:
+            checked = check_plan_requests(
+                document, snapshot_state(store, snapshot), checking.guard_rules()
+            )
+        except UnsafePlanRequest as exc:
+            raise PlanRefused(exc.message, hint=exc.hint) from None
+        check_safety_again(document, checked, checking, force=force)
     requests = plan_requests(document, checked)
     with store.atomic():
         check_fresh(store, company, document, now)
@@ -227,7 +263,8 @@ def queue_plan(
         key = document["plan_id"]
         if any(p.key == key and p.status is PlanStatus.QUEUED for p in store.plans(company.id)):
             return Applied(plan=None, requests=0, held=0, next_due=None, already_queued=True)
-        store.set_profile(company.id, profile_from_config(config).to_dict())
+        if profile is not None:
+            store.set_profile(company.id, profile.to_dict())
         if not requests:
             return Applied(plan=None, requests=0, held=0, next_due=None)
         plan = store.queue_plan(
@@ -253,6 +290,7 @@ def queue_plan(
                 "source": source,
                 "changes": len(requests),
                 "fingerprints": document["fingerprints"],
+                **(detail or {}),
             },
         )
         counts = store.queue_counts(company.id)

@@ -70,6 +70,10 @@ COMMANDS = {
         "reconciler.commands.server:status_command",
         "Show the last run, the snapshot, the queue and every unresolved error.",
     ),
+    "token": LazyCommand(
+        "reconciler.commands.tokens:token_group",
+        "Bearer tokens for the server's API (CI plans and applies with them).",
+    ),
     "validate": LazyCommand(
         "reconciler.commands.configuration:validate",
         "Check the configuration: every problem, each with FILE:LINE:COL.",

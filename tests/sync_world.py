@@ -69,7 +69,7 @@ class World:
             self.store,
             self.store.company(self.company.id),
             document,
-            config=self.config,
+            profile=profile_from_config(self.config),
             now=self.clock.now(),
             actor="test",
             commit=None,

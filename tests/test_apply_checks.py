@@ -12,13 +12,13 @@ import pytest
 from click.testing import CliRunner
 from sync_world import REPO, world
 
+from reconciler.apply import PlanRefused
 from reconciler.charges import load_charges
 from reconciler.cli import cli
 from reconciler.errors import UserError
 from reconciler.model import Safety
 from reconciler.plan import build_plan
 from reconciler.plan.files import dumps_plan
-from reconciler.plan.guard import UnsafePlanRequest
 from reconciler.plan.requests import render_plan_document
 from reconciler.resources import data_dir
 from reconciler.snapshots import StoredSnapshot, plan_against
@@ -50,10 +50,10 @@ def test_an_edited_plan_that_drops_a_kept_line_and_sets_a_price_is_refused(tmp_p
             r"<InvoiceLineMod><TxnLineID>[^<]+</TxnLineID></InvoiceLineMod>\n?", "", update["qbxml"]
         )
         update["qbxml"] = edited.replace("</Quantity>", "</Quantity>\n<Rate>0.01</Rate>")
-        with pytest.raises(UnsafePlanRequest, match=f"change {update['id']}: it writes Rate"):
+        with pytest.raises(PlanRefused, match=f"change {update['id']}: it writes Rate"):
             w.apply(document)
         update["qbxml"] = edited
-        with pytest.raises(UnsafePlanRequest, match="so QuickBooks would delete it"):
+        with pytest.raises(PlanRefused, match="so QuickBooks would delete it"):
             w.apply(document)
         assert _nothing_queued(w)
         w.sync()
@@ -72,7 +72,7 @@ def test_a_delete_request_with_an_early_not_before_is_refused(tmp_path):
             f"<TxnID>{change['invoice']['txn_id']}</TxnID></TxnDelRq>\n"
             "</QBXMLMsgsRq>\n</QBXML>\n"
         )
-        with pytest.raises(UnsafePlanRequest, match="a TxnDelRq request"):
+        with pytest.raises(PlanRefused, match="a TxnDelRq request"):
             w.apply(document)
         assert _nothing_queued(w)
 
@@ -83,7 +83,7 @@ def test_not_before_comes_from_billing_yaml_not_from_the_plan(tmp_path):
         document = w.plan()
         change = next(c for c in document["changes"] if c["action"] == "create-invoice")
         change["not_before"] = "2000-01-01T00:00:00+00:00"
-        with pytest.raises(UnsafePlanRequest, match=r"billing\.yaml says invoices of"):
+        with pytest.raises(PlanRefused, match=r"billing\.yaml says invoices of"):
             w.apply(document)
         assert _nothing_queued(w)
 

@@ -130,7 +130,7 @@ def demo_command(keep: Path | None) -> None:
                     store,
                     company,
                     document,
-                    config=config,
+                    profile=profile_from_config(config),
                     now=clock.now(),
                     actor="demo",
                     commit=None,

@@ -11,12 +11,12 @@ from pathlib import Path
 import click
 
 from reconciler.clock import Clock, ShiftedClock, SystemClock
-from reconciler.commands.options import config_option
+from reconciler.commands.options import config_option, server_option
 from reconciler.commands.state import configured_company, open_state
 from reconciler.config import load_config
 from reconciler.errors import UserError
 from reconciler.qbwc.credentials import hash_password, new_password
-from reconciler.qbwc.profile import Profile, profile_from_config
+from reconciler.qbwc.profile import profile_from_config
 from reconciler.qbwc.qwc import DEFAULT_EVERY_MINUTES, QwcFile, check_app_url, render_qwc
 from reconciler.qbwc.report import StatusReport
 from reconciler.qbwc.server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, Listen
@@ -145,7 +145,12 @@ def serve_command(
     clock_start: dt.datetime | None,
     state_dir: Path,
 ) -> None:
-    """Serve the QuickBooks Web Connector (SOAP) until interrupted."""
+    """Serve the QuickBooks Web Connector (SOAP) until interrupted.
+
+    The same port serves the JSON API for CI (/api/v1/, bearer tokens from
+    `reconcile token create`) and the status page (/status).
+    """
+    from reconciler.api.app import ApiApp
     from reconciler.qbwc.app import QBWCApp
     from reconciler.qbwc.server import serve_forever
     from reconciler.qbwc.service import QBWCService
@@ -168,7 +173,7 @@ def serve_command(
     service = QBWCService(store, SyncRun(store, clock), clock)
     try:
         serve_forever(
-            QBWCApp(service),
+            QBWCApp(service, api=ApiApp(store, clock)),
             Listen(host=host, port=port, certfile=certfile, keyfile=keyfile, threads=threads),
         )
     finally:
@@ -177,28 +182,26 @@ def serve_command(
 
 @click.command("status")
 @config_option
+@server_option
 @state_dir_option
-def status_command(config_dir: Path, state_dir: Path) -> None:
+def status_command(config_dir: Path, server: str | None, state_dir: Path) -> None:
     """Show the last run, the snapshot, the queue and every unresolved error.
 
-    Exits 1 while errors are unresolved.
+    Exits 1 while errors are unresolved. With --server URL, of that server
+    (through its API, token in RECONCILE_TOKEN).
     """
-    store = open_state(state_dir, create=False)
-    try:
-        company = configured_company(store, config_dir)
-        profile = Profile.from_dict(company.profile)
-        report = StatusReport(
-            company=company,
-            timezone=profile.timezone if profile else "UTC",
-            last_session=store.last_session(company.id),
-            snapshot=store.latest_snapshot(company.id),
-            lock=store.billing_lock(company.id),
-            queue=store.queue_counts(company.id),
-            plans=store.plans(company.id),
-            errors=store.open_errors(company.id),
-        )
-    finally:
-        store.close()
+    if server is not None:
+        from reconciler.api.client import ApiClient
+        from reconciler.api.views import report_from_status
+
+        with ApiClient.from_environment(server) as client:
+            report = report_from_status(client.status())
+    else:
+        store = open_state(state_dir, create=False)
+        try:
+            report = StatusReport.read(store, configured_company(store, config_dir))
+        finally:
+            store.close()
     click.echo("\n".join(report.lines(SystemClock().now())))
     if report.errors:
         click.get_current_context().exit(1)

@@ -87,21 +87,30 @@ def latest_snapshot_for_plan(config_dir: Path, state_dir: Path) -> SnapshotForPl
         )
     store = open_state(state_dir)
     try:
-        company = configured_company(store, config_dir)
-        source = StoredSnapshot(store, company)
-        click.echo(source.describe(SystemClock().now()), err=True)
-        if company.snapshot_outdated:
-            click.secho(
-                "Warning: requests went out after this snapshot; `apply` refuses a plan "
-                "made from it until the Web Connector has read QuickBooks again.",
-                fg="yellow",
-                err=True,
-            )
-        lock = store.billing_lock(company.id)
-        return SnapshotForPlan(
-            source.load(),
-            BillingMode(lock.mode) if lock else None,
-            lock.locked_at if lock else None,
-        )
+        return snapshot_for_plan(store, configured_company(store, config_dir))
     finally:
         store.close()
+
+
+def snapshot_for_plan(store: Store, company: CompanyRecord) -> SnapshotForPlan:
+    """The company's latest snapshot and lock; say (on stderr) which snapshot and how old."""
+    source = StoredSnapshot(store, company)
+    click.echo(source.describe(SystemClock().now()), err=True)
+    if company.snapshot_outdated:
+        warn_outdated()
+    lock = store.billing_lock(company.id)
+    return SnapshotForPlan(
+        source.load(),
+        BillingMode(lock.mode) if lock else None,
+        lock.locked_at if lock else None,
+    )
+
+
+def warn_outdated() -> None:
+    """Say that `apply` will refuse a plan made from this snapshot."""
+    click.secho(
+        "Warning: requests went out after this snapshot; `apply` refuses a plan "
+        "made from it until the Web Connector has read QuickBooks again.",
+        fg="yellow",
+        err=True,
+    )

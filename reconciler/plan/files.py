@@ -25,7 +25,6 @@ from reconciler.sherweb.files import write_text_atomically
 # Past this many, more schema errors tell a person nothing new.
 MAX_REPORTED = 10
 
-
 DIGEST_FIELD = "digest"
 
 
@@ -36,10 +35,14 @@ def plan_digest(document: Document) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def with_digest(document: Document) -> Document:
+    """The document with its digest (what a plan file and a plan sent to a server hold)."""
+    return {**document, DIGEST_FIELD: plan_digest(document)}
+
+
 def dumps_plan(document: Document) -> str:
     """The document and its digest as stable JSON text: sorted keys, two-space indent, UTF-8."""
-    signed = {**document, DIGEST_FIELD: plan_digest(document)}
-    return json.dumps(signed, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json.dumps(with_digest(document), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def save_plan(path: Path, document: Document) -> None:
@@ -74,33 +77,56 @@ def check_plan_document(document: Any, source: Path | str) -> Document:
     schema; each with a clear error naming ``source``.
     """
     name = str(source)
-    version = document.get("format_version") if isinstance(document, dict) else None
-    if isinstance(version, int) and version > FORMAT_VERSION:
+    version = newer_format(document)
+    if version is not None:
         raise UserError(
             f"{name}: plan format {version} was written by a newer reconciler "
             f"(this one reads format {FORMAT_VERSION})",
             hint="Upgrade reconciler, or plan again with this version.",
         )
-    if isinstance(version, int) and version < FORMAT_VERSION:
+    version = older_format(document)
+    if version is not None:
         raise UserError(
             f"{name}: plan format {version} was written by an older reconciler "
             f"(this one reads format {FORMAT_VERSION})",
             hint="Run `reconcile plan` again with this version.",
         )
-    digest = document.get(DIGEST_FIELD) if isinstance(document, dict) else None
-    if isinstance(digest, str) and digest != plan_digest(document):
+    if modified(document):
         raise UserError(
             f"{name} was modified after `reconcile plan` wrote it: plan again",
             hint="A plan is applied exactly as it was reviewed; run `reconcile plan --out "
             "FILE` again rather than editing the file.",
         )
-    errors = sorted(
-        validator("plan").iter_errors(document), key=lambda e: list(map(str, e.absolute_path))
-    )
-    if errors:
-        location = Location(Path(source))
+    problems = schema_problems(document)
+    if problems:
         raise InvalidInput(
-            [Diagnostic(location, f"{error_path(e)}: {e.message}") for e in errors][:MAX_REPORTED],
+            [Diagnostic(Location(Path(source)), problem) for problem in problems],
             subject="plan file",
         )
     return document
+
+
+def newer_format(document: object) -> int | None:
+    """The plan's format version when a newer reconciler wrote it (this one cannot read it)."""
+    version = document.get("format_version") if isinstance(document, dict) else None
+    return version if isinstance(version, int) and version > FORMAT_VERSION else None
+
+
+def schema_problems(document: object) -> list[str]:
+    """Where a plan document breaks its JSON Schema (the first few), as ``path: message``."""
+    errors = sorted(
+        validator("plan").iter_errors(document), key=lambda e: list(map(str, e.absolute_path))
+    )
+    return [f"{error_path(e)}: {e.message}" for e in errors[:MAX_REPORTED]]
+
+
+def older_format(document: object) -> int | None:
+    """The plan's format version when an older reconciler wrote it (plan again)."""
+    version = document.get("format_version") if isinstance(document, dict) else None
+    return version if isinstance(version, int) and version < FORMAT_VERSION else None
+
+
+def modified(document: object) -> bool:
+    """Whether the document's digest says it changed after it was written."""
+    digest = document.get(DIGEST_FIELD) if isinstance(document, dict) else None
+    return isinstance(digest, str) and digest != plan_digest(document)  # type: ignore[arg-type]

@@ -21,7 +21,8 @@ parser) and held to what ``reconcile plan`` renders:
 
 It also says when each invoice request may be sent, from the configuration's
 billing options and the change's period, rather than from the file. Pure: the
-state and the configuration are inputs.
+state and the rules (:class:`GuardRules`: what the guard needs of the
+configuration, which the server keeps in the company's profile) are inputs.
 """
 
 from __future__ import annotations
@@ -33,12 +34,12 @@ from typing import Any
 
 from reconciler.errors import UserError
 from reconciler.model import (
+    BillingOptions,
     Config,
     Invoice,
     InvoiceLine,
     InvoiceLineGroup,
     ItemKind,
-    Organization,
     QBState,
     Ref,
 )
@@ -84,11 +85,49 @@ class CheckedChange:
     changes_existing: bool = False
 
 
+def synced_items(config: Config) -> dict[str, tuple[str, ...]]:
+    """Each mapped customer (full name) and the items (full names) synced for its organizations.
+
+    A line on one of these items is the reconciler's on that customer's
+    invoices; every other line belongs to a person.
+    """
+    by_customer: dict[str, set[str]] = {}
+    for org in config.organizations:
+        items = by_customer.setdefault(org.customer, set())
+        items.update(offer.item for offer in config.offers if org.syncs(offer))
+    return {customer: tuple(sorted(items)) for customer, items in sorted(by_customer.items())}
+
+
+@dataclass(frozen=True)
+class GuardRules:
+    """What the guard holds a plan to: the configuration's billing options, its
+    mapped items, and which items each mapped customer's organizations sync."""
+
+    billing: BillingOptions
+    items: frozenset[str]  # name keys of the items offers map
+    synced: Mapping[str, frozenset[str]]  # customer name key -> item name keys
+
+    @classmethod
+    def of(
+        cls, billing: BillingOptions, items: Iterable[str], synced: Mapping[str, Iterable[str]]
+    ) -> GuardRules:
+        """The rules from names as the configuration writes them."""
+        return cls(
+            billing=billing,
+            items=frozenset(map(name_key, items)),
+            synced={name_key(c): frozenset(map(name_key, i)) for c, i in synced.items()},
+        )
+
+    @classmethod
+    def from_config(cls, config: Config) -> GuardRules:
+        return cls.of(config.billing, (offer.item for offer in config.offers), synced_items(config))
+
+
 def check_plan_requests(
-    document: Document, state: QBState, config: Config
+    document: Document, state: QBState, rules: GuardRules
 ) -> tuple[CheckedChange, ...]:
     """Check every change's qbXML request; raise :class:`UnsafePlanRequest` naming the change."""
-    guard = _Guard(state, config)
+    guard = _Guard(state, rules)
     return tuple(guard.check(change) for change in document["changes"])
 
 
@@ -111,10 +150,11 @@ def _ref(element: Element | None) -> Ref | None:
 
 @dataclass(frozen=True)
 class _Synced:
-    """The items synced for some organizations: what their lines may hold."""
+    """The items synced for a customer's organizations: what the reconciler's lines hold."""
 
     list_ids: frozenset[str]
     names: frozenset[str]
+    customer: str
 
     def holds(self, ref: Ref | None) -> bool:
         if ref is None:
@@ -125,14 +165,15 @@ class _Synced:
 
 
 class _Guard:
-    def __init__(self, state: QBState, config: Config) -> None:
+    def __init__(self, state: QBState, rules: GuardRules) -> None:
         self.state = state
-        self.config = config
+        self.rules = rules
         self.index = QBIndex(state)
         self.invoices = {invoice.txn_id: invoice for invoice in state.invoices}
         self.customers_by_id = {customer.list_id: customer for customer in state.customers}
-        mapped = {name_key(offer.item) for offer in config.offers}
-        self.mapped_items = {i.list_id: i for i in state.items if name_key(i.full_name) in mapped}
+        self.mapped_items = {
+            i.list_id: i for i in state.items if name_key(i.full_name) in rules.items
+        }
 
     # -- the request -------------------------------------------------------
 
@@ -225,7 +266,7 @@ class _Guard:
             )
         except ValueError as exc:
             raise self._refuse(change_id, f"its period is not a billing period: {exc}") from None
-        schedule = schedule_for(billed, self.config.billing)
+        schedule = schedule_for(billed, self.rules.billing)
         try:
             planned = dt.datetime.fromisoformat(change["not_before"])
         except ValueError:
@@ -269,24 +310,20 @@ class _Guard:
 
     # -- invoices ----------------------------------------------------------
 
-    def _organizations(self, customer: Ref) -> tuple[Organization, ...]:
-        """The organizations mapped to a customer (by ListID through the state, or name)."""
-        name = customer.full_name
+    def _customer_name(self, customer: Ref) -> str | None:
+        """The customer's full name (by ListID through the state, else as the reference says)."""
         if customer.list_id and customer.list_id in self.customers_by_id:
-            name = self.customers_by_id[customer.list_id].full_name
-        if not name:
-            return ()
-        key = name_key(name)
-        return tuple(org for org in self.config.organizations if name_key(org.customer) == key)
+            return self.customers_by_id[customer.list_id].full_name
+        return customer.full_name
 
-    def _synced(self, organizations: tuple[Organization, ...]) -> _Synced:
-        names = frozenset(
-            name_key(offer.item)
-            for offer in self.config.offers
-            if any(org.syncs(offer) for org in organizations)
-        )
+    def _synced(self, customer: Ref) -> _Synced | None:
+        """The items synced for the organizations mapped to a customer; None: not mapped."""
+        name = self._customer_name(customer)
+        names = self.rules.synced.get(name_key(name)) if name else None
+        if names is None:
+            return None
         ids = frozenset(i.list_id for i in self.state.items if name_key(i.full_name) in names)
-        return _Synced(list_ids=ids, names=names)
+        return _Synced(list_ids=ids, names=names, customer=name or "")
 
     def _new_line(self, line: Element, synced: _Synced, change_id: str) -> None:
         """A line the request writes: the fields the templates write, on a synced item."""
@@ -297,7 +334,7 @@ class _Guard:
             raise self._refuse(
                 change_id,
                 f"line {line.sourceline} holds item {shown!r}, not the item of an offer "
-                "synced for the invoice's organizations",
+                f"synced for {synced.customer}",
             )
 
     def _invoice_add(
@@ -327,8 +364,8 @@ class _Guard:
         customer = _ref(body.find("CustomerRef"))
         if customer is None or not _same_customer(customer, change["customer"] or {}):
             raise self._refuse(change_id, "its CustomerRef is not the change's customer")
-        organizations = self._organizations(customer)
-        if not organizations:
+        synced = self._synced(customer)
+        if synced is None:
             raise self._refuse(change_id, "its customer is not mapped by organizations.yaml")
         date = _text(body.find("TxnDate"))
         if date != schedule.invoice_date.isoformat() or date != change["txn_date"]:
@@ -340,7 +377,6 @@ class _Guard:
         lines = body.findall("InvoiceLineAdd")
         if not lines:
             raise self._refuse(change_id, "the invoice has no line")
-        synced = self._synced(organizations)
         for line in lines:
             self._new_line(line, synced, change_id)
 
@@ -354,7 +390,7 @@ class _Guard:
             raise self._refuse(change_id, f"{label} has a payment or credit applied")
         if is_void(invoice):
             raise self._refuse(change_id, f"{label} is void")
-        if invoice.is_sent(self.config.billing.unsent_invoices):
+        if invoice.is_sent(self.rules.billing.unsent_invoices):
             raise self._refuse(
                 change_id, f"{label} was already sent (not marked Print/Email later)"
             )
@@ -374,14 +410,13 @@ class _Guard:
             body, ("TxnID", "EditSequence", "InvoiceLineMod", "InvoiceLineGroupMod"), change_id
         )
         invoice = self._target(body, schedule, change_id)
-        organizations = self._organizations(invoice.customer)
-        if not organizations:
+        synced = self._synced(invoice.customer)
+        if synced is None:
             raise self._refuse(
                 change_id,
                 f"invoice {invoice.ref_number or invoice.txn_id} belongs to a customer that "
                 "organizations.yaml does not map",
             )
-        synced = self._synced(organizations)
         lines: dict[str, InvoiceLine | InvoiceLineGroup] = {
             line.txn_line_id: line for line in invoice.lines
         }
@@ -412,7 +447,7 @@ class _Guard:
                 raise self._refuse(
                     change_id,
                     f"it changes line {line_id}, which holds no item synced for "
-                    f"{_names(organizations)}: reconciler never alters such a line",
+                    f"{synced.customer}: reconciler never alters such a line",
                 )
             self._new_line(element, synced, change_id)
             modified = modified or existing is not None
@@ -424,7 +459,7 @@ class _Guard:
                     change_id,
                     f"it does not list line {line_id} of invoice "
                     f"{invoice.ref_number or invoice.txn_id}, so QuickBooks would delete it; "
-                    f"the line holds no item synced for {_names(organizations)}",
+                    f"the line holds no item synced for {synced.customer}",
                 )
         return modified or bool(dropped)
 
@@ -437,7 +472,3 @@ def _same_customer(customer: Ref, planned: Mapping[str, str | None]) -> bool:
     return bool(customer.full_name and full_name) and name_key(
         customer.full_name or ""
     ) == name_key(full_name or "")
-
-
-def _names(organizations: tuple[Organization, ...]) -> str:
-    return ", ".join(org.name for org in organizations)
