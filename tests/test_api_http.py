@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import gzip
 import json
+from decimal import Decimal
 
 from api_support import HTTP, add_token, api_world
 
+from reconciler.charges import load_charges
 from reconciler.fingerprint import fingerprint_state
+from reconciler.model import Safety
 from reconciler.plan.files import with_digest
 from reconciler.qbwc.profile import profile_from_config
 from reconciler.qbxml.parse import parse_state
-from reconciler.snapshots import StoredSnapshot, snapshot_fingerprint
+from reconciler.snapshots import StoredSnapshot, plan_against, snapshot_fingerprint
 from reconciler.store.records import PlanStatus, RequestState, TokenScope
 
 PROBLEM = "application/problem+json"
@@ -322,3 +326,20 @@ def test_a_plan_from_an_outdated_snapshot_is_refused_with_409(tmp_path):
         problem = _problem(refused, 409, "snapshot-outdated")
         assert "requests went out" in problem["detail"] and "Update Selected" in problem["hint"]
         assert world.store.plans(world.company.id) == []
+
+
+def test_a_plan_over_the_threshold_is_queued_only_when_forced_twice(tmp_path):
+    with api_world(tmp_path) as w:
+        world = w.world
+        safety = Safety(max_change_ratio=Decimal("0.1"), min_existing=1)
+        world.config = dataclasses.replace(
+            world.config, billing=dataclasses.replace(world.config.billing, safety=safety)
+        )
+        world.sync()
+        source = StoredSnapshot(world.store, world.company)
+        document = plan_against(source, world.config, load_charges(world.charges_path), force=True)
+        assert document["safety"]["forced"]
+        refused = w.post("/api/v1/plans", w.apply_token, json=_submission(w, document))
+        assert "apply it with --force too" in _problem(refused, 422, "plan-refused")["detail"]
+        forced = _submission(w, document, force=True)
+        assert w.post("/api/v1/plans", w.apply_token, json=forced).status_code == 202

@@ -12,14 +12,18 @@ import pytest
 from click.testing import CliRunner
 from sync_world import REPO, world
 
-from reconciler.apply import PlanRefused
+from reconciler.apply import PlanRefused, queue_plan
 from reconciler.charges import load_charges
 from reconciler.cli import cli
+from reconciler.config import load_config
 from reconciler.errors import UserError
+from reconciler.fingerprint import fingerprint_config
 from reconciler.model import Safety
 from reconciler.plan import build_plan
 from reconciler.plan.files import dumps_plan
+from reconciler.plan.guard import GuardRules
 from reconciler.plan.requests import render_plan_document
+from reconciler.qbwc.profile import Profile, profile_from_config
 from reconciler.resources import data_dir
 from reconciler.snapshots import StoredSnapshot, plan_against
 
@@ -204,3 +208,53 @@ def test_a_document_laid_out_by_dumps_plan_is_the_one_that_was_reviewed(tmp_path
         assert w.sync().ok
         document = json.loads(dumps_plan(w.plan()))
         assert w.apply(document).requests == len(document["changes"])
+
+
+# -- what the server keeps of the configuration ---------------------------------------
+
+
+def test_the_profile_keeps_what_apply_checks_a_plan_against():
+    config = load_config(REPO / "config")
+    profile = profile_from_config(config)
+    assert Profile.from_dict(json.loads(json.dumps(profile.to_dict()))) == profile
+    assert profile.config_fingerprint == fingerprint_config(config)
+    synced = dict(profile.synced)
+    # Fabrikam Head Office syncs Azure off; Power BI is off but for Tailspin.
+    assert "Cloud Services:Azure consumption" not in synced["Fabrikam Inc.:Head Office"]
+    assert "Cloud Services:Power BI Pro" in synced["Tailspin Toys"]
+    assert "Cloud Services:Power BI Pro" not in synced["Contoso Dental Group"]
+    kept, loaded = profile.guard_rules(), GuardRules.from_config(config)
+    assert (kept.items, kept.synced) == (loaded.items, loaded.synced)
+    fields = ("mode", "invoice_day", "invoice_time", "timezone", "safety", "unsent_invoices")
+    assert [getattr(kept.billing, f) for f in fields] == [
+        getattr(loaded.billing, f) for f in fields
+    ]
+
+
+def test_a_plan_without_a_profile_is_checked_against_the_one_the_server_keeps(tmp_path):
+    with world(tmp_path) as w:
+        assert w.sync().ok
+        document = w.plan()
+        company = w.store.company(w.company.id)
+        # A profile recorded before the configuration's fingerprint was kept.
+        older = {k: v for k, v in company.profile.items() if k != "config_fingerprint"}
+        w.store.set_profile(company.id, older)
+        with pytest.raises(PlanRefused, match="none is known here yet"):
+            _queue_without_profile(w, document)
+        assert _nothing_queued(w)
+        w.store.set_profile(company.id, profile_from_config(w.config).to_dict())
+        assert _queue_without_profile(w, document).requests == len(document["changes"])
+
+
+def _queue_without_profile(w, document):
+    """What the API does with a plan submitted without a profile."""
+    return queue_plan(
+        w.store,
+        w.store.company(w.company.id),
+        document,
+        profile=None,
+        now=w.clock.now(),
+        actor="t",
+        commit=None,
+        source="api",
+    )
