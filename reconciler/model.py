@@ -41,6 +41,18 @@ class InvoiceAction(StrEnum):
     UPDATE = "update"  # the customer's existing unsent invoice for the period
 
 
+class UnsentInvoices(StrEnum):
+    """Which invoices count as not yet sent to the customer (action ``update``).
+
+    QuickBooks Desktop keeps no "sent" flag: an invoice is marked "Print
+    later" or "Email later" (``IsToBePrinted``, ``IsToBeEmailed``) until it
+    goes out, when Print Forms or Send Forms clears the mark.
+    """
+
+    MARKED = "marked"  # marked Print later or Email later: the marks clear when it is sent
+    UNPAID = "unpaid"  # any invoice without a payment or credit (books that skip the marks)
+
+
 LAST_DAY = "last"
 
 
@@ -84,6 +96,7 @@ class BillingOptions:
     timezone: str = "America/New_York"
     safety: Safety = field(default_factory=Safety)
     sherweb: SherwebSettings = field(default_factory=SherwebSettings)
+    unsent_invoices: UnsentInvoices = UnsentInvoices.MARKED
     where: Location | None = field(default=None, compare=False, repr=False)
 
 
@@ -294,6 +307,16 @@ class ItemKind(StrEnum):
 # SalesAndPurchaseMod); the others cannot carry a synced unit cost.
 COSTED_ITEM_KINDS = frozenset({ItemKind.SERVICE, ItemKind.NON_INVENTORY, ItemKind.OTHER_CHARGE})
 
+# The box to tick in QuickBooks (Edit Item) before an item of these kinds has a
+# purchase cost (SalesAndPurchase), by kind.
+COST_CHECKBOX = {
+    ItemKind.SERVICE: "This service is used in assemblies or is performed by a subcontractor "
+    "or partner",
+    ItemKind.NON_INVENTORY: "This item is used in assemblies or is purchased for a specific "
+    "customer:job",
+    ItemKind.OTHER_CHARGE: "This item is used in assemblies or is a reimbursable charge",
+}
+
 
 @dataclass(frozen=True)
 class Item:
@@ -401,6 +424,15 @@ class Invoice:
     def is_settled(self) -> bool:
         """Paid, partly paid or credited: the reconciler must never touch it."""
         return self.is_paid or self.has_payment_or_credit
+
+    @property
+    def is_marked_to_send(self) -> bool:
+        """Marked "Print later" or "Email later": not sent yet (the mark clears when it is)."""
+        return bool(self.is_to_be_printed or self.is_to_be_emailed)
+
+    def is_sent(self, rule: UnsentInvoices) -> bool:
+        """Whether the invoice counts as sent under ``rule``: the reconciler must not touch it."""
+        return rule is UnsentInvoices.MARKED and not self.is_marked_to_send
 
 
 @dataclass(frozen=True)

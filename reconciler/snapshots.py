@@ -83,19 +83,13 @@ def plan_for(
     locked_since: dt.datetime | None,
     force: bool = False,
 ) -> Document:
-    """The plan document for ``charges`` against ``state``; refused over the safety threshold
-    without ``force``."""
+    """The plan document for ``charges`` against ``state``; refused
+    (:class:`~reconciler.plan.safety.UnsafePlan`) over the safety threshold without ``force``."""
     from reconciler.plan.build import build_plan
-    from reconciler.plan.document import plan_document
-    from reconciler.plan.requests import render_plan_requests
+    from reconciler.plan.requests import render_plan_document
     from reconciler.plan.safety import check_safety
 
     plan = build_plan(config, charges, state, locked_mode=locked_mode, locked_since=locked_since)
+    document = render_plan_document(plan, force=force)
     check_safety(plan, force=force)
-    requests = render_plan_requests(plan)
-    return plan_document(
-        plan,
-        requests.documents,
-        qbxml_version=requests.version,
-        forced=force and plan.safety.exceeded,
-    )
+    return document

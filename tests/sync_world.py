@@ -63,7 +63,7 @@ class World:
         source = StoredSnapshot(self.store, self.company)
         return plan_against(source, self.config, load_charges(self.charges_path))
 
-    def apply(self, document: Document) -> Applied:
+    def apply(self, document: Document, *, force: bool = False) -> Applied:
         """`reconcile apply PLAN`."""
         return queue_plan(
             self.store,
@@ -74,6 +74,7 @@ class World:
             actor="test",
             commit=None,
             source="test plan",
+            force=force,
         )
 
     def invoices(self) -> dict[str, dict[str, object]]:

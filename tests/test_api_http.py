@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import gzip
 import json
+from decimal import Decimal
 
 from api_support import HTTP, add_token, api_world
 
+from reconciler.charges import load_charges
 from reconciler.fingerprint import fingerprint_state
+from reconciler.model import Safety
+from reconciler.plan.files import with_digest
 from reconciler.qbwc.profile import profile_from_config
 from reconciler.qbxml.parse import parse_state
-from reconciler.snapshots import StoredSnapshot, snapshot_fingerprint
+from reconciler.snapshots import StoredSnapshot, plan_against, snapshot_fingerprint
 from reconciler.store.records import PlanStatus, RequestState, TokenScope
 
 PROBLEM = "application/problem+json"
@@ -29,7 +34,7 @@ def _problem(response, status: int, code: str) -> dict:
 
 def _submission(w, document, **extra) -> dict:
     return {
-        "plan": document,
+        "plan": with_digest(document),
         "profile": profile_from_config(w.world.config).to_dict(),
         "commit": "0123456789abcdef0123456789abcdef01234567",
         "requested_by": "github:octocat",
@@ -180,7 +185,7 @@ def test_a_plan_in_another_billing_mode_is_refused_with_409(tmp_path):
         assert w.post("/api/v1/plans", w.apply_token, json=_submission(w, document)).is_success
         arrears = copy.deepcopy(document)
         arrears["billing"]["mode"] = "arrears"
-        answer = w.post("/api/v1/plans", w.apply_token, json={"plan": arrears})
+        answer = w.post("/api/v1/plans", w.apply_token, json={"plan": with_digest(arrears)})
         problem = _problem(answer, 409, "billing-mode-locked")
         assert "locked to advance" in problem["detail"] and "mode: advance" in problem["hint"]
         assert len(world.store.plans(world.company.id)) == 1
@@ -195,8 +200,9 @@ def test_malformed_submissions_are_refused_with_422(tmp_path):
         def submit(body):
             return w.post("/api/v1/plans", w.apply_token, json=body)
 
-        problem = _problem(submit({"plan": {"format_version": 1}}), 422, "invalid-plan")
+        problem = _problem(submit({"plan": {"format_version": 2}}), 422, "invalid-plan")
         assert problem["errors"] and all(isinstance(e, str) for e in problem["errors"])
+        _problem(submit({"plan": {"format_version": 1}}), 422, "plan-format")
         problem = _problem(submit({"plans": document}), 422, "invalid-request")
         assert any("'plan' is a required property" in e for e in problem["errors"])
         _problem(submit({"plan": document, "commit": ""}), 422, "invalid-request")
@@ -206,12 +212,19 @@ def test_malformed_submissions_are_refused_with_422(tmp_path):
         newer["format_version"] = 99
         _problem(submit({"plan": newer}), 422, "plan-format")
 
-        swapped = copy.deepcopy(document)
+        swapped = copy.deepcopy(with_digest(document))
         cost = next(c for c in swapped["changes"] if c["action"] == "update-item-cost")
         invoice = next(c for c in swapped["changes"] if c["action"] == "create-invoice")
         cost["qbxml"] = invoice["qbxml"]
-        problem = _problem(submit({"plan": swapped}), 422, "plan-refused")
-        assert "holds InvoiceAddRq, not the Item" in problem["detail"]
+        problem = _problem(submit({"plan": swapped}), 422, "plan-modified")
+        assert "modified after `reconcile plan` wrote it" in problem["detail"]
+        problem = _problem(submit({"plan": with_digest(swapped)}), 422, "plan-refused")
+        assert "a InvoiceAddRq request: reconciler queues only the requests" in problem["detail"]
+
+        other_config = _submission(w, document)
+        other_config["profile"]["config_fingerprint"] = "0" * 64
+        problem = _problem(submit(other_config), 422, "plan-refused")
+        assert "was made from another configuration" in problem["detail"]
 
         other_mode = _submission(w, document)
         other_mode["profile"]["mode"] = "arrears"
@@ -313,3 +326,20 @@ def test_a_plan_from_an_outdated_snapshot_is_refused_with_409(tmp_path):
         problem = _problem(refused, 409, "snapshot-outdated")
         assert "requests went out" in problem["detail"] and "Update Selected" in problem["hint"]
         assert world.store.plans(world.company.id) == []
+
+
+def test_a_plan_over_the_threshold_is_queued_only_when_forced_twice(tmp_path):
+    with api_world(tmp_path) as w:
+        world = w.world
+        safety = Safety(max_change_ratio=Decimal("0.1"), min_existing=1)
+        world.config = dataclasses.replace(
+            world.config, billing=dataclasses.replace(world.config.billing, safety=safety)
+        )
+        world.sync()
+        source = StoredSnapshot(world.store, world.company)
+        document = plan_against(source, world.config, load_charges(world.charges_path), force=True)
+        assert document["safety"]["forced"]
+        refused = w.post("/api/v1/plans", w.apply_token, json=_submission(w, document))
+        assert "apply it with --force too" in _problem(refused, 422, "plan-refused")["detail"]
+        forced = _submission(w, document, force=True)
+        assert w.post("/api/v1/plans", w.apply_token, json=forced).status_code == 202

@@ -8,6 +8,7 @@ import datetime as dt
 from invariants import assert_invariants
 from sync_world import progress_answers, world
 
+from reconciler.sandbox import elements as el
 from reconciler.store.records import PlanStatus, RequestState
 
 
@@ -170,3 +171,23 @@ def test_a_company_file_other_than_the_configured_one_is_refused(tmp_path):
         assert "Someone Else.qbw open, not Northwind IT Services.qbw" in last
         assert w.store.open_errors(w.company.id)[0].code == "wrong-company-file"
         assert w.store.latest_snapshot(w.company.id) is None
+
+
+def test_invoices_sent_to_the_customer_are_not_updated(tmp_path):
+    with world(tmp_path) as w:
+        december = [
+            txn_id
+            for txn_id, ret in w.qb.invoices.items()
+            if ret.findtext("TxnDate") == "2026-12-01" and ret.findtext("IsToBeEmailed") == "true"
+        ]
+        assert december
+        # The MSP e-mails the generated invoices (Send Forms): QuickBooks clears "Email later".
+        for txn_id in december:
+            w.qb.human_edit(txn_id, edit=lambda ret: el.put(ret, "IsToBeEmailed", "false"))
+        assert w.sync().ok
+        document = w.plan()
+        touched = {c["invoice"]["txn_id"] for c in document["changes"] if "invoice" in c}
+        assert not touched & set(december), touched
+        sent = [n for n in document["notices"] if n["code"] == "invoice-sent"]
+        assert {n["context"]["invoice"] for n in sent} <= set(december) and sent
+        assert any("was already sent (not marked Print/Email later)" in n["message"] for n in sent)

@@ -97,11 +97,17 @@ class ApiClient:
         profile: Json | None,
         commit: str | None,
         requested_by: str | None,
+        force: bool = False,
     ) -> Json:
-        """Queue a plan; what was queued (``outcome``, ``requests``, ``held``...)."""
+        """Queue a plan; what was queued (``outcome``, ``requests``, ``held``...).
+
+        ``force`` accepts a plan over the safety threshold that was made with --force.
+        """
         body: Json = {"plan": plan}
         if profile is not None:
             body["profile"] = profile
+        if force:
+            body["force"] = True
         if commit:
             body["commit"] = commit[:128]
         if requested_by:

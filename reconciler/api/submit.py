@@ -24,7 +24,7 @@ from reconciler.apply import (
     queue_plan,
 )
 from reconciler.errors import UserError
-from reconciler.plan.files import newer_format, schema_problems
+from reconciler.plan.files import modified, newer_format, older_format, schema_problems
 from reconciler.plan.model import FORMAT_VERSION
 from reconciler.qbwc.profile import Profile
 from reconciler.store import Store
@@ -67,6 +67,7 @@ def _profile(data: Json | None, company: CompanyRecord, billing: Json) -> Profil
         "invoice_day": profile.invoice_day,
         "invoice_time": profile.invoice_time.strftime("%H:%M"),
         "timezone": profile.timezone,
+        "unsent_invoices": profile.unsent_invoices.value,
     }
     differ = [
         f"{key}: {ours[key]!r} != {billing[key]!r}" for key in ours if ours[key] != billing[key]
@@ -99,6 +100,20 @@ def check_submission(body: Any) -> Json:
             "plan-format",
             hint="Plan with the server's reconciler version (see GET /api/v1/snapshot).",
         )
+    version = older_format(plan)
+    if version is not None:
+        raise _unprocessable(
+            f"plan format {version} was written by an older reconciler "
+            f"(this server reads format {FORMAT_VERSION})",
+            "plan-format",
+            hint="Run `reconcile plan` again with the server's reconciler version.",
+        )
+    if modified(plan):
+        raise _unprocessable(
+            "the plan was modified after `reconcile plan` wrote it: plan again",
+            "plan-modified",
+            hint="A plan is applied exactly as it was reviewed.",
+        )
     problems = schema_problems(plan)
     if problems:
         raise _unprocessable("the plan is not a valid plan file", "invalid-plan", errors=problems)
@@ -125,6 +140,7 @@ def submit_plan(
             commit=submission.get("commit"),
             source="api",
             detail={"requested_by": requested_by} if requested_by else None,
+            force=bool(submission.get("force", False)),
         )
     except NoFreshSnapshot as exc:
         raise _refusal(exc, HTTPStatus.CONFLICT, "snapshot-outdated") from None

@@ -23,7 +23,7 @@ from reconciler.clock import SystemClock
 from reconciler.commands.options import config_option, server_option
 from reconciler.commands.plan import charges_from
 from reconciler.commands.remote import remote_snapshot_for_plan
-from reconciler.commands.server import (
+from reconciler.commands.state import (
     SnapshotForPlan,
     configured_company,
     open_state,
@@ -33,7 +33,7 @@ from reconciler.config import load_config
 from reconciler.errors import UserError
 from reconciler.model import ChargesBundle, Config
 from reconciler.plan.document import Document
-from reconciler.plan.files import load_plan
+from reconciler.plan.files import load_plan, with_digest
 from reconciler.plan.text import render_text
 from reconciler.qbwc.profile import Profile, profile_from_config
 from reconciler.qbwc.report import when
@@ -114,8 +114,11 @@ class Target(Protocol):
         """The latest snapshot to plan against (saying which, on stderr)."""
         ...
 
-    def submit(self, document: Document, source: str) -> Queued:
-        """Queue the plan; raises :class:`StalePlan` when QuickBooks changed since."""
+    def submit(self, document: Document, source: str, *, force: bool) -> Queued:
+        """Queue the plan; raises :class:`StalePlan` when QuickBooks changed since.
+
+        ``force`` accepts a plan over the safety threshold made with --force.
+        """
         ...
 
 
@@ -131,7 +134,7 @@ class LocalTarget:
     def latest(self) -> SnapshotForPlan:
         return snapshot_for_plan(self.store, self.store.company(self.company.id))
 
-    def submit(self, document: Document, source: str) -> Queued:
+    def submit(self, document: Document, source: str, *, force: bool) -> Queued:
         applied = queue_plan(
             self.store,
             self.company,
@@ -141,6 +144,7 @@ class LocalTarget:
             actor=current_actor(),
             commit=current_commit(self.config_dir),
             source=source,
+            force=force,
         )
         profile = Profile.from_dict(self.store.company(self.company.id).profile)
         timezone = profile.timezone if profile else "UTC"
@@ -158,9 +162,10 @@ class RemoteTarget:
     def latest(self) -> SnapshotForPlan:
         return remote_snapshot_for_plan(self.client, self.config)
 
-    def submit(self, document: Document, source: str) -> Queued:
+    def submit(self, document: Document, source: str, *, force: bool) -> Queued:
         answer = self.client.submit(
-            document,
+            with_digest(document),
+            force=force,
             profile=profile_from_config(self.config).to_dict(),
             commit=current_commit(self.config_dir),
             requested_by=current_actor(),
@@ -177,7 +182,7 @@ def open_target(
         with ApiClient.from_environment(server) as client:
             yield RemoteTarget(client, config, config_dir)
         return
-    store = open_state(state_dir)
+    store = open_state(state_dir, create=False)
     try:
         yield LocalTarget(store, configured_company(store, config_dir), config, config_dir)
     finally:
@@ -250,7 +255,12 @@ class Planner:
     "plan again for.",
 )
 @click.option("--yes", is_flag=True, help="Apply a plan made here without asking (for CI).")
-@click.option("--force", is_flag=True, help="Accept a plan made here over the safety threshold.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Accept a plan over the safety threshold: one made here, or a saved PLAN made with "
+    "`reconcile plan --force` too.",
+)
 @click.option(
     "--replan-if-stale",
     is_flag=True,
@@ -272,8 +282,10 @@ def apply_command(
     """Queue a saved plan (PLAN), or plan against the latest snapshot and queue after a yes.
 
     A plan is refused when QuickBooks changed since it was computed (its state
-    fingerprint is not the latest snapshot's) or when it bills in another
-    billing mode than the one locked by the first apply. A plan made here
+    fingerprint is not the latest snapshot's), when it was made from another
+    configuration than --config, when a request is not what `reconcile plan`
+    renders for that snapshot, or when it bills in another billing mode than
+    the one locked by the first apply. A plan made here
     (without PLAN, or again with --replan-if-stale) is made again, up to three
     times, when QuickBooks changes before it is queued. With --server URL the
     plan goes to that server's API (token in RECONCILE_TOKEN).
@@ -292,7 +304,7 @@ def apply_command(
         replans = 0
         while True:
             try:
-                queued = target.submit(document, source)
+                queued = target.submit(document, source, force=force)
                 break
             except StalePlan as stale:
                 replannable = plan_path is None or replan_if_stale

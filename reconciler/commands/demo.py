@@ -44,8 +44,14 @@ def _step(text: str) -> None:
 @contextmanager
 def _state_dir(given: Path | None) -> Iterator[Path]:
     if given is not None:
-        given.mkdir(parents=True, exist_ok=True)
-        if any(given.iterdir()):
+        try:
+            given.mkdir(parents=True, exist_ok=True)
+            empty = not any(given.iterdir())
+        except OSError as exc:
+            raise UserError(
+                f"{given}: cannot use this state directory: {exc.strerror or exc}"
+            ) from None
+        if not empty:
             raise UserError(f"{given} is not empty; the demo starts from an empty state directory")
         yield given
         return

@@ -12,16 +12,16 @@ from reconciler.api.client import ApiClient
 from reconciler.charges import load_charges
 from reconciler.commands.options import config_option, server_option
 from reconciler.commands.remote import remote_snapshot_for_plan
-from reconciler.commands.server import latest_snapshot_for_plan
 from reconciler.commands.sherweb import today_in
+from reconciler.commands.state import latest_snapshot_for_plan
 from reconciler.config import load_config
 from reconciler.errors import UserError
 from reconciler.model import ChargesBundle, Config
 from reconciler.plan.build import build_plan
-from reconciler.plan.document import Document, plan_document
+from reconciler.plan.document import Document
 from reconciler.plan.files import dumps_plan, load_plan, save_plan
 from reconciler.plan.markdown import render_markdown
-from reconciler.plan.requests import render_plan_requests
+from reconciler.plan.requests import render_plan_document
 from reconciler.plan.safety import check_safety
 from reconciler.plan.text import render_text
 from reconciler.resources import data_dir
@@ -139,13 +139,7 @@ def plan_command(
             locked_mode=latest.locked_mode,
             locked_since=latest.locked_since,
         )
-    requests = render_plan_requests(plan)
-    document = plan_document(
-        plan,
-        requests.documents,
-        qbxml_version=requests.version,
-        forced=force and plan.safety.exceeded,
-    )
+    document = render_plan_document(plan, force=force)
     click.echo(_render(document, fmt), nl=False, color=_use_color())
     check_safety(plan, force=force)
     # Messages about the run go to stderr when stdout is a document.

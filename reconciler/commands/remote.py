@@ -8,7 +8,7 @@ import click
 
 from reconciler import __version__
 from reconciler.api.client import ApiClient
-from reconciler.commands.server import SnapshotForPlan, warn_outdated
+from reconciler.commands.state import SnapshotForPlan, warn_outdated
 from reconciler.errors import UserError
 from reconciler.fingerprint import fingerprint_state
 from reconciler.model import BillingMode, Config

@@ -6,107 +6,21 @@ import datetime as dt
 import logging
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from reconciler.clock import Clock, ShiftedClock, SystemClock
 from reconciler.commands.options import config_option, server_option
+from reconciler.commands.state import configured_company, open_state
 from reconciler.config import load_config
 from reconciler.errors import UserError
-from reconciler.model import BillingMode, QBState
 from reconciler.qbwc.credentials import hash_password, new_password
 from reconciler.qbwc.profile import profile_from_config
 from reconciler.qbwc.qwc import DEFAULT_EVERY_MINUTES, QwcFile, check_app_url, render_qwc
 from reconciler.qbwc.report import StatusReport
 from reconciler.qbwc.server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, Listen
-from reconciler.snapshots import StoredSnapshot
 from reconciler.statedir import state_dir_option
-from reconciler.store import Store, StoreError, open_store, store_exists
-from reconciler.store.records import CompanyRecord
-
-
-def open_state(state_dir: Path) -> Store:
-    """The store of ``state_dir``, or a clear error."""
-    try:
-        return open_store(state_dir)
-    except StoreError as exc:
-        raise UserError(str(exc)) from None
-
-
-def configured_company(store: Store, config_dir: Path) -> CompanyRecord:
-    """The company of the configuration in ``config_dir`` (or the only one in the store)."""
-    if (config_dir / "billing.yaml").is_file():
-        name = load_config(config_dir).billing.company.name
-        company = store.company_by_name(name)
-        if company is None:
-            raise UserError(
-                f"no Web Connector is set up for {name!r} in {store.location}",
-                hint="Run `reconcile qwc --url URL` first.",
-            )
-        return company
-    companies = store.companies()
-    if len(companies) == 1:
-        return companies[0]
-    if not companies:
-        raise UserError(
-            f"no Web Connector is set up in {store.location}",
-            hint="Run `reconcile qwc --url URL` first.",
-        )
-    raise UserError(
-        f"{store.location} serves {len(companies)} companies; say which with --config DIR"
-    )
-
-
-@dataclass(frozen=True)
-class SnapshotForPlan:
-    """The latest snapshot's state, and the billing-mode lock, for `plan` and `apply`."""
-
-    state: QBState
-    locked_mode: BillingMode | None
-    locked_since: dt.datetime | None
-
-
-def latest_snapshot_for_plan(config_dir: Path, state_dir: Path) -> SnapshotForPlan:
-    """Read the company's latest snapshot; say (on stderr) which one and how old it is."""
-    if not store_exists(state_dir):
-        raise UserError(
-            "no QuickBooks state given",
-            hint=f"The server has no snapshot in {state_dir} (see --state-dir). Pass "
-            "--qb-state PATH (qbXML responses to CustomerQuery, ItemQuery and InvoiceQuery), "
-            "or let the Web Connector sync once: `reconcile qwc`, `reconcile serve`, "
-            "Update Selected.",
-        )
-    store = open_state(state_dir)
-    try:
-        return snapshot_for_plan(store, configured_company(store, config_dir))
-    finally:
-        store.close()
-
-
-def snapshot_for_plan(store: Store, company: CompanyRecord) -> SnapshotForPlan:
-    """The company's latest snapshot and lock; say (on stderr) which snapshot and how old."""
-    source = StoredSnapshot(store, company)
-    click.echo(source.describe(SystemClock().now()), err=True)
-    if company.snapshot_outdated:
-        warn_outdated()
-    lock = store.billing_lock(company.id)
-    return SnapshotForPlan(
-        source.load(),
-        BillingMode(lock.mode) if lock else None,
-        lock.locked_at if lock else None,
-    )
-
-
-def warn_outdated() -> None:
-    """Say that `apply` will refuse a plan made from this snapshot."""
-    click.secho(
-        "Warning: requests went out after this snapshot; `apply` refuses a plan "
-        "made from it until the Web Connector has read QuickBooks again.",
-        fg="yellow",
-        err=True,
-    )
 
 
 def _username(company: str) -> str:
@@ -283,7 +197,7 @@ def status_command(config_dir: Path, server: str | None, state_dir: Path) -> Non
         with ApiClient.from_environment(server) as client:
             report = report_from_status(client.status())
     else:
-        store = open_state(state_dir)
+        store = open_state(state_dir, create=False)
         try:
             report = StatusReport.read(store, configured_company(store, config_dir))
         finally:

@@ -10,7 +10,7 @@ from reconciler.api.tokens import NAME, hash_token, new_token
 from reconciler.clock import SystemClock
 from reconciler.commands.apply import current_actor
 from reconciler.commands.options import config_option
-from reconciler.commands.server import configured_company, open_state
+from reconciler.commands.state import configured_company, open_state
 from reconciler.errors import UserError
 from reconciler.statedir import state_dir_option
 from reconciler.store.records import TokenScope

@@ -213,6 +213,7 @@ def plan_document(
             "invoice_day": billing.invoice_day,
             "invoice_time": billing.invoice_time.strftime("%H:%M"),
             "timezone": billing.timezone,
+            "unsent_invoices": billing.unsent_invoices.value,
         },
         "summary": {
             "changes": summary.changes,

@@ -19,7 +19,7 @@ from reconciler.notices import Level, Notice
 from reconciler.period import InvoiceSchedule
 
 # Bumped whenever the plan file format changes incompatibly.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
