@@ -132,6 +132,7 @@ class _Differ:
     def __init__(self, config: Config, state: QBState) -> None:
         self.index = QBIndex(state)
         self.unsent = config.billing.unsent_invoices
+        self.mark = config.billing.mark_created
         self.notices: list[Notice] = []
         self.offers = config.offers
         # Mapped items present and active in QuickBooks, by name key.
@@ -517,6 +518,7 @@ class _Differ:
             external_guid=first.external_guid,
             lines=tuple(lines),
             memo=f"Sherweb {period.start:%m/%d/%Y} - {period.end:%m/%d/%Y}",
+            mark=self.mark,
         )
         return InvoiceChange(change, target.organizations, first.schedule)
 

@@ -65,6 +65,14 @@ class SendMark(StrEnum):
     PRINT = "print"  # Print later (IsToBePrinted): Print Forms prints it
     NONE = "none"  # neither mark is written: QuickBooks' own default applies
 
+    @property
+    def flags(self) -> dict[str, bool]:
+        """What an InvoiceAdd writes, in the schema's order: ``IsToBePrinted`` and
+        ``IsToBeEmailed``, exactly one of them true; nothing for :attr:`NONE`."""
+        if self is SendMark.NONE:
+            return {}
+        return {"IsToBePrinted": self is SendMark.PRINT, "IsToBeEmailed": self is SendMark.EMAIL}
+
 
 LAST_DAY = "last"
 
