@@ -233,6 +233,10 @@ def test_malformed_submissions_are_refused_with_422(tmp_path):
         other_mode["profile"]["mode"] = "arrears"
         problem = _problem(submit(other_mode), 422, "profile-mismatch")
         assert "mode" in problem["detail"]
+        other_mark = _submission(w, document)
+        other_mark["profile"]["mark_created"] = "print"
+        problem = _problem(submit(other_mark), 422, "profile-mismatch")
+        assert "mark_created: 'print' != 'email'" in problem["detail"]
         bad_zone = _submission(w, document)
         bad_zone["profile"]["timezone"] = "Mars/Olympus"
         _problem(submit(bad_zone), 422, "invalid-request")
