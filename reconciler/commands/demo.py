@@ -90,8 +90,11 @@ def _corrected(charges: ChargesBundle, created: Document) -> tuple[ChargesBundle
     "with `reconcile status --state-dir DIR`.",
 )
 def demo_command(keep: Path | None) -> None:
-    """Run the whole loop on the example: sync, plan, apply, sync, plan again (empty),
-    then a correction of the charges that updates an invoice reconciler created."""
+    """Run the whole loop on the example: sync, plan, apply, sync, plan again (empty).
+
+    Then Sherweb corrects a charge, and the invoice reconciler created (marked
+    Email later, not sent yet) is updated.
+    """
     from reconciler.sandbox.company import Company
     from reconciler.sandbox.simulator import QuickBooksSimulator
     from reconciler.sandbox.webconnector import WebConnector
