@@ -53,6 +53,10 @@ class UnsentInvoices(StrEnum):
     UNPAID = "unpaid"  # any invoice without a payment or credit (books that skip the marks)
 
 
+# The qbXML fields of the two marks, in the schema's order.
+SEND_MARK_FIELDS = ("IsToBePrinted", "IsToBeEmailed")
+
+
 class SendMark(StrEnum):
     """The mark the reconciler gives the invoices it creates (``billing.mark_created``).
 
@@ -71,7 +75,8 @@ class SendMark(StrEnum):
         ``IsToBeEmailed``, exactly one of them true; nothing for :attr:`NONE`."""
         if self is SendMark.NONE:
             return {}
-        return {"IsToBePrinted": self is SendMark.PRINT, "IsToBeEmailed": self is SendMark.EMAIL}
+        printed, emailed = SEND_MARK_FIELDS
+        return {printed: self is SendMark.PRINT, emailed: self is SendMark.EMAIL}
 
 
 LAST_DAY = "last"

@@ -35,6 +35,7 @@ from typing import Any
 
 from reconciler.errors import UserError
 from reconciler.model import (
+    SEND_MARK_FIELDS,
     BillingOptions,
     Config,
     Invoice,
@@ -43,7 +44,6 @@ from reconciler.model import (
     ItemKind,
     QBState,
     Ref,
-    SendMark,
 )
 from reconciler.period import BillingPeriod, InvoiceSchedule, schedule_for
 from reconciler.plan.document import CREATE_INVOICE, UPDATE_INVOICE, UPDATE_ITEM_COST, Document
@@ -71,7 +71,7 @@ INVOICE_ADD_FIELDS = (
     "CustomerRef",
     "TxnDate",
     "Memo",
-    *SendMark.EMAIL.flags,
+    *SEND_MARK_FIELDS,
     "ExternalGUID",
     "InvoiceLineAdd",
 )
@@ -400,7 +400,7 @@ class _Guard:
                 f"mark_created: {wanted.value}",
             )
         written: dict[str, str] = {}
-        for tag in SendMark.EMAIL.flags:
+        for tag in SEND_MARK_FIELDS:
             found = body.findall(tag)
             if len(found) > 1:
                 raise self._refuse(change_id, f"it writes {tag} twice")
