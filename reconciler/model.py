@@ -70,13 +70,16 @@ class SendMark(StrEnum):
     NONE = "none"  # neither mark is written: QuickBooks' own default applies
 
     @property
-    def flags(self) -> dict[str, bool]:
+    def flags(self) -> dict[str, str]:
         """What an InvoiceAdd writes, in the schema's order: ``IsToBePrinted`` and
-        ``IsToBeEmailed``, exactly one of them true; nothing for :attr:`NONE`."""
+        ``IsToBeEmailed``, exactly one of them ``true``; nothing for :attr:`NONE`."""
         if self is SendMark.NONE:
             return {}
         printed, emailed = SEND_MARK_FIELDS
-        return {printed: self is SendMark.PRINT, emailed: self is SendMark.EMAIL}
+        return {
+            printed: "true" if self is SendMark.PRINT else "false",
+            emailed: "true" if self is SendMark.EMAIL else "false",
+        }
 
 
 LAST_DAY = "last"

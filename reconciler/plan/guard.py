@@ -406,8 +406,7 @@ class _Guard:
                 raise self._refuse(change_id, f"it writes {tag} twice")
             if found:
                 written[tag] = _text(found[0])
-        expected = {tag: "true" if on else "false" for tag, on in wanted.flags.items()}
-        if written != expected:
+        if written != wanted.flags:
             shown = ", ".join(f"{tag} {value}" for tag, value in written.items()) or "no mark"
             raise self._refuse(
                 change_id,
