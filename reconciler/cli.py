@@ -1,27 +1,117 @@
-"""The ``reconcile`` command line."""
+"""The ``reconcile`` command line.
+
+Each command lives in a module of ``reconciler.commands``, imported only when
+the command runs (or its own help is asked for): ``reconcile --version`` and
+``reconcile --help`` do not pay for lxml, httpx, SQLite and the rest.
+"""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
+import codecs
+import importlib
+import io
+import sys
+from typing import Any, NamedTuple
 
 import click
 
-from reconciler import __version__
-from reconciler.commands.apply import apply_command
-from reconciler.commands.demo import demo_command
-from reconciler.commands.options import config_option
-from reconciler.commands.plan import plan_command, show_command
-from reconciler.commands.server import qwc_command, serve_command, status_command
-from reconciler.commands.sherweb import fetch_charges, import_mappings
-from reconciler.config import ConfigSummary, load_config, schema_names
 from reconciler.errors import InvalidInput, UserError
-from reconciler.jsonschemas import load_schema
+
+
+class LazyCommand(NamedTuple):
+    """Where a command is, and the first line of its help (for the command list)."""
+
+    target: str  # "module:attribute"
+    summary: str
+
+
+COMMANDS = {
+    "apply": LazyCommand(
+        "reconciler.commands.apply:apply_command",
+        "Queue a saved plan (PLAN), or plan against the latest snapshot and queue after a yes.",
+    ),
+    "demo": LazyCommand(
+        "reconciler.commands.demo:demo_command",
+        "Run the whole loop on the example: sync, plan, apply, sync, plan again (empty).",
+    ),
+    "fetch-charges": LazyCommand(
+        "reconciler.commands.sherweb:fetch_charges",
+        "Fetch the receivable charges from Sherweb's API into a charges file.",
+    ),
+    "import": LazyCommand(
+        "reconciler.commands.sherweb:import_mappings",
+        "Write a first organizations.yaml and offers.yaml from what exists.",
+    ),
+    "init": LazyCommand(
+        "reconciler.commands.init:init_command",
+        "Start a configuration in DIRECTORY (default: config) from the example.",
+    ),
+    "plan": LazyCommand(
+        "reconciler.commands.plan:plan_command",
+        "Show what would change in QuickBooks to bill the charges.",
+    ),
+    "qwc": LazyCommand(
+        "reconciler.commands.server:qwc_command",
+        "Write the QWC file for the Web Connector and print a new password once.",
+    ),
+    "schema": LazyCommand(
+        "reconciler.commands.configuration:schema",
+        "Print the JSON Schema of a configuration file (for editors).",
+    ),
+    "serve": LazyCommand(
+        "reconciler.commands.server:serve_command",
+        "Serve the QuickBooks Web Connector (SOAP) until interrupted.",
+    ),
+    "show": LazyCommand(
+        "reconciler.commands.plan:show_command",
+        "Show a saved plan.",
+    ),
+    "status": LazyCommand(
+        "reconciler.commands.server:status_command",
+        "Show the last run, the snapshot, the queue and every unresolved error.",
+    ),
+    "token": LazyCommand(
+        "reconciler.commands.tokens:token_group",
+        "Bearer tokens for the server's API (CI plans and applies with them).",
+    ),
+    "validate": LazyCommand(
+        "reconciler.commands.configuration:validate",
+        "Check the configuration: every problem, each with FILE:LINE:COL.",
+    ),
+}
+
+
+def load_command(name: str) -> click.Command:
+    """Import the command ``name`` of :data:`COMMANDS`."""
+    module, attribute = COMMANDS[name].target.split(":")
+    command = getattr(importlib.import_module(module), attribute)
+    assert isinstance(command, click.Command)
+    return command
 
 
 class ReconcileGroup(click.Group):
-    """A click group that reports user errors as one clear message, no traceback."""
+    """The ``reconcile`` group: commands loaded when used, and user errors
+    reported as one clear message, no traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.add_command(load_command(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list, from each command's summary: no command is imported for it."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names))
+        rows = []
+        for name in names:
+            known = self.commands.get(name) or click.Command(name, help=COMMANDS[name].summary)
+            if not known.hidden:
+                rows.append((name, known.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -30,6 +120,8 @@ class ReconcileGroup(click.Group):
             for diagnostic in exc.diagnostics:
                 click.echo(str(diagnostic), err=True)
             click.secho(f"Error: {exc.message}", fg="red", err=True)
+            if exc.hint:
+                click.echo(f"  {exc.hint}", err=True)
             ctx.exit(exc.exit_code)
         except UserError as exc:
             click.secho(f"Error: {exc}", fg="red", err=True)
@@ -37,59 +129,29 @@ class ReconcileGroup(click.Group):
 
 
 @click.group(cls=ReconcileGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="reconcile")
+@click.version_option(package_name="reconciler", prog_name="reconcile")
 def cli() -> None:
     """Billing configuration as code for QuickBooks Desktop."""
 
 
-@cli.command()
-@config_option
-def validate(config_dir: Path) -> None:
-    """Check the configuration: every problem, each with FILE:LINE:COL."""
-    config = load_config(config_dir)
-    click.echo(str(ConfigSummary(config, config_dir)))
+def _utf8_when_redirected() -> None:
+    """Write UTF-8 to files and pipes, whatever the locale says.
 
-
-@cli.command()
-@click.argument("name", required=False, type=click.Choice(schema_names()))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Write every schema as NAME.schema.json into this directory.",
-)
-def schema(name: str | None, out_dir: Path | None) -> None:
-    """Print the JSON Schema of a configuration file (for editors).
-
-    Point yaml-language-server at them with a first line such as
-    ``# yaml-language-server: $schema=.schemas/offers.schema.json``
-    after ``reconcile schema --out config/.schemas``.
+    On Windows a redirected stream takes the ANSI code page (cp1252), which
+    cannot encode plans (arrows, names in other scripts): the command would
+    fail half-way. A terminal keeps its own encoding. Strict, not "replace":
+    what is written to a file is data, never silently altered.
     """
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for each in [name] if name else schema_names():
-            target = out_dir / f"{each}.schema.json"
-            target.write_text(json.dumps(load_schema(each), indent=2) + "\n", encoding="utf-8")
-            click.echo(f"wrote {target}")
-        return
-    if name is None:
-        bundle = {each: load_schema(each) for each in schema_names()}
-        click.echo(json.dumps(bundle, indent=2))
-    else:
-        click.echo(json.dumps(load_schema(name), indent=2))
-
-
-cli.add_command(fetch_charges)
-cli.add_command(import_mappings)
-cli.add_command(plan_command)
-cli.add_command(show_command)
-cli.add_command(qwc_command)
-cli.add_command(serve_command)
-cli.add_command(apply_command)
-cli.add_command(demo_command)
-cli.add_command(status_command)
+    for stream in (sys.stdout, sys.stderr):
+        if (
+            isinstance(stream, io.TextIOWrapper)
+            and not stream.isatty()
+            and codecs.lookup(stream.encoding).name != "utf-8"
+        ):
+            stream.reconfigure(encoding="utf-8", errors="strict")
 
 
 def main() -> None:
     """Entry point of the ``reconcile`` console script."""
+    _utf8_when_redirected()
     cli(prog_name="reconcile")

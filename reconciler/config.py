@@ -33,7 +33,9 @@ from reconciler.model import (
     Organization,
     Proration,
     Safety,
+    SendMark,
     SherwebSettings,
+    UnsentInvoices,
 )
 from reconciler.yamlsource import PathKey, YamlDocument, YamlSyntaxError, load_yaml
 
@@ -47,6 +49,11 @@ CONFIG_FILES = {
     OFFERS_FILE: "offers",
     ORGANIZATIONS_FILE: "organizations",
 }
+
+NO_CONFIGURATION_HINT = (
+    "Name the configuration directory with --config DIR, or start one from the example "
+    "with `reconcile init DIR`."
+)
 
 # QuickBooks Desktop name limits (qbXML reference, QBD edition).
 CUSTOMER_LEVEL_MAX = 41
@@ -119,6 +126,13 @@ def load_config(directory: Path) -> Config:
         raise InvalidInput(
             [Diagnostic(None, f"{directory}: not a configuration directory")],
             subject="configuration",
+            hint=NO_CONFIGURATION_HINT,
+        )
+    if not any((directory / name).is_file() for name in CONFIG_FILES):
+        raise InvalidInput(
+            [Diagnostic(None, f"{directory}: no {', '.join(CONFIG_FILES)} in this directory")],
+            subject="configuration",
+            hint=NO_CONFIGURATION_HINT,
         )
     problems: list[Diagnostic] = []
     checked = {
@@ -136,6 +150,7 @@ def load_config(directory: Path) -> Config:
         problems.extend(
             _cross_checks(offers_file.document, organizations, organizations_file.document)
         )
+        problems.extend(_shared_item_checks(offers, [org for _, org in organizations]))
     if problems or billing is None or offers is None or organizations is None:
         raise InvalidInput(_sorted(problems), subject="configuration")
     return Config(
@@ -150,7 +165,10 @@ def load_billing(directory: Path) -> BillingOptions:
     checked = _check_file(directory / BILLING_FILE, CONFIG_FILES[BILLING_FILE], problems)
     billing = _build_billing(checked.document, problems)
     if problems or billing is None:
-        raise InvalidInput(problems, subject="configuration")
+        missing = not (directory / BILLING_FILE).is_file()
+        raise InvalidInput(
+            problems, subject="configuration", hint=NO_CONFIGURATION_HINT if missing else None
+        )
     return billing
 
 
@@ -229,6 +247,21 @@ def _build_billing(
             )
         )
         return None
+    unsent = UnsentInvoices(data.get("unsent_invoices", UnsentInvoices.MARKED.value))
+    mark = SendMark(data.get("mark_created", SendMark.EMAIL.value))
+    if mark is SendMark.NONE and unsent is UnsentInvoices.MARKED:
+        # Unmarked, what reconciler creates would count as sent at once, and
+        # later corrections of its charges would never reach it.
+        problems.append(
+            Diagnostic(
+                document.where(("mark_created",)),
+                "mark_created: none with unsent_invoices: marked: the invoices reconciler "
+                "creates would count as sent at once, so later corrections of their charges "
+                "would never be applied. Use mark_created: email or print, or "
+                "unsent_invoices: unpaid if your books do not use the Print/Email later marks",
+            )
+        )
+        return None
     hours, minutes = (int(part) for part in data.get("invoice_time", "05:00").split(":"))
     safety = data.get("safety", {})
     company = data["company"]
@@ -246,6 +279,8 @@ def _build_billing(
             min_existing=int(safety.get("min_existing", 10)),
         ),
         sherweb=SherwebSettings(**data.get("sherweb", {})),
+        unsent_invoices=unsent,
+        mark_created=mark,
         where=document.where(()),
     )
 
@@ -418,3 +453,36 @@ def _cross_checks(
                 )
         else:
             by_customer[customer] = (index, org)
+
+
+def _shared_item_checks(
+    offers: tuple[Offer, ...], organizations: list[Organization]
+) -> Iterator[Diagnostic]:
+    """Refuse offers that share a QuickBooks item but not their sync, for some organization.
+
+    An invoice line holds an item, not a SKU: when one offer on an item is
+    synced and another is not, the reconciler cannot tell the hand-billed
+    lines of the one from the synced lines of the other, and would rewrite or
+    remove them (design invariant 3).
+    """
+    by_item: dict[str, list[Offer]] = {}
+    for offer in offers:
+        by_item.setdefault(offer.item.casefold(), []).append(offer)
+    for sharing in by_item.values():
+        first = sharing[0]
+        for other in sharing[1:]:
+            differ = [org.name for org in organizations if org.syncs(first) is not org.syncs(other)]
+            if not differ:
+                continue
+            shown = ", ".join(differ[:3]) + (
+                f" and {len(differ) - 3} more" if len(differ) > 3 else ""
+            )
+            line = f" (line {first.where.line})" if first.where and first.where.line else ""
+            yield Diagnostic(
+                other.where,
+                f"offers {first.sku}{line} and {other.sku} share item {other.item!r} but only "
+                f"one of them is synced for {shown}: lines on one item cannot be told apart, "
+                "so the lines of the offer synced off would be rewritten or removed. Map the "
+                "offers to separate QuickBooks items, or sync both or neither (sync here, or "
+                "the organization's offers overrides in organizations.yaml)",
+            )

@@ -6,15 +6,19 @@
 - ``create``: the invoice is the one holding the organization's and period's
   ExternalGUID, whatever its date. It is updated like any invoice when it
   exists and is not settled, left alone (with a warning) when settled, and
-  added when absent: never a second one.
+  added when absent: never a second one. It is added marked as
+  ``billing.mark_created`` says (Email later by default), so that it counts
+  as unsent, and takes corrections, until it is sent.
 - ``update``: the ExternalGUID invoice when this product created one (with
   ``create_if_missing``), else the most recent open invoice (not settled, not
-  void) of the customer dated in the billing window. Organizations mapped to
-  one customer share that invoice. None: an error, or a new invoice when
-  ``create_if_missing``.
+  sent, not void) of the customer dated in the billing window. Organizations
+  mapped to one customer share that invoice. None: an error, or a new invoice
+  when ``create_if_missing`` (never while a sent or settled invoice of the
+  window already bills the Sherweb products).
 
-Settled invoices (paid, payment or credit applied) are never touched (design
-invariant 5).
+Settled invoices (paid, payment or credit applied) and sent ones (under
+``billing.unsent_invoices``) are never touched (design invariant 5); when the
+charges call for a change to one, a warning says so.
 """
 
 from __future__ import annotations
@@ -27,14 +31,15 @@ from reconciler.changes import InvoiceCreate, InvoiceUpdate, ItemCostUpdate, Syn
 from reconciler.desired import DesiredInvoice, DesiredState, ItemCost
 from reconciler.lines import LinePlan, plan_lines
 from reconciler.model import (
+    COST_CHECKBOX,
     COSTED_ITEM_KINDS,
     Config,
     Customer,
     Invoice,
     InvoiceAction,
     InvoiceLine,
+    InvoiceLineGroup,
     Item,
-    ItemKind,
     Organization,
     QBState,
     Ref,
@@ -69,20 +74,26 @@ class Diff:
     changed_invoices: int
 
 
-# What to change in QuickBooks so that an item has a purchase cost.
-_COST_FIX = {
-    ItemKind.SERVICE: 'Edit Item -> tick "This service is used in assemblies or is performed '
-    'by a subcontractor or partner", so that the item has a Cost',
-    ItemKind.NON_INVENTORY: 'Edit Item -> tick "This item is used in assemblies or is purchased '
-    'for a specific customer:job", so that the item has a Cost',
-    ItemKind.OTHER_CHARGE: 'Edit Item -> tick "This item is used in assemblies or is a '
-    'reimbursable charge", so that the item has a Cost',
-}
-
-
 def _invoice_label(invoice: Invoice) -> str:
     number = invoice.ref_number or invoice.txn_id
     return f"invoice #{number} dated {invoice.txn_date.isoformat()}"
+
+
+def _sent_label(invoice: Invoice, customer: Customer) -> str:
+    number = invoice.ref_number or invoice.txn_id
+    return (
+        f"invoice #{number} of {customer.full_name} dated {invoice.txn_date.isoformat()} "
+        "was already sent (not marked Print/Email later)"
+    )
+
+
+# What to do about an invoice that counts as sent (only billing.unsent_invoices:
+# marked has such invoices).
+_SENT_ADVICE = (
+    "If the customer has not received it, tick Print later or Email later on it in "
+    "QuickBooks and plan again; if your books do not use these marks, set "
+    "unsent_invoices: unpaid in billing.yaml."
+)
 
 
 def _recency(invoice: Invoice) -> tuple[dt.date, dt.datetime, int, str]:
@@ -122,6 +133,8 @@ class _Target:
 class _Differ:
     def __init__(self, config: Config, state: QBState) -> None:
         self.index = QBIndex(state)
+        self.unsent = config.billing.unsent_invoices
+        self.mark = config.billing.mark_created
         self.notices: list[Notice] = []
         self.offers = config.offers
         # Mapped items present and active in QuickBooks, by name key.
@@ -172,8 +185,8 @@ class _Differ:
                 if item.purchase_cost != wanted.cost:
                     updates.append(ItemCostUpdate(item=item, cost=wanted.cost))
                 continue
-            if item.kind in _COST_FIX:
-                fix = _COST_FIX[item.kind]
+            if item.kind in COST_CHECKBOX:
+                fix = f'Edit Item -> tick "{COST_CHECKBOX[item.kind]}", so that the item has a Cost'
             else:
                 fix = (
                     f"a {item.kind.value} item cannot carry a synced cost: map the offer to "
@@ -284,6 +297,7 @@ class _Differ:
                 for invoice in self.index.invoices_of(customer)
                 if invoice.txn_date in schedule.window
                 and not invoice.is_settled
+                and not invoice.is_sent(self.unsent)
                 and not is_void(invoice)
             ),
             key=_recency,
@@ -323,6 +337,8 @@ class _Differ:
             )
             return None
         if invoice is not None and (invoice.is_settled or is_void(invoice)):
+            if not is_void(invoice) and not self._would_change(target, invoice, lines):
+                return None
             why = (
                 "is void: left as it is (delete it in QuickBooks to have it created again)"
                 if is_void(invoice)
@@ -337,6 +353,9 @@ class _Differ:
                     **context,
                 )
             )
+            return None
+        if invoice is not None and invoice.is_sent(self.unsent):
+            self._left_sent(target, [invoice], customer, lines, context)
             return None
         if invoice is None and target.action is InvoiceAction.UPDATE:
             candidates = self.open_in_window(customer, schedule)
@@ -360,28 +379,119 @@ class _Differ:
             return self._update(target, invoice, lines)
         if not lines:
             return None
+        if target.action is InvoiceAction.UPDATE and self._billed_elsewhere(
+            target, customer, lines, context
+        ):
+            return None
         if target.create_if_missing:
             return self._create(target, customer, lines)
         self._no_open_invoice(target, customer, context)
         return None
 
+    def _closed_in_window(self, customer: Customer, target: _Target) -> list[Invoice]:
+        """The customer's invoices of the window that may not be changed (settled or sent)."""
+        window = target.first.schedule.window
+        return sorted(
+            (
+                invoice
+                for invoice in self.index.invoices_of(customer)
+                if invoice.txn_date in window
+                and not is_void(invoice)
+                and (invoice.is_settled or invoice.is_sent(self.unsent))
+            ),
+            key=_recency,
+        )
+
+    def _billed_elsewhere(
+        self,
+        target: _Target,
+        customer: Customer,
+        lines: list[SyncedLine],
+        context: dict[str, str],
+    ) -> bool:
+        """Whether a settled or sent invoice of the window already bills the Sherweb products.
+
+        Then nothing is created (the customer would be billed twice) and
+        nothing is changed; a warning says what the charges would change.
+        """
+        closed = [i for i in self._closed_in_window(customer, target) if self.holds_synced_lines(i)]
+        if not closed:
+            return False
+        settled = [i for i in closed if i.is_settled]
+        if settled:
+            self._left_settled(target, settled, customer, lines, context)
+        else:
+            self._left_sent(target, closed, customer, lines, context)
+        return True
+
+    def _would_change(self, target: _Target, invoice: Invoice, lines: list[SyncedLine]) -> bool:
+        synced_key = self.synced_key_for(target.organizations)
+        return not plan_lines(invoice.lines, lines, synced_key).is_noop
+
+    def _left_settled(
+        self,
+        target: _Target,
+        settled: list[Invoice],
+        customer: Customer,
+        lines: list[SyncedLine],
+        context: dict[str, str],
+    ) -> None:
+        if not any(self._would_change(target, invoice, lines) for invoice in settled):
+            return
+        window = target.first.schedule.window
+        label = ", ".join(_invoice_label(i) for i in settled)
+        self.notices.append(
+            Notice.of(
+                Level.WARNING,
+                Code.INVOICE_SETTLED,
+                f"the invoice of {customer.full_name} dated {window} ({label}) already has a "
+                "payment or credit applied: left as it is",
+                **context,
+            )
+        )
+
+    def _left_sent(
+        self,
+        target: _Target,
+        sent: list[Invoice],
+        customer: Customer,
+        lines: list[SyncedLine],
+        context: dict[str, str],
+    ) -> None:
+        """Warn that a sent invoice the charges would change is left as it is."""
+        changing = [invoice for invoice in sent if self._would_change(target, invoice, lines)]
+        if not changing:
+            return
+        invoice = changing[-1]
+        self.notices.append(
+            Notice.of(
+                Level.WARNING,
+                Code.INVOICE_SENT,
+                f"{_sent_label(invoice, customer)}: the charges of {target.names} would change "
+                "its Sherweb lines, but it is left as it is. " + _SENT_ADVICE,
+                invoice=invoice.txn_id,
+                **context,
+            )
+        )
+
     def _no_open_invoice(
         self, target: _Target, customer: Customer, context: dict[str, str]
     ) -> None:
         window = target.first.schedule.window
-        settled = [
-            invoice
-            for invoice in self.index.invoices_of(customer)
-            if invoice.txn_date in window and invoice.is_settled
-        ]
-        if any(self.holds_synced_lines(invoice) for invoice in settled):
-            label = ", ".join(_invoice_label(i) for i in settled)
+        sent = [i for i in self._closed_in_window(customer, target) if not i.is_settled]
+        if sent:
+            invoice = sent[-1]
             self.notices.append(
                 Notice.of(
-                    Level.WARNING,
-                    Code.INVOICE_SETTLED,
-                    f"the invoice of {customer.full_name} dated {window} ({label}) already has a "
-                    "payment or credit applied: left as it is",
+                    Level.ERROR,
+                    Code.INVOICE_SENT,
+                    f"{_sent_label(invoice, customer)}: reconciler never changes a sent "
+                    f"invoice, and {customer.full_name} has no unsent invoice dated {window} "
+                    f"(organization {target.names}, action update). "
+                    + _SENT_ADVICE
+                    + " Or create another invoice for the period in QuickBooks, or set "
+                    "create_if_missing: true in organizations.yaml for a separate invoice.",
+                    invoice=invoice.txn_id,
                     **context,
                 )
             )
@@ -410,14 +520,47 @@ class _Differ:
             external_guid=first.external_guid,
             lines=tuple(lines),
             memo=f"Sherweb {period.start:%m/%d/%Y} - {period.end:%m/%d/%Y}",
+            mark=self.mark,
         )
         return InvoiceChange(change, target.organizations, first.schedule)
+
+    def _groups_holding_synced_items(
+        self, target: _Target, invoice: Invoice, synced_key: Callable[[Ref | None], str | None]
+    ) -> None:
+        """Warn about group lines that hold a synced item: kept whole, they may bill it twice."""
+        for group in invoice.lines:
+            if not isinstance(group, InvoiceLineGroup):
+                continue
+            items = sorted(
+                {
+                    line.item.full_name or line.item.list_id or "?"
+                    for line in group.lines
+                    if line.item is not None and synced_key(line.item) is not None
+                }
+            )
+            if not items:
+                continue
+            name = group.item_group.full_name or group.item_group.list_id
+            self.notices.append(
+                Notice.of(
+                    Level.WARNING,
+                    Code.GROUP_HOLDS_SYNCED_ITEM,
+                    f'{_invoice_label(invoice)} of {invoice.customer.full_name}: group line "{name}" '
+                    f"holds {', '.join(f'item {i!r}' for i in items)}, which Sherweb bills for "
+                    f"{target.names}: the group is kept whole and the Sherweb lines are billed "
+                    "beside it, so the customer may be billed twice. Take the item out of the "
+                    "group in QuickBooks.",
+                    organization=target.first.organization.id,
+                    invoice=invoice.txn_id,
+                )
+            )
 
     def _update(
         self, target: _Target, invoice: Invoice, lines: list[SyncedLine]
     ) -> InvoiceChange | None:
         self.existing += 1
         synced_key = self.synced_key_for(target.organizations)
+        self._groups_holding_synced_items(target, invoice, synced_key)
         plan: LinePlan = plan_lines(invoice.lines, lines, synced_key)
         if plan.is_noop:
             return None

@@ -61,11 +61,17 @@ class UserError(Exception):
 class InvalidInput(UserError):
     """One or more problems in an input file, each with its location."""
 
-    def __init__(self, diagnostics: Iterable[Diagnostic], *, subject: str = "input") -> None:
+    def __init__(
+        self,
+        diagnostics: Iterable[Diagnostic],
+        *,
+        subject: str = "input",
+        hint: str | None = None,
+    ) -> None:
         self.diagnostics = tuple(diagnostics)
         count = len(self.diagnostics)
         noun = "problem" if count == 1 else "problems"
-        super().__init__(f"{count} {noun} in the {subject}")
+        super().__init__(f"{count} {noun} in the {subject}", hint=hint)
 
     def __str__(self) -> str:
         return "\n".join(str(d) for d in self.diagnostics)

@@ -41,6 +41,47 @@ class InvoiceAction(StrEnum):
     UPDATE = "update"  # the customer's existing unsent invoice for the period
 
 
+class UnsentInvoices(StrEnum):
+    """Which invoices count as not yet sent to the customer (action ``update``).
+
+    QuickBooks Desktop keeps no "sent" flag: an invoice is marked "Print
+    later" or "Email later" (``IsToBePrinted``, ``IsToBeEmailed``) until it
+    goes out, when Print Forms or Send Forms clears the mark.
+    """
+
+    MARKED = "marked"  # marked Print later or Email later: the marks clear when it is sent
+    UNPAID = "unpaid"  # any invoice without a payment or credit (books that skip the marks)
+
+
+# The qbXML fields of the two marks, in the schema's order.
+SEND_MARK_FIELDS = ("IsToBePrinted", "IsToBeEmailed")
+
+
+class SendMark(StrEnum):
+    """The mark the reconciler gives the invoices it creates (``billing.mark_created``).
+
+    Marked, a new invoice joins the user's send queue, and under
+    :attr:`UnsentInvoices.MARKED` counts as unsent (so later corrections of
+    its charges still reach it) until Send Forms or Print Forms clears the mark.
+    """
+
+    EMAIL = "email"  # Email later (IsToBeEmailed): Send Forms e-mails it
+    PRINT = "print"  # Print later (IsToBePrinted): Print Forms prints it
+    NONE = "none"  # neither mark is written: QuickBooks' own default applies
+
+    @property
+    def flags(self) -> dict[str, str]:
+        """What an InvoiceAdd writes, in the schema's order: ``IsToBePrinted`` and
+        ``IsToBeEmailed``, exactly one of them ``true``; nothing for :attr:`NONE`."""
+        if self is SendMark.NONE:
+            return {}
+        printed, emailed = SEND_MARK_FIELDS
+        return {
+            printed: "true" if self is SendMark.PRINT else "false",
+            emailed: "true" if self is SendMark.EMAIL else "false",
+        }
+
+
 LAST_DAY = "last"
 
 
@@ -84,6 +125,8 @@ class BillingOptions:
     timezone: str = "America/New_York"
     safety: Safety = field(default_factory=Safety)
     sherweb: SherwebSettings = field(default_factory=SherwebSettings)
+    unsent_invoices: UnsentInvoices = UnsentInvoices.MARKED
+    mark_created: SendMark = SendMark.EMAIL
     where: Location | None = field(default=None, compare=False, repr=False)
 
 
@@ -294,6 +337,16 @@ class ItemKind(StrEnum):
 # SalesAndPurchaseMod); the others cannot carry a synced unit cost.
 COSTED_ITEM_KINDS = frozenset({ItemKind.SERVICE, ItemKind.NON_INVENTORY, ItemKind.OTHER_CHARGE})
 
+# The box to tick in QuickBooks (Edit Item) before an item of these kinds has a
+# purchase cost (SalesAndPurchase), by kind.
+COST_CHECKBOX = {
+    ItemKind.SERVICE: "This service is used in assemblies or is performed by a subcontractor "
+    "or partner",
+    ItemKind.NON_INVENTORY: "This item is used in assemblies or is purchased for a specific "
+    "customer:job",
+    ItemKind.OTHER_CHARGE: "This item is used in assemblies or is a reimbursable charge",
+}
+
 
 @dataclass(frozen=True)
 class Item:
@@ -401,6 +454,15 @@ class Invoice:
     def is_settled(self) -> bool:
         """Paid, partly paid or credited: the reconciler must never touch it."""
         return self.is_paid or self.has_payment_or_credit
+
+    @property
+    def is_marked_to_send(self) -> bool:
+        """Marked "Print later" or "Email later": not sent yet (the mark clears when it is)."""
+        return bool(self.is_to_be_printed or self.is_to_be_emailed)
+
+    def is_sent(self, rule: UnsentInvoices) -> bool:
+        """Whether the invoice counts as sent under ``rule``: the reconciler must not touch it."""
+        return rule is UnsentInvoices.MARKED and not self.is_marked_to_send
 
 
 @dataclass(frozen=True)

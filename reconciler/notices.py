@@ -42,10 +42,12 @@ class Code(StrEnum):
     ITEM_INACTIVE = "item-inactive"
     ITEM_HAS_NO_COST = "item-has-no-cost"
     INVOICE_SETTLED = "invoice-settled"
+    INVOICE_SENT = "invoice-sent"
     INVOICE_CUSTOMER_CHANGED = "invoice-customer-changed"
     INVOICE_WOULD_BE_EMPTY = "invoice-would-be-empty"
     NO_OPEN_INVOICE = "no-open-invoice"
     OTHER_OPEN_INVOICES = "other-open-invoices"
+    GROUP_HOLDS_SYNCED_ITEM = "group-holds-synced-item"
 
 
 @dataclass(frozen=True)

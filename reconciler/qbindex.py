@@ -9,16 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 from reconciler.model import Customer, Invoice, Item, QBState, Ref
+from reconciler.qbxml.values import canonical_guid
 
 
 def name_key(name: str) -> str:
     """How QuickBooks compares list names: case-insensitively."""
     return name.casefold()
-
-
-def guid_key(guid: str) -> str:
-    """An ExternalGUID without braces, lower case: ``{ABC-...}`` == ``abc-...``."""
-    return guid.strip().strip("{}").lower()
 
 
 def is_void(invoice: Invoice) -> bool:
@@ -39,9 +35,10 @@ class QBIndex:
         self._by_customer_name: dict[str, list[Invoice]] = defaultdict(list)
         for invoice in state.invoices:
             if invoice.external_guid:
-                # Two invoices with one GUID cannot come from this product;
-                # the first wins so that the choice is stable.
-                self._by_guid.setdefault(guid_key(invoice.external_guid), invoice)
+                # Two invoices should never share a GUID (design invariant 2);
+                # should they (a copy, a duplicate added by mistake), the
+                # first read wins so that the choice is stable.
+                self._by_guid.setdefault(canonical_guid(invoice.external_guid), invoice)
             ref = invoice.customer
             if ref.list_id:
                 self._by_customer_id[ref.list_id].append(invoice)
@@ -63,7 +60,7 @@ class QBIndex:
         return self._items.get(name_key(ref.full_name)) if ref.full_name else None
 
     def invoice_by_guid(self, guid: str) -> Invoice | None:
-        return self._by_guid.get(guid_key(guid))
+        return self._by_guid.get(canonical_guid(guid))
 
     def invoices_of(self, customer: Customer) -> list[Invoice]:
         """The customer's invoices (by ListID, or by name where only that is known)."""

@@ -63,24 +63,33 @@ def plan_against(
     source: StoredSnapshot, config: Config, charges: ChargesBundle, *, force: bool = False
 ) -> Document:
     """The plan document for ``charges`` against the snapshot, in the locked billing mode."""
-    from reconciler.plan.build import build_plan
-    from reconciler.plan.document import plan_document
-    from reconciler.plan.requests import render_plan_requests
-    from reconciler.plan.safety import check_safety
-
     lock = source.store.billing_lock(source.company.id)
-    plan = build_plan(
+    return plan_for(
         config,
         charges,
         source.load(),
         locked_mode=BillingMode(lock.mode) if lock else None,
         locked_since=lock.locked_at if lock else None,
+        force=force,
     )
+
+
+def plan_for(
+    config: Config,
+    charges: ChargesBundle,
+    state: QBState,
+    *,
+    locked_mode: BillingMode | None,
+    locked_since: dt.datetime | None,
+    force: bool = False,
+) -> Document:
+    """The plan document for ``charges`` against ``state``; refused
+    (:class:`~reconciler.plan.safety.UnsafePlan`) over the safety threshold without ``force``."""
+    from reconciler.plan.build import build_plan
+    from reconciler.plan.requests import render_plan_document
+    from reconciler.plan.safety import check_safety
+
+    plan = build_plan(config, charges, state, locked_mode=locked_mode, locked_since=locked_since)
+    document = render_plan_document(plan, force=force)
     check_safety(plan, force=force)
-    requests = render_plan_requests(plan)
-    return plan_document(
-        plan,
-        requests.documents,
-        qbxml_version=requests.version,
-        forced=force and plan.safety.exceeded,
-    )
+    return document

@@ -1,8 +1,9 @@
 """Where the QuickBooks state of a plan comes from.
 
-For now: qbXML query responses on disk (``--qb-state PATH``, repeatable; a
-response file or a directory of ``*.xml``). The server's store will provide
-its latest snapshot through the same small interface.
+Either qbXML query responses on disk (``--qb-state PATH``, repeatable; a
+response file or a directory of ``*.xml``), here, or the server's latest
+snapshot (``reconciler.snapshots.StoredSnapshot``), through the same small
+interface.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from reconciler.model import (
     QBState,
     Ref,
     Safety,
+    UnsentInvoices,
 )
 
 DEC_1 = dt.date(2026, 12, 1)
@@ -57,6 +58,7 @@ def billing(
     invoice_day: int | str = 1,
     max_change_ratio: str = "0.30",
     min_existing: int = 10,
+    unsent_invoices: UnsentInvoices = UnsentInvoices.MARKED,
 ) -> BillingOptions:
     return BillingOptions(
         company=Company(name="Test Co"),
@@ -64,6 +66,7 @@ def billing(
         proration=frozenset(proration),
         invoice_day=invoice_day,
         safety=Safety(max_change_ratio=Decimal(max_change_ratio), min_existing=min_existing),
+        unsent_invoices=unsent_invoices,
     )
 
 
@@ -207,7 +210,9 @@ def invoice(
     created: dt.datetime | None = None,
     number: int | None = None,
     memo: str | None = None,
+    sent: bool = False,
 ) -> Invoice:
+    """An invoice; not sent yet (marked Email later) unless ``sent``."""
     txn_id = next_id("T")
     return Invoice(
         txn_id=txn_id,
@@ -218,6 +223,8 @@ def invoice(
         txn_number=number,
         ref_number=str(number) if number is not None else txn_id,
         is_paid=paid,
+        is_to_be_printed=False,
+        is_to_be_emailed=not sent,
         memo=memo,
         external_guid=external_guid,
         linked_txns=(LinkedTxn(txn_id=next_id("P"), txn_type="ReceivePayment"),) if payment else (),

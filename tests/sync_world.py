@@ -63,17 +63,18 @@ class World:
         source = StoredSnapshot(self.store, self.company)
         return plan_against(source, self.config, load_charges(self.charges_path))
 
-    def apply(self, document: Document) -> Applied:
+    def apply(self, document: Document, *, force: bool = False) -> Applied:
         """`reconcile apply PLAN`."""
         return queue_plan(
             self.store,
             self.store.company(self.company.id),
             document,
-            config=self.config,
+            profile=profile_from_config(self.config),
             now=self.clock.now(),
             actor="test",
             commit=None,
             source="test plan",
+            force=force,
         )
 
     def invoices(self) -> dict[str, dict[str, object]]:

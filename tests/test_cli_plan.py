@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -20,6 +23,7 @@ from qbxml_check import check_qbxml
 
 from reconciler.cli import cli
 from reconciler.jsonschemas import load_schema
+from reconciler.plan import FORMAT_VERSION
 from reconciler.resources import data_dir
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -209,7 +213,35 @@ def test_bad_inputs_name_the_file(tmp_path, example_config_dir):
 
 def test_show_refuses_a_file_that_is_not_a_plan(tmp_path):
     bad = tmp_path / "plan.json"
-    bad.write_text('{"format_version": 1}', encoding="utf-8")
+    bad.write_text(json.dumps({"format_version": FORMAT_VERSION}), encoding="utf-8")
     result = run("show", bad)
     assert result.exit_code == 1
     assert "problem" in result.stderr and "plan file" in result.stderr
+
+
+def test_a_plan_of_an_older_format_is_refused_with_what_to_do(tmp_path):
+    old = tmp_path / "plan.json"
+    old.write_text('{"format_version": 1}', encoding="utf-8")
+    result = run("show", old)
+    assert result.exit_code == 1
+    assert "plan format 1 was written by an older reconciler" in result.stderr
+    assert "reconcile plan` again" in result.stderr
+
+
+def test_a_redirected_plan_is_utf8_whatever_the_locale(tmp_path, example_config_dir):
+    """On Windows a redirected stdout is cp1252, which has no arrow: still a whole plan."""
+    environment = {**os.environ, "PYTHONIOENCODING": "cp1252"}
+    args = ["--config", example_config_dir, "--charges", CHARGES, "--qb-state", COMPANY]
+    result = subprocess.run(
+        [sys.executable, "-m", "reconciler", "plan", *map(str, args), "--format", "markdown"],
+        capture_output=True,
+        env=environment,
+        timeout=120,
+        check=False,
+    )
+    errors = result.stderr.decode("utf-8")
+    # Exit 1: the example company lacks Northwind Traders Legal's invoice (an error notice).
+    assert result.returncode == 1 and "Traceback" not in errors, errors
+    assert errors.startswith("Error: the plan lists 1 error")
+    text = result.stdout.decode("utf-8")
+    assert " → " in text and text.rstrip().endswith("</sub>")

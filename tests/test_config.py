@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.config import load_config
 from reconciler.errors import InvalidInput
-from reconciler.model import BillingMode, InvoiceAction, Proration
+from reconciler.model import BillingMode, InvoiceAction, Proration, SendMark, UnsentInvoices
 
 
 @pytest.fixture
@@ -323,3 +323,125 @@ def test_three_mistakes_in_two_files_are_all_reported(config_dir: Path) -> None:
     assert len(found) == 3, found
     assert sum("offers.yaml:" in p for p in found) == 2
     assert sum("organizations.yaml:" in p for p in found) == 1
+
+
+# ------------------------------------------------------- offers sharing an item
+
+ANNUAL_BP = (
+    "    item: Cloud Services:Microsoft 365 Business Premium\n"
+    "  - sku: MS-365-BP-A\n"
+    "    item: Cloud Services:Microsoft 365 Business Premium\n"
+)
+
+
+def test_offers_sharing_an_item_with_different_sync_are_refused(config_dir: Path) -> None:
+    # The annual licences are prepaid and billed by hand on the same item.
+    edit(
+        config_dir / "offers.yaml",
+        "    item: Cloud Services:Microsoft 365 Business Premium\n",
+        ANNUAL_BP + "    sync: false\n",
+    )
+    message = only_problem(config_dir)
+    offers = (config_dir / "offers.yaml").read_text(encoding="utf-8").splitlines()
+    file, line, column, text = message.split(":", 3)
+    assert Path(file) == config_dir / "offers.yaml" and int(column) > 0
+    assert "MS-365-BP-A" in offers[int(line) - 1]
+    assert "offers MS-365-BP-M (line 6) and MS-365-BP-A share item" in text
+    assert "cannot be told apart" in text
+    assert "Map the offers to separate QuickBooks items, or sync both or neither" in text
+    assert "Contoso Dental Group" in text
+
+
+def test_an_override_that_syncs_one_of_two_offers_on_an_item_is_refused(
+    config_dir: Path,
+) -> None:
+    edit(
+        config_dir / "offers.yaml",
+        "    item: Cloud Services:Microsoft 365 Business Premium\n",
+        ANNUAL_BP,
+    )
+    edit(config_dir / "organizations.yaml", "MS-AZ-PLAN: false", "MS-365-BP-A: false")
+    message = only_problem(config_dir)
+    assert "offers.yaml:" in message
+    assert "synced for Fabrikam Head Office:" in message
+
+
+def test_offers_sharing_an_item_are_allowed_when_every_organization_syncs_both_alike(
+    config_dir: Path,
+) -> None:
+    edit(
+        config_dir / "offers.yaml",
+        "    item: Cloud Services:Microsoft 365 Business Premium\n",
+        ANNUAL_BP + "    sync: false\n",
+    )
+    # Synced off for everyone but Tailspin, which overrides both back on.
+    edit(
+        config_dir / "offers.yaml",
+        "  - sku: MS-365-BP-M\n",
+        "  - sku: MS-365-BP-M\n    sync: false\n",
+    )
+    edit(
+        config_dir / "organizations.yaml",
+        "MS-PBI-PRO-M: true",
+        "MS-PBI-PRO-M: true\n      MS-365-BP-M: true\n      MS-365-BP-A: true",
+    )
+    config = load_config(config_dir)
+    items = [o.item for o in config.offers if o.sku.startswith("MS-365-BP")]
+    assert len(items) == 2 and len(set(items)) == 1
+
+
+def test_unsent_invoices_defaults_to_marked(config_dir: Path) -> None:
+    edit(config_dir / "billing.yaml", "unsent_invoices: marked", "")
+    assert load_config(config_dir).billing.unsent_invoices is UnsentInvoices.MARKED
+
+
+def test_unsent_invoices_unpaid_for_books_without_the_marks(config_dir: Path) -> None:
+    edit(config_dir / "billing.yaml", "unsent_invoices: marked", "unsent_invoices: unpaid")
+    assert load_config(config_dir).billing.unsent_invoices is UnsentInvoices.UNPAID
+
+
+def test_unsent_invoices_other_values_are_refused(config_dir: Path) -> None:
+    edit(config_dir / "billing.yaml", "unsent_invoices: marked", "unsent_invoices: emailed")
+    message = only_problem(config_dir)
+    assert "billing.yaml:" in message
+    assert "'emailed' is not one of: marked, unpaid" in message
+
+
+def test_created_invoices_are_marked_email_later_by_default(config_dir: Path) -> None:
+    assert load_config(config_dir).billing.mark_created is SendMark.EMAIL
+    edit(config_dir / "billing.yaml", "mark_created: email", "")
+    assert load_config(config_dir).billing.mark_created is SendMark.EMAIL
+
+
+def test_created_invoices_may_be_marked_print_later(config_dir: Path) -> None:
+    edit(config_dir / "billing.yaml", "mark_created: email", "mark_created: print")
+    assert load_config(config_dir).billing.mark_created is SendMark.PRINT
+
+
+def test_unmarked_created_invoices_with_books_that_skip_the_marks(config_dir: Path) -> None:
+    edit(config_dir / "billing.yaml", "unsent_invoices: marked", "unsent_invoices: unpaid")
+    edit(config_dir / "billing.yaml", "mark_created: email", "mark_created: none")
+    billing = load_config(config_dir).billing
+    assert (billing.mark_created, billing.unsent_invoices) == (
+        SendMark.NONE,
+        UnsentInvoices.UNPAID,
+    )
+
+
+def test_unmarked_created_invoices_under_marked_are_refused(config_dir: Path) -> None:
+    # They would count as sent at once: corrections of their charges would never be applied.
+    edit(config_dir / "billing.yaml", "mark_created: email", "mark_created: none")
+    message = only_problem(config_dir)
+    line = next(
+        n
+        for n, text in enumerate((config_dir / "billing.yaml").read_text("utf-8").splitlines(), 1)
+        if text.startswith("mark_created:")
+    )
+    assert f"billing.yaml:{line}:" in message
+    assert "would count as sent at once" in message
+    assert "unsent_invoices: unpaid" in message
+
+
+def test_mark_created_other_values_are_refused(config_dir: Path) -> None:
+    edit(config_dir / "billing.yaml", "mark_created: email", "mark_created: fax")
+    assert "'fax' is not one of: email, print, none" in only_problem(config_dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -34,7 +35,14 @@ from reconciler.changes import (
     ModifyLine,
 )
 from reconciler.desired import invoice_guid
-from reconciler.model import InvoiceAction, InvoiceLineGroup, ItemKind, Ref
+from reconciler.model import (
+    InvoiceAction,
+    InvoiceLineGroup,
+    ItemKind,
+    Ref,
+    SendMark,
+    UnsentInvoices,
+)
 from reconciler.notices import Code, Level
 from reconciler.period import BillingPeriod
 from reconciler.plan.build import build_plan
@@ -235,6 +243,28 @@ def test_update_keeps_every_other_line_in_place_and_lists_it_by_txn_line_id():
     assert update.removed == ()
 
 
+def test_a_group_line_holding_a_synced_item_is_kept_with_a_warning():
+    world = World(UPDATE)
+    group = InvoiceLineGroup(
+        txn_line_id="G-1",
+        item_group=Ref("IG-1", "Bundle"),
+        lines=(line(world.bp, 1, "BP inside a group"), line(world.labour, 1)),
+    )
+    recurring = invoice(world.contoso, [group], number=1042)
+    plan = world.plan(recurring)
+    (update,) = _changes(plan, InvoiceUpdate)
+    assert update.lines[0] == KeepLine("G-1", is_group=True)
+    (warning,) = plan.notices
+    assert (warning.level, warning.code) == (Level.WARNING, Code.GROUP_HOLDS_SYNCED_ITEM)
+    assert warning.message.startswith(
+        "invoice #1042 dated 2026-12-01 of Contoso: group line \"Bundle\" holds item 'Cloud:BP'"
+    )
+    assert "may be billed twice" in warning.message
+    # A group of items Sherweb does not bill says nothing.
+    plain = InvoiceLineGroup("G-2", Ref("IG-2", "Setup"), lines=(line(world.labour, 2),))
+    assert world.plan(invoice(world.contoso, [plain])).notices == ()
+
+
 def test_update_adds_missing_lines_at_the_end_and_removes_stale_ones():
     world = World(UPDATE)
     labour = line(world.labour, 2, "Onsite support")
@@ -289,6 +319,143 @@ def test_update_when_the_periods_invoice_is_already_paid_is_a_warning():
     plan = world.plan(paid)
     assert plan.changes == ()
     assert _codes(plan) == [(Level.WARNING, Code.INVOICE_SETTLED)]
+
+
+def test_update_leaves_a_paid_invoice_that_bills_as_wanted_without_a_word():
+    world = World(UPDATE)
+    paid = invoice(world.contoso, [world.bp_line(), world.bs_line()], paid=True)
+    plan = world.plan(paid)
+    assert plan.changes == () and plan.notices == ()
+
+
+def test_update_never_adds_a_second_invoice_next_to_a_paid_one_billing_sherweb():
+    world = World(UPDATE, create_if_missing=True)
+    paid = invoice(world.contoso, [world.bp_line(10)], paid=True)
+    plan = world.plan(paid)
+    assert plan.changes == ()
+    assert _codes(plan) == [(Level.WARNING, Code.INVOICE_SETTLED)]
+
+
+# -- sent invoices (billing.unsent_invoices) ----------------------------------
+
+
+def test_update_with_only_a_sent_invoice_in_the_window_is_an_error_that_says_so():
+    world = World(UPDATE)
+    # Send Forms e-mailed it: QuickBooks cleared "Email later".
+    sent = invoice(world.contoso, [], number=1009, sent=True)
+    plan = world.plan(sent)
+    assert plan.changes == ()
+    (error,) = plan.errors
+    assert error.code is Code.INVOICE_SENT
+    assert error.message.startswith(
+        "invoice #1009 of Contoso dated 2026-12-01 was already sent (not marked Print/Email later)"
+    )
+    assert "Print later or Email later" in error.message
+    assert "unsent_invoices: unpaid" in error.message
+    assert "create_if_missing: true" in error.message
+    assert dict(error.context)["invoice"] == sent.txn_id
+
+
+def test_update_picks_the_unsent_invoice_even_when_a_sent_one_is_more_recent():
+    world = World(UPDATE)
+    unsent = invoice(world.contoso, [], number=1)
+    sent = invoice(world.contoso, [], date=D(2026, 12, 5), number=2, sent=True)
+    (update,) = _changes(world.plan(unsent, sent), InvoiceUpdate)
+    assert update.invoice is unsent
+
+
+def test_an_invoice_marked_print_later_is_unsent():
+    world = World(UPDATE)
+    marked = replace(invoice(world.contoso, [], sent=True), is_to_be_printed=True)
+    (update,) = _changes(world.plan(marked), InvoiceUpdate)
+    assert update.invoice is marked
+
+
+def test_a_sent_invoice_whose_sherweb_lines_would_change_is_left_with_a_warning():
+    world = World(UPDATE, create_if_missing=True)
+    sent = invoice(world.contoso, [world.bp_line(10)], number=1009, sent=True)
+    plan = world.plan(sent)
+    # Neither changed nor billed again on a new invoice.
+    assert plan.changes == ()
+    (warning,) = plan.notices
+    assert (warning.level, warning.code) == (Level.WARNING, Code.INVOICE_SENT)
+    assert "invoice #1009 of Contoso dated 2026-12-01 was already sent" in warning.message
+    assert "left as it is" in warning.message
+
+
+def test_a_sent_invoice_that_already_bills_as_wanted_needs_no_word():
+    world = World(UPDATE)
+    sent = invoice(world.contoso, [world.bp_line(), world.bs_line()], sent=True)
+    plan = world.plan(sent)
+    assert plan.changes == () and plan.notices == ()
+
+
+def test_update_with_create_if_missing_bills_separately_next_to_a_sent_invoice_without_sherweb():
+    world = World(UPDATE, create_if_missing=True)
+    sent = invoice(world.contoso, [line(world.labour, 2)], sent=True)
+    (create,) = _changes(world.plan(sent), InvoiceCreate)
+    assert create.external_guid == GUID_A
+
+
+def test_create_leaves_its_own_invoice_once_sent():
+    world = World()
+    mine = invoice(world.contoso, [world.bp_line(10)], external_guid=GUID_A, sent=True)
+    plan = world.plan(mine)
+    assert plan.changes == ()
+    assert _codes(plan) == [(Level.WARNING, Code.INVOICE_SENT)]
+    # Once it bills what the charges say, nothing is said about it.
+    right = invoice(
+        world.contoso, [world.bp_line(), world.bs_line()], external_guid=GUID_A, sent=True
+    )
+    assert world.plan(right).notices == ()
+
+
+@pytest.mark.parametrize(
+    ("mark", "action"),
+    [
+        (SendMark.EMAIL, InvoiceAction.CREATE),
+        (SendMark.PRINT, InvoiceAction.CREATE),
+        (SendMark.EMAIL, UPDATE),
+    ],
+)
+def test_what_reconciler_creates_is_marked_so_a_correction_still_reaches_it(mark, action):
+    world = World(action, create_if_missing=action is UPDATE)
+    world.config = replace(world.config, billing=replace(world.config.billing, mark_created=mark))
+    (create,) = _changes(world.plan(), InvoiceCreate)
+    assert create.mark is mark
+    # QuickBooks adds it with that mark: unsent under unsent_invoices: marked.
+    added = replace(
+        invoice(world.contoso, [world.bp_line(), world.bs_line()], external_guid=GUID_A),
+        is_to_be_printed=mark is SendMark.PRINT,
+        is_to_be_emailed=mark is SendMark.EMAIL,
+    )
+    assert world.plan(added).changes == ()
+    # Sherweb corrects the charges: the created invoice is updated like any other.
+    world.charges = bundle(
+        customer_charges(
+            ORG_A, "Contoso", [charge("BP", 14, cost="19.80"), charge("BS", 3, cost="11.25")]
+        )
+    )
+    (update,) = _changes(world.plan(added), InvoiceUpdate)
+    assert update.invoice is added
+    assert [op.line.quantity for op in update.lines if isinstance(op, ModifyLine)] == [14]
+    # Once sent (the mark cleared), it is left with a warning.
+    sent = replace(added, is_to_be_printed=False, is_to_be_emailed=False)
+    plan = world.plan(sent)
+    assert plan.changes == ()
+    assert _codes(plan) == [(Level.WARNING, Code.INVOICE_SENT)]
+
+
+def test_books_without_the_marks_update_any_invoice_without_payment_or_credit():
+    world = World(UPDATE)
+    world.config = replace(
+        world.config, billing=replace(world.config.billing, unsent_invoices=UnsentInvoices.UNPAID)
+    )
+    sent = invoice(world.contoso, [], sent=True)
+    (update,) = _changes(world.plan(sent), InvoiceUpdate)
+    assert update.invoice is sent
+    paid = invoice(world.contoso, [world.bp_line(10)], paid=True, sent=True)
+    assert world.plan(paid).changes == ()
 
 
 def test_update_with_create_if_missing_creates_then_updates_its_own_invoice():

@@ -29,6 +29,7 @@ from reconciler.errors import InvalidInput, UserError
 from reconciler.jsonschemas import load_schema
 from reconciler.model import InvoiceAction, InvoiceLineGroup, Ref
 from reconciler.plan import build_plan, dumps_plan, load_plan, plan_document, save_plan
+from reconciler.plan.files import plan_digest
 from reconciler.plan.markdown import COMMENT_MARKER, render_markdown
 from reconciler.plan.requests import render_plan_requests
 from reconciler.plan.text import render_text
@@ -82,7 +83,7 @@ def test_document_validates_against_the_published_schema(every_kind_of_change):
     document = document_for(every_kind_of_change)
     jsonschema.Draft202012Validator(
         load_schema("plan"), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    ).validate(document)
+    ).validate(json.loads(dumps_plan(document)))
     assert [c["action"] for c in document["changes"]] == [
         "update-item-cost",
         "update-invoice",
@@ -100,6 +101,7 @@ def test_document_validates_against_the_published_schema(every_kind_of_change):
     assert update["lines"][1]["group"] is True
     assert update["lines"][2]["fields"] == [{"field": "quantity", "before": "12", "after": "15"}]
     assert update["not_before"] == "2026-12-01T05:00:00-05:00"
+    assert document["changes"][2]["mark"] == document["billing"]["mark_created"] == "email"
     assert document["changes"][0]["before"] == {"purchase_cost": "18.7"}
     assert document["summary"]["changes"] == 3
     assert document["notices"][0]["code"] == "unmapped-sku"
@@ -109,12 +111,41 @@ def test_json_is_stable_sorted_and_round_trips_through_a_plan_file(tmp_path, eve
     document = document_for(every_kind_of_change)
     text = dumps_plan(document)
     assert text == dumps_plan(json.loads(text))
-    assert list(json.loads(text)) == sorted(document)
+    assert list(json.loads(text)) == sorted([*document, "digest"])
     path = tmp_path / "plan.json"
     save_plan(path, document)
     assert path.read_text(encoding="utf-8") == text
-    assert load_plan(path) == document
+    assert load_plan(path) == {**document, "digest": plan_digest(document)}
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
+
+
+def test_a_plan_file_edited_after_it_was_written_is_refused(tmp_path, every_kind_of_change):
+    path = tmp_path / "plan.json"
+    save_plan(path, document_for(every_kind_of_change))
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    # Laid out differently (another editor, another JSON tool): still the plan.
+    path.write_text(json.dumps(saved, indent=4), encoding="utf-8")
+    assert load_plan(path) == saved
+    # "Tidied" by hand: one request loses a line.
+    edited = json.loads(json.dumps(saved))
+    update = next(c for c in edited["changes"] if c["action"] == "update-invoice")
+    update["qbxml"] = update["qbxml"].replace("<InvoiceLineMod><TxnLineID>", "<X><TxnLineID>", 1)
+    path.write_text(json.dumps(edited, indent=2), encoding="utf-8")
+    with pytest.raises(UserError) as caught:
+        load_plan(path)
+    assert str(caught.value).startswith(
+        f"{path} was modified after `reconcile plan` wrote it: plan again"
+    )
+    # So is a plan whose not_before was moved, or whose digest was dropped.
+    edited = json.loads(json.dumps(saved))
+    edited["changes"][1]["not_before"] = "2000-01-01T00:00:00+00:00"
+    path.write_text(json.dumps(edited), encoding="utf-8")
+    with pytest.raises(UserError, match="was modified after"):
+        load_plan(path)
+    del saved["digest"]
+    path.write_text(json.dumps(saved), encoding="utf-8")
+    with pytest.raises(InvalidInput, match="'digest' is a required property"):
+        load_plan(path)
 
 
 def test_a_bad_plan_file_is_refused_with_a_clear_error(tmp_path, every_kind_of_change):
@@ -131,6 +162,7 @@ def test_a_bad_plan_file_is_refused_with_a_clear_error(tmp_path, every_kind_of_c
 
     broken = json.loads(dumps_plan(document))
     del broken["changes"][0]["qbxml"]
+    broken["digest"] = plan_digest(broken)
     path.write_text(json.dumps(broken), encoding="utf-8")
     with pytest.raises(InvalidInput) as caught:
         load_plan(path)
@@ -151,6 +183,7 @@ def test_text_reads_like_terraform(every_kind_of_change):
     assert '          - description  = "Product BP (11/20/2026 - 11/30/2026)"\n' in text
     assert '          + item         = "Cloud:BS"\n' in text
     assert "  # invoice for Fabrikam | Co dated 2026-12-01 will be created\n" in text
+    assert '      + mark          = "Email later"\n        # sent from' in text
     assert "        # sent from 2026-12-01 05:00 EST\n" in text
     assert (
         "Plan: 1 invoice to create, 1 invoice to update, 1 item cost to update "
@@ -187,6 +220,15 @@ def test_markdown_for_a_pull_request_comment(every_kind_of_change):
     assert "| | | *2 unchanged lines* | | | |" in markdown
     assert "~~12~~ 15" in markdown
     assert "~~Product BP (11/20/2026 - 11/30/2026)~~" in markdown
+    assert "”, marked Email later; sent from 2026-12-01 05:00 EST." in markdown
+
+
+def test_an_unmarked_new_invoice_shows_no_mark(every_kind_of_change):
+    document = document_for(every_kind_of_change)
+    document["billing"]["mark_created"] = "none"
+    next(c for c in document["changes"] if c["action"] == "create-invoice")["mark"] = "none"
+    assert "+ mark" not in render_text(document)
+    assert "marked" not in render_markdown(document)
 
 
 def test_markdown_and_text_show_errors(every_kind_of_change):

@@ -2,29 +2,42 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import click
 
-from reconciler.apply import Applied, queue_plan
+from reconciler.api.client import ApiClient
+from reconciler.api.submit import submitted_document
+from reconciler.apply import NoFreshSnapshot, StalePlan, queue_plan
 from reconciler.clock import SystemClock
-from reconciler.commands.options import config_option
+from reconciler.commands.options import config_option, server_option
 from reconciler.commands.plan import charges_from
-from reconciler.commands.server import configured_company, open_state
+from reconciler.commands.remote import remote_snapshot_for_plan
+from reconciler.commands.state import (
+    SnapshotForPlan,
+    configured_company,
+    open_state,
+    snapshot_for_plan,
+)
 from reconciler.config import load_config
 from reconciler.errors import UserError
-from reconciler.model import Config
+from reconciler.model import ChargesBundle, Config
 from reconciler.plan.document import Document
-from reconciler.plan.files import load_plan
+from reconciler.plan.files import load_plan, with_digest
 from reconciler.plan.text import render_text
-from reconciler.qbwc.profile import Profile
+from reconciler.qbwc.profile import Profile, profile_from_config
 from reconciler.qbwc.report import when
-from reconciler.snapshots import StoredSnapshot, plan_against
+from reconciler.snapshots import plan_for
 from reconciler.statedir import state_dir_option
 from reconciler.store import Store
 from reconciler.store.records import CompanyRecord
@@ -66,34 +79,166 @@ def current_commit(directory: Path) -> str | None:
     return commit if found.returncode == 0 and commit else None
 
 
-def plan_from_snapshot(
-    store: Store, company: CompanyRecord, config: Config, charges_source: str, force: bool
-) -> Document:
-    """Plan against the latest snapshot (what `apply` without a plan file applies)."""
-    source = StoredSnapshot(store, company)
-    click.echo(source.describe(SystemClock().now()), err=True)
-    document = plan_against(source, config, charges_from(charges_source, config), force=force)
-    click.echo(render_text(document, color=sys.stdout.isatty()), nl=False)
-    return document
+@dataclass(frozen=True)
+class Queued:
+    """What a plan submitted to the local store or to a server came to."""
+
+    company: str
+    timezone: str
+    outcome: str  # queued, already-queued or no-changes
+    key: str | None
+    requests: int
+    held: int
+    next_due: dt.datetime | None
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> Queued:
+        """Read the API's answer to a submitted plan (local applies answer the same)."""
+        plan = document["plan"]
+        due = document["next_due"]
+        return cls(
+            company=document["company"],
+            timezone=document["timezone"],
+            outcome=document["outcome"],
+            key=plan["key"] if plan else None,
+            requests=document["requests"],
+            held=document["held"],
+            next_due=dt.datetime.fromisoformat(due) if due else None,
+        )
 
 
-def report(applied: Applied, company: CompanyRecord, source: str) -> None:
-    """Say what was queued and when it goes out."""
-    if applied.already_queued:
-        click.echo(f"{source} is already queued for {company.name}; nothing to do.")
+class Target(Protocol):
+    """Where plans are made from and queued: the local state directory or a server."""
+
+    def latest(self) -> SnapshotForPlan:
+        """The latest snapshot to plan against (saying which, on stderr)."""
+        ...
+
+    def submit(self, document: Document, source: str, *, force: bool) -> Queued:
+        """Queue the plan; raises :class:`StalePlan` when QuickBooks changed since.
+
+        ``force`` accepts a plan over the safety threshold made with --force.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class LocalTarget:
+    """The store in the state directory (``apply`` on the server's machine)."""
+
+    store: Store
+    company: CompanyRecord
+    config: Config
+    config_dir: Path
+
+    def latest(self) -> SnapshotForPlan:
+        return snapshot_for_plan(self.store, self.store.company(self.company.id))
+
+    def submit(self, document: Document, source: str, *, force: bool) -> Queued:
+        applied = queue_plan(
+            self.store,
+            self.company,
+            document,
+            profile=profile_from_config(self.config),
+            now=SystemClock().now(),
+            actor=current_actor(),
+            commit=current_commit(self.config_dir),
+            source=source,
+            force=force,
+        )
+        profile = Profile.from_dict(self.store.company(self.company.id).profile)
+        timezone = profile.timezone if profile else "UTC"
+        return Queued.from_document(submitted_document(applied, self.company, timezone))
+
+
+@dataclass(frozen=True)
+class RemoteTarget:
+    """A server's API (``apply --server URL``, from CI)."""
+
+    client: ApiClient
+    config: Config
+    config_dir: Path
+
+    def latest(self) -> SnapshotForPlan:
+        return remote_snapshot_for_plan(self.client, self.config)
+
+    def submit(self, document: Document, source: str, *, force: bool) -> Queued:
+        answer = self.client.submit(
+            with_digest(document),
+            force=force,
+            profile=profile_from_config(self.config).to_dict(),
+            commit=current_commit(self.config_dir),
+            requested_by=current_actor(),
+        )
+        return Queued.from_document(answer)
+
+
+@contextmanager
+def open_target(
+    server: str | None, state_dir: Path, config_dir: Path, config: Config
+) -> Iterator[Target]:
+    """The server's API when ``server`` is given, else the local state directory."""
+    if server is not None:
+        with ApiClient.from_environment(server) as client:
+            yield RemoteTarget(client, config, config_dir)
         return
-    if applied.plan is None:
+    store = open_state(state_dir, create=False)
+    try:
+        yield LocalTarget(store, configured_company(store, config_dir), config, config_dir)
+    finally:
+        store.close()
+
+
+def report(queued: Queued, source: str) -> None:
+    """Say what was queued and when it goes out."""
+    if queued.outcome == "already-queued":
+        click.echo(f"{source} is already queued for {queued.company}; nothing to do.")
+        return
+    if queued.outcome == "no-changes":
         click.echo(f"{source} has no changes; nothing queued.")
         return
-    profile = Profile.from_dict(company.profile)
-    timezone = profile.timezone if profile else "UTC"
     now = SystemClock().now()
-    text = f"Queued {source} ({applied.plan.key[:12]}) for {company.name}: {applied.requests} "
-    text += "request" if applied.requests == 1 else "requests"
-    if applied.held and applied.next_due is not None:
-        text += f", {applied.held} held until {when(applied.next_due, now, timezone)}"
+    text = f"Queued {source} ({(queued.key or '')[:12]}) for {queued.company}: {queued.requests} "
+    text += "request" if queued.requests == 1 else "requests"
+    if queued.held and queued.next_due is not None:
+        text += f", {queued.held} held until {when(queued.next_due, now, queued.timezone)}"
     click.echo(text + ".")
     click.echo("The Web Connector sends them at its next run (or click Update Selected).")
+
+
+# Plans made again when QuickBooks changes between planning and queueing, at most.
+MAX_REPLANS = 3
+
+
+@dataclass
+class Planner:
+    """Plans against the target's latest snapshot, shows the plan and asks (or --yes)."""
+
+    target: Target
+    config: Config
+    charges_source: str
+    force: bool
+    yes: bool
+    _charges: ChargesBundle | None = None
+
+    def plan(self) -> Document:
+        if self._charges is None:  # fetched once, however often QuickBooks changes
+            self._charges = charges_from(self.charges_source, self.config)
+        latest = self.target.latest()
+        document = plan_for(
+            self.config,
+            self._charges,
+            latest.state,
+            locked_mode=latest.locked_mode,
+            locked_since=latest.locked_since,
+            force=self.force,
+        )
+        click.echo(render_text(document, color=sys.stdout.isatty()), nl=False)
+        if document["changes"] and not self.yes:
+            if not sys.stdin.isatty():
+                raise UserError("not applied: confirm with --yes when not on a terminal")
+            click.confirm("Apply these changes to QuickBooks?", abort=True)
+        return document
 
 
 @click.command("apply")
@@ -106,12 +251,23 @@ def report(applied: Applied, company: CompanyRecord, source: str) -> None:
     "charges_source",
     metavar="FILE|sherweb",
     help="Without PLAN: the charges to plan for (a file, or `sherweb` to fetch them); "
-    "the plan is shown and applied after a yes.",
+    "the plan is shown and applied after a yes. With --replan-if-stale: the charges to "
+    "plan again for.",
 )
-@click.option("--yes", is_flag=True, help="Without PLAN: apply without asking (for CI).")
+@click.option("--yes", is_flag=True, help="Apply a plan made here without asking (for CI).")
 @click.option(
-    "--force", is_flag=True, help="Without PLAN: accept a plan over the safety threshold."
+    "--force",
+    is_flag=True,
+    help="Accept a plan over the safety threshold: one made here, or a saved PLAN made with "
+    "`reconcile plan --force` too.",
 )
+@click.option(
+    "--replan-if-stale",
+    is_flag=True,
+    help="With PLAN: when QuickBooks changed since PLAN was made, plan again against the "
+    "latest snapshot (with --charges), show that plan and apply it instead.",
+)
+@server_option
 @state_dir_option
 def apply_command(
     plan_path: Path | None,
@@ -119,40 +275,42 @@ def apply_command(
     charges_source: str | None,
     yes: bool,
     force: bool,
+    replan_if_stale: bool,
+    server: str | None,
     state_dir: Path,
 ) -> None:
     """Queue a saved plan (PLAN), or plan against the latest snapshot and queue after a yes.
 
     A plan is refused when QuickBooks changed since it was computed (its state
-    fingerprint is not the latest snapshot's) or when it bills in another
-    billing mode than the one locked by the first apply.
+    fingerprint is not the latest snapshot's), when it was made from another
+    configuration than --config, when a request is not what `reconcile plan`
+    renders for that snapshot, or when it bills in another billing mode than
+    the one locked by the first apply. A plan made here
+    (without PLAN, or again with --replan-if-stale) is made again, up to three
+    times, when QuickBooks changes before it is queued. With --server URL the
+    plan goes to that server's API (token in RECONCILE_TOKEN).
     """
+    if plan_path is None and charges_source is None:
+        raise UserError("give a plan file, or --charges FILE|sherweb to plan now")
+    if replan_if_stale and charges_source is None:
+        raise UserError("--replan-if-stale needs --charges FILE|sherweb to plan again")
     config = load_config(config_dir)
-    store = open_state(state_dir)
-    try:
-        company = configured_company(store, config_dir)
+    with open_target(server, state_dir, config_dir, config) as target:
+        planner = Planner(target, config, charges_source or "", force, yes)
         if plan_path is not None:
-            document = load_plan(plan_path)
-            source = f"plan {plan_path}"
+            document, source = load_plan(plan_path), f"plan {plan_path}"
         else:
-            if charges_source is None:
-                raise UserError("give a plan file, or --charges FILE|sherweb to plan now")
-            document = plan_from_snapshot(store, company, config, charges_source, force)
-            source = "the plan above"
-            if document["changes"] and not yes:
-                if not sys.stdin.isatty():
-                    raise UserError("not applied: confirm with --yes when not on a terminal")
-                click.confirm("Apply these changes to QuickBooks?", abort=True)
-        applied = queue_plan(
-            store,
-            company,
-            document,
-            config=config,
-            now=SystemClock().now(),
-            actor=current_actor(),
-            commit=current_commit(config_dir),
-            source=source,
-        )
-        report(applied, store.company(company.id), source)
-    finally:
-        store.close()
+            document, source = planner.plan(), "the plan above"
+        replans = 0
+        while True:
+            try:
+                queued = target.submit(document, source, force=force)
+                break
+            except StalePlan as stale:
+                replannable = plan_path is None or replan_if_stale
+                if not replannable or isinstance(stale, NoFreshSnapshot) or replans == MAX_REPLANS:
+                    raise
+                replans += 1
+                click.secho(f"{stale.message}; planning again.", fg="yellow", err=True)
+                document, source = planner.plan(), "the plan above"
+    report(queued, source)

@@ -16,3 +16,10 @@ config_option = click.option(
     show_default=True,
     help="The configuration directory (billing.yaml, offers.yaml, organizations.yaml).",
 )
+
+server_option = click.option(
+    "--server",
+    metavar="URL",
+    help="Use the reconciler server at URL (its base URL, e.g. https://qb.example.com:8443) "
+    "through its API, with the token in RECONCILE_TOKEN, instead of the local state directory.",
+)

@@ -8,18 +8,20 @@ from pathlib import Path
 
 import click
 
+from reconciler.api.client import ApiClient
 from reconciler.charges import load_charges
-from reconciler.commands.options import config_option
-from reconciler.commands.server import latest_snapshot_for_plan
+from reconciler.commands.options import config_option, server_option
+from reconciler.commands.remote import remote_snapshot_for_plan
 from reconciler.commands.sherweb import today_in
+from reconciler.commands.state import latest_snapshot_for_plan
 from reconciler.config import load_config
 from reconciler.errors import UserError
 from reconciler.model import ChargesBundle, Config
 from reconciler.plan.build import build_plan
-from reconciler.plan.document import Document, plan_document
+from reconciler.plan.document import Document
 from reconciler.plan.files import dumps_plan, load_plan, save_plan
 from reconciler.plan.markdown import render_markdown
-from reconciler.plan.requests import render_plan_requests
+from reconciler.plan.requests import render_plan_document
 from reconciler.plan.safety import check_safety
 from reconciler.plan.text import render_text
 from reconciler.resources import data_dir
@@ -99,6 +101,7 @@ class PlanErrors(UserError):
     help="Exit 0 when there is nothing to change, 2 when there are changes, 1 on error.",
 )
 @click.option("--force", is_flag=True, help="Accept a plan that is over the safety threshold.")
+@server_option
 @state_dir_option
 def plan_command(
     config_dir: Path,
@@ -108,15 +111,27 @@ def plan_command(
     fmt: str,
     detailed_exitcode: bool,
     force: bool,
+    server: str | None,
     state_dir: Path,
 ) -> None:
-    """Show what would change in QuickBooks to bill the charges."""
+    """Show what would change in QuickBooks to bill the charges.
+
+    The QuickBooks state is --qb-state, else the latest snapshot of the server
+    at --server URL (through its API, token in RECONCILE_TOKEN), else the
+    latest snapshot in the local state directory.
+    """
+    if state_paths and server:
+        raise UserError("give --qb-state or --server, not both")
     config = load_config(config_dir)
     charges = charges_from(charges_source, config)
     if state_paths:
         plan = build_plan(config, charges, state_source(state_paths).load())
     else:
-        latest = latest_snapshot_for_plan(config_dir, state_dir)
+        if server is not None:
+            with ApiClient.from_environment(server) as client:
+                latest = remote_snapshot_for_plan(client, config)
+        else:
+            latest = latest_snapshot_for_plan(config_dir, state_dir)
         plan = build_plan(
             config,
             charges,
@@ -124,13 +139,7 @@ def plan_command(
             locked_mode=latest.locked_mode,
             locked_since=latest.locked_since,
         )
-    requests = render_plan_requests(plan)
-    document = plan_document(
-        plan,
-        requests.documents,
-        qbxml_version=requests.version,
-        forced=force and plan.safety.exceeded,
-    )
+    document = render_plan_document(plan, force=force)
     click.echo(_render(document, fmt), nl=False, color=_use_color())
     check_safety(plan, force=force)
     # Messages about the run go to stderr when stdout is a document.

@@ -6,98 +6,21 @@ import datetime as dt
 import logging
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from reconciler.clock import Clock, ShiftedClock, SystemClock
-from reconciler.commands.options import config_option
+from reconciler.commands.options import config_option, server_option
+from reconciler.commands.state import configured_company, open_state
 from reconciler.config import load_config
 from reconciler.errors import UserError
-from reconciler.model import BillingMode, QBState
 from reconciler.qbwc.credentials import hash_password, new_password
-from reconciler.qbwc.profile import Profile, profile_from_config
+from reconciler.qbwc.profile import profile_from_config
 from reconciler.qbwc.qwc import DEFAULT_EVERY_MINUTES, QwcFile, check_app_url, render_qwc
 from reconciler.qbwc.report import StatusReport
 from reconciler.qbwc.server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, Listen
-from reconciler.snapshots import StoredSnapshot
 from reconciler.statedir import state_dir_option
-from reconciler.store import Store, StoreError, open_store, store_exists
-from reconciler.store.records import CompanyRecord
-
-
-def open_state(state_dir: Path) -> Store:
-    """The store of ``state_dir``, or a clear error."""
-    try:
-        return open_store(state_dir)
-    except StoreError as exc:
-        raise UserError(str(exc)) from None
-
-
-def configured_company(store: Store, config_dir: Path) -> CompanyRecord:
-    """The company of the configuration in ``config_dir`` (or the only one in the store)."""
-    if (config_dir / "billing.yaml").is_file():
-        name = load_config(config_dir).billing.company.name
-        company = store.company_by_name(name)
-        if company is None:
-            raise UserError(
-                f"no Web Connector is set up for {name!r} in {store.location}",
-                hint="Run `reconcile qwc --url URL` first.",
-            )
-        return company
-    companies = store.companies()
-    if len(companies) == 1:
-        return companies[0]
-    if not companies:
-        raise UserError(
-            f"no Web Connector is set up in {store.location}",
-            hint="Run `reconcile qwc --url URL` first.",
-        )
-    raise UserError(
-        f"{store.location} serves {len(companies)} companies; say which with --config DIR"
-    )
-
-
-@dataclass(frozen=True)
-class SnapshotForPlan:
-    """The latest snapshot's state, and the billing-mode lock, for `plan` and `apply`."""
-
-    state: QBState
-    locked_mode: BillingMode | None
-    locked_since: dt.datetime | None
-
-
-def latest_snapshot_for_plan(config_dir: Path, state_dir: Path) -> SnapshotForPlan:
-    """Read the company's latest snapshot; say (on stderr) which one and how old it is."""
-    if not store_exists(state_dir):
-        raise UserError(
-            "no QuickBooks state given",
-            hint=f"The server has no snapshot in {state_dir} (see --state-dir). Pass "
-            "--qb-state PATH (qbXML responses to CustomerQuery, ItemQuery and InvoiceQuery), "
-            "or let the Web Connector sync once: `reconcile qwc`, `reconcile serve`, "
-            "Update Selected.",
-        )
-    store = open_state(state_dir)
-    try:
-        company = configured_company(store, config_dir)
-        source = StoredSnapshot(store, company)
-        click.echo(source.describe(SystemClock().now()), err=True)
-        if company.snapshot_outdated:
-            click.secho(
-                "Warning: requests went out after this snapshot; `apply` refuses a plan "
-                "made from it until the Web Connector has read QuickBooks again.",
-                fg="yellow",
-                err=True,
-            )
-        lock = store.billing_lock(company.id)
-        return SnapshotForPlan(
-            source.load(),
-            BillingMode(lock.mode) if lock else None,
-            lock.locked_at if lock else None,
-        )
-    finally:
-        store.close()
 
 
 def _username(company: str) -> str:
@@ -222,7 +145,12 @@ def serve_command(
     clock_start: dt.datetime | None,
     state_dir: Path,
 ) -> None:
-    """Serve the QuickBooks Web Connector (SOAP) until interrupted."""
+    """Serve the QuickBooks Web Connector (SOAP) until interrupted.
+
+    The same port serves the JSON API for CI (/api/v1/, bearer tokens from
+    `reconcile token create`) and the status page (/status).
+    """
+    from reconciler.api.app import ApiApp
     from reconciler.qbwc.app import QBWCApp
     from reconciler.qbwc.server import serve_forever
     from reconciler.qbwc.service import QBWCService
@@ -245,7 +173,7 @@ def serve_command(
     service = QBWCService(store, SyncRun(store, clock), clock)
     try:
         serve_forever(
-            QBWCApp(service),
+            QBWCApp(service, api=ApiApp(store, clock)),
             Listen(host=host, port=port, certfile=certfile, keyfile=keyfile, threads=threads),
         )
     finally:
@@ -254,28 +182,26 @@ def serve_command(
 
 @click.command("status")
 @config_option
+@server_option
 @state_dir_option
-def status_command(config_dir: Path, state_dir: Path) -> None:
+def status_command(config_dir: Path, server: str | None, state_dir: Path) -> None:
     """Show the last run, the snapshot, the queue and every unresolved error.
 
-    Exits 1 while errors are unresolved.
+    Exits 1 while errors are unresolved. With --server URL, of that server
+    (through its API, token in RECONCILE_TOKEN).
     """
-    store = open_state(state_dir)
-    try:
-        company = configured_company(store, config_dir)
-        profile = Profile.from_dict(company.profile)
-        report = StatusReport(
-            company=company,
-            timezone=profile.timezone if profile else "UTC",
-            last_session=store.last_session(company.id),
-            snapshot=store.latest_snapshot(company.id),
-            lock=store.billing_lock(company.id),
-            queue=store.queue_counts(company.id),
-            plans=store.plans(company.id),
-            errors=store.open_errors(company.id),
-        )
-    finally:
-        store.close()
+    if server is not None:
+        from reconciler.api.client import ApiClient
+        from reconciler.api.views import report_from_status
+
+        with ApiClient.from_environment(server) as client:
+            report = report_from_status(client.status())
+    else:
+        store = open_state(state_dir, create=False)
+        try:
+            report = StatusReport.read(store, configured_company(store, config_dir))
+        finally:
+            store.close()
     click.echo("\n".join(report.lines(SystemClock().now())))
     if report.errors:
         click.get_current_context().exit(1)

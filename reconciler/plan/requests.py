@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.plan.build import collector_paused
+from reconciler.plan.document import Document, plan_document
 from reconciler.plan.model import Plan
 from reconciler.qbxml.render import render_document, render_request
 from reconciler.qbxml.version import negotiate_version
@@ -32,3 +33,18 @@ def render_plan_requests(plan: Plan) -> PlanRequests:
             request = render_request(change.change, version=version, request_id=change.request_id)
             documents[change.key] = render_document([request], version=version)
     return PlanRequests(version=version, documents=documents)
+
+
+def render_plan_document(plan: Plan, *, force: bool = False) -> Document:
+    """The plan document with every change's qbXML request.
+
+    ``force``: ``--force`` was given, which the document records when the
+    plan is over the safety threshold.
+    """
+    requests = render_plan_requests(plan)
+    return plan_document(
+        plan,
+        requests.documents,
+        qbxml_version=requests.version,
+        forced=force and plan.safety.exceeded,
+    )

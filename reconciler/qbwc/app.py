@@ -11,7 +11,7 @@ import html
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 from wsgiref.util import request_uri
 
@@ -26,6 +26,9 @@ from reconciler.qbwc.soap import (
     render_result,
 )
 from reconciler.qbwc.wsdl import render_wsdl
+
+if TYPE_CHECKING:
+    from reconciler.api.app import ApiApp
 
 log = logging.getLogger("reconciler.qbwc")
 
@@ -59,12 +62,16 @@ ENDPOINT_PAGE = """<!doctype html>
 
 
 class QBWCApp:
-    """WSGI callable serving one :class:`QBWCService`."""
+    """WSGI callable serving one :class:`QBWCService`, and the JSON API and status page
+    (``api``) on the paths they handle."""
 
-    def __init__(self, service: QBWCService) -> None:
+    def __init__(self, service: QBWCService, api: ApiApp | None = None) -> None:
         self.service = service
+        self.api = api
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if self.api is not None and self.api.handles(environ.get("PATH_INFO", "")):
+            return self.api(environ, start_response)
         method = environ.get("REQUEST_METHOD", "GET")
         if method == "POST":
             return self._soap(environ, start_response)

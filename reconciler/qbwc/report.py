@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from reconciler.qbwc.profile import Profile
+from reconciler.store import Store
 from reconciler.store.records import (
     BillingLock,
     CompanyRecord,
@@ -62,6 +64,21 @@ class StatusReport:
     queue: QueueCounts
     plans: list[PlanRecord]
     errors: list[StatusError]
+
+    @classmethod
+    def read(cls, store: Store, company: CompanyRecord) -> StatusReport:
+        """The company's status as the store holds it now."""
+        profile = Profile.from_dict(company.profile)
+        return cls(
+            company=company,
+            timezone=profile.timezone if profile else "UTC",
+            last_session=store.last_session(company.id),
+            snapshot=store.latest_snapshot(company.id),
+            lock=store.billing_lock(company.id),
+            queue=store.queue_counts(company.id),
+            plans=store.plans(company.id),
+            errors=store.open_errors(company.id),
+        )
 
     def lines(self, now: dt.datetime) -> list[str]:
         tz = self.timezone

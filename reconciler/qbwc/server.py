@@ -17,6 +17,7 @@ from pathlib import Path
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
+from reconciler.api.app import MAX_API_BODY
 from reconciler.errors import UserError
 from reconciler.qbwc.app import QBWCApp
 from reconciler.qbwc.soap import MAX_BODY
@@ -65,8 +66,9 @@ def build_server(app: QBWCApp, listen: Listen) -> wsgi.Server:
     server.request_queue_size = 256
     server.keep_alive_conn_limit = listen.threads
     # cheroot refuses larger bodies with 413 before the application sees them;
-    # the application checks again per operation.
-    server.max_request_body_size = MAX_BODY + 1
+    # the application checks again per operation (plans submitted to the API
+    # may be larger than a SOAP call).
+    server.max_request_body_size = max(MAX_BODY, MAX_API_BODY) + 1
     server.max_request_header_size = 64 * 1024
     if listen.certfile is not None and listen.keyfile is not None:
         for path in (listen.certfile, listen.keyfile):

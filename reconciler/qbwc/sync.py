@@ -64,6 +64,7 @@ from reconciler.qbxml.queries import (
 )
 from reconciler.qbxml.render import render_document, render_request
 from reconciler.qbxml.status import Action, Severity, Status
+from reconciler.qbxml.values import canonical_guid
 from reconciler.qbxml.version import (
     MIN_VERSION,
     UnsupportedQuickBooks,
@@ -184,10 +185,6 @@ class RunFailed(Exception):
         super().__init__(message)
         self.message = message
         self.error = error
-
-
-def _guid(text: str | None) -> str:
-    return (text or "").strip().strip("{}").upper()
 
 
 def _same_file(open_file: str, configured: str) -> bool:
@@ -390,12 +387,12 @@ class SyncRun:
 
     def _check_file_id(self, company_id: int, info: CompanyInfo) -> None:
         """Refuse a company file the Web Connector registered under another FileID."""
-        owner = _guid(self.store.app_identity().owner_id)
+        owner = canonical_guid(self.store.app_identity().owner_id)
         file_id = self.store.company(company_id).file_id
         for ext in info.data_ext:
-            if _guid(ext.owner_id) != owner or ext.name != "FileID":
+            if canonical_guid(ext.owner_id) != owner or ext.name != "FileID":
                 continue
-            if _guid(ext.value) != _guid(file_id):
+            if canonical_guid(ext.value) != canonical_guid(file_id):
                 raise RunFailed(
                     "This company file was registered with another reconciler QWC file "
                     "(its FileID differs): nothing was read or written.",
@@ -712,7 +709,11 @@ class SyncRun:
         when an answer was lost (every document was read whole as it came in)."""
         if self._awaiting_outcome(company_id):
             qb_state = _parse_state(documents)
-            guids = {_guid(i.external_guid): i.txn_id for i in qb_state.invoices if i.external_guid}
+            guids = {
+                canonical_guid(i.external_guid): i.txn_id
+                for i in qb_state.invoices
+                if i.external_guid
+            }
             return Refreshed(documents, guids, qb_state)
         return Refreshed(documents, _invoice_guids(documents), None)
 
@@ -740,7 +741,7 @@ class SyncRun:
             session.company_id, [RequestState.QUEUED, RequestState.SENT]
         ):
             if request.external_guid:
-                txn_id = guids.get(_guid(request.external_guid))
+                txn_id = guids.get(canonical_guid(request.external_guid))
                 if txn_id is not None:
                     self._found(session, state, request, "found by its ExternalGUID", now, txn_id)
                 elif request.state is RequestState.SENT and _covered(
@@ -788,12 +789,12 @@ class SyncRun:
         now: dt.datetime,
     ) -> None:
         request = self.store.queued_request(queue_id)
-        wanted = _guid(request.external_guid)
+        wanted = canonical_guid(request.external_guid)
         found = next(
             (
                 o
                 for o in answer.objects
-                if isinstance(o, Invoice) and _guid(o.external_guid) == wanted
+                if isinstance(o, Invoice) and canonical_guid(o.external_guid) == wanted
             ),
             None,
         )
@@ -1080,7 +1081,7 @@ def _invoice_guids(documents: list[str]) -> dict[str, str]:
     """The TxnID of every invoice the documents hold, by its ExternalGUID."""
     try:
         return {
-            _guid(guid): txn_id
+            canonical_guid(guid): txn_id
             for document in documents
             if "<InvoiceRet" in document  # the customers' and items' documents hold none
             for txn_id, guid in read_fields(document, "InvoiceRet", ("TxnID", "ExternalGUID"))

@@ -26,7 +26,7 @@ from reconciler.changes import (
     ModifyLine,
     SyncedLine,
 )
-from reconciler.model import COSTED_ITEM_KINDS, InvoiceLineGroup, ItemKind, Ref
+from reconciler.model import COST_CHECKBOX, COSTED_ITEM_KINDS, InvoiceLineGroup, Ref
 from reconciler.qbxml.queries import (
     CompanyQuery,
     CustomerQuery,
@@ -59,13 +59,6 @@ from reconciler.xmlsafe import parse_xml
 __all__ = ["QbxmlRenderError", "render_document", "render_request"]
 
 OnError = Literal["stopOnError", "continueOnError"]
-
-# What QuickBooks must tick on an item before it has a purchase cost, by kind.
-_COST_CHECKBOX = {
-    ItemKind.SERVICE: "This service is used in assemblies or is performed by a subcontractor or partner",
-    ItemKind.NON_INVENTORY: "This item is used in assemblies or is purchased for a specific customer:job",
-    ItemKind.OTHER_CHARGE: "This is a reimbursable charge",
-}
 
 
 @cache
@@ -238,7 +231,7 @@ def _render_item_cost(change: ItemCostUpdate, request_id: str) -> str:
     if not item.sales_and_purchase:
         raise QbxmlRenderError(
             f"{subject}: the item has no purchase cost in QuickBooks",
-            hint=f"In QuickBooks, edit the item and tick '{_COST_CHECKBOX[item.kind]}' "
+            hint=f"In QuickBooks, edit the item and tick '{COST_CHECKBOX[item.kind]}' "
             "so that it has a Cost field, then run again.",
         )
     view = {
@@ -264,6 +257,7 @@ def _render_invoice_add(change: InvoiceCreate, request_id: str) -> str:
         "memo": change.memo
         and check_text(change.memo, subject=subject, field="Memo", max_length=MAX_LENGTH["Memo"]),
         "external_guid": format_guid(change.external_guid, subject=subject),
+        "flags": change.mark.flags,
         "lines": [
             _line(line, _line_subject(subject, n, line))
             for n, line in enumerate(change.lines, start=1)

@@ -133,9 +133,13 @@ def format_guid(value: str, *, subject: str, field: str = "ExternalGUID") -> str
     return "{" + str(parsed) + "}"
 
 
-def canonical_guid(value: str) -> str:
-    """A GUID as the model keeps it: lower case, no braces (what InvoiceCreate holds)."""
-    return value.strip().strip("{}").lower()
+def canonical_guid(value: str | None) -> str:
+    """A GUID as the model keeps it: lower case, no braces (what InvoiceCreate holds).
+
+    The one normaliser of GUIDs (ExternalGUID, OwnerID, FileID): QuickBooks
+    writes them in braces and upper case, ``{ABC-...}`` == ``abc-...``; None is "".
+    """
+    return (value or "").strip().strip("{}").lower()
 
 
 def check_request_id(value: str) -> str:

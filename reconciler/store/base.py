@@ -17,12 +17,14 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from reconciler.store.records import (
+    ApiToken,
     AppIdentity,
     AuditEntry,
     BillingLock,
     CompanyRecord,
     NewRequest,
     NewStatusError,
+    PlanHistoryEntry,
     PlanRecord,
     QueueCounts,
     QueuedRequest,
@@ -31,6 +33,7 @@ from reconciler.store.records import (
     SessionRecord,
     SnapshotRecord,
     StatusError,
+    TokenScope,
 )
 
 
@@ -369,3 +372,42 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def audit_log(self, company_id: int, limit: int = 50) -> list[AuditEntry]:
         """The newest audit entries first."""
+
+    @abc.abstractmethod
+    def plan_history(self, company_id: int, limit: int = 20) -> list[PlanHistoryEntry]:
+        """The company's applied plans, newest first, with who applied each and its progress."""
+
+    # ---------------------------------------------------------------- API tokens
+
+    @abc.abstractmethod
+    def add_api_token(
+        self,
+        company_id: int,
+        *,
+        name: str,
+        scope: TokenScope,
+        key_id: str,
+        token_hash: str,
+        at: dt.datetime,
+    ) -> ApiToken:
+        """Record a new token (its hash only); ``name`` must not name a live token."""
+
+    @abc.abstractmethod
+    def api_token(self, key_id: str) -> ApiToken | None:
+        """The token (live or revoked) whose public part is ``key_id``."""
+
+    @abc.abstractmethod
+    def api_token_by_name(self, name: str) -> ApiToken | None:
+        """The live token called ``name``, if any."""
+
+    @abc.abstractmethod
+    def api_tokens(self, *, include_revoked: bool = False) -> list[ApiToken]:
+        """Every live token (and the revoked ones when asked), oldest first."""
+
+    @abc.abstractmethod
+    def revoke_api_token(self, name: str, at: dt.datetime) -> ApiToken | None:
+        """Revoke the live token called ``name``; None when there is none."""
+
+    @abc.abstractmethod
+    def touch_api_token(self, token_id: int, at: dt.datetime) -> None:
+        """Remember when a token was last used."""

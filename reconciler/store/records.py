@@ -235,3 +235,43 @@ class QueueCounts:
 
     def count(self, state: RequestState) -> int:
         return self.by_state.get(state, 0)
+
+
+class TokenScope(StrEnum):
+    """What an API token may do."""
+
+    PLAN = "plan"  # read the snapshot, the status and the plan history
+    APPLY = "apply"  # and submit plans
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """A bearer token of the server's API (the token itself is never stored)."""
+
+    id: int
+    company_id: int  # the one company the token may see and change
+    name: str
+    scope: TokenScope
+    key_id: str  # the public part of the token, to find it and to recognise it
+    token_hash: str  # sha256 of the whole token
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class PlanHistoryEntry:
+    """An applied plan, who applied it, and how far its requests got."""
+
+    plan: PlanRecord
+    applied: AuditEntry | None  # the audit entry of its apply: who, when, which commit
+    requests: dict[RequestState, int]  # its requests by state
+
+    @property
+    def total(self) -> int:
+        """Its requests that are still meant to go out, or went out (stale ones never will)."""
+        return sum(n for state, n in self.requests.items() if state is not RequestState.STALE)
+
+    @property
+    def done(self) -> int:
+        return self.requests.get(RequestState.DONE, 0)

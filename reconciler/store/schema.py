@@ -167,6 +167,23 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_by_company ON audit_log (company_id, id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# Bearer tokens of the JSON API (``reconcile token``): only a hash of each is
+# kept; a name names one live token at a time, and may be reused once revoked.
+_V2 = """
+CREATE TABLE api_tokens (
+    id           INTEGER PRIMARY KEY,
+    company_id   INTEGER NOT NULL REFERENCES companies (id),
+    name         TEXT NOT NULL,
+    scope        TEXT NOT NULL CHECK (scope IN ('plan', 'apply')),
+    key_id       TEXT NOT NULL UNIQUE,
+    token_hash   TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    last_used_at TEXT,
+    revoked_at   TEXT
+);
+CREATE UNIQUE INDEX api_tokens_live_name ON api_tokens (name) WHERE revoked_at IS NULL;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 
 SCHEMA_VERSION = len(MIGRATIONS)

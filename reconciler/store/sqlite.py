@@ -24,12 +24,14 @@ from typing import Any
 from reconciler.store.base import Store, StoreError
 from reconciler.store.records import (
     PENDING_STATES,
+    ApiToken,
     AppIdentity,
     AuditEntry,
     BillingLock,
     CompanyRecord,
     NewRequest,
     NewStatusError,
+    PlanHistoryEntry,
     PlanRecord,
     PlanStatus,
     QueueCounts,
@@ -39,6 +41,7 @@ from reconciler.store.records import (
     SessionRecord,
     SnapshotRecord,
     StatusError,
+    TokenScope,
 )
 from reconciler.store.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -982,3 +985,92 @@ class SqliteStore(Store):
             (company_id, limit),
         )
         return [self._audit(row) for row in rows]
+
+    def plan_history(self, company_id: int, limit: int = 20) -> list[PlanHistoryEntry]:
+        plans = [
+            self._plan(row)
+            for row in self._q(
+                "SELECT * FROM plans WHERE company_id = ? ORDER BY id DESC LIMIT ?",
+                (company_id, limit),
+            )
+        ]
+        ids = json.dumps([plan.id for plan in plans])
+        applied = {
+            row["plan_id"]: self._audit(row)
+            for row in self._q(
+                "SELECT * FROM audit_log WHERE action = 'apply'"
+                " AND plan_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+                (ids,),
+            )
+        }
+        counts: dict[int, dict[RequestState, int]] = {plan.id: {} for plan in plans}
+        for row in self._q(
+            "SELECT plan_id, state, COUNT(*) AS n FROM requests"
+            " WHERE plan_id IN (SELECT value FROM json_each(?)) GROUP BY plan_id, state",
+            (ids,),
+        ):
+            counts[row["plan_id"]][RequestState(row["state"])] = int(row["n"])
+        return [PlanHistoryEntry(plan, applied.get(plan.id), counts[plan.id]) for plan in plans]
+
+    # ---------------------------------------------------------------- API tokens
+
+    @staticmethod
+    def _token(row: sqlite3.Row) -> ApiToken:
+        return ApiToken(
+            id=row["id"],
+            company_id=row["company_id"],
+            name=row["name"],
+            scope=TokenScope(row["scope"]),
+            key_id=row["key_id"],
+            token_hash=row["token_hash"],
+            created_at=_req_dt(row["created_at"]),
+            last_used_at=_dt(row["last_used_at"]),
+            revoked_at=_dt(row["revoked_at"]),
+        )
+
+    def add_api_token(
+        self,
+        company_id: int,
+        *,
+        name: str,
+        scope: TokenScope,
+        key_id: str,
+        token_hash: str,
+        at: dt.datetime,
+    ) -> ApiToken:
+        with self.atomic():
+            cursor = self._run(
+                "INSERT INTO api_tokens (company_id, name, scope, key_id, token_hash, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (company_id, name, scope.value, key_id, token_hash, _ts(at)),
+            )
+            row = self._one("SELECT * FROM api_tokens WHERE id = ?", (cursor.lastrowid,))
+            assert row is not None
+            return self._token(row)
+
+    def api_token(self, key_id: str) -> ApiToken | None:
+        row = self._one("SELECT * FROM api_tokens WHERE key_id = ?", (key_id,))
+        return None if row is None else self._token(row)
+
+    def api_token_by_name(self, name: str) -> ApiToken | None:
+        row = self._one("SELECT * FROM api_tokens WHERE name = ? AND revoked_at IS NULL", (name,))
+        return None if row is None else self._token(row)
+
+    def api_tokens(self, *, include_revoked: bool = False) -> list[ApiToken]:
+        rows = self._q(
+            "SELECT * FROM api_tokens WHERE ? OR revoked_at IS NULL ORDER BY id",
+            (int(include_revoked),),
+        )
+        return [self._token(row) for row in rows]
+
+    def revoke_api_token(self, name: str, at: dt.datetime) -> ApiToken | None:
+        with self.atomic():
+            token = self.api_token_by_name(name)
+            if token is None:
+                return None
+            self._run("UPDATE api_tokens SET revoked_at = ? WHERE id = ?", (_ts(at), token.id))
+            return self.api_token(token.key_id)
+
+    def touch_api_token(self, token_id: int, at: dt.datetime) -> None:
+        with self.atomic():
+            self._run("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (_ts(at), token_id))

@@ -1,0 +1,144 @@
+"""``reconcile token create|list|revoke``: bearer tokens of the server's API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reconciler.api.tokens import NAME, hash_token, new_token
+from reconciler.clock import SystemClock
+from reconciler.commands.apply import current_actor
+from reconciler.commands.options import config_option
+from reconciler.commands.state import configured_company, open_state
+from reconciler.errors import UserError
+from reconciler.statedir import state_dir_option
+from reconciler.store.records import TokenScope
+
+
+@click.group("token")
+def token_group() -> None:
+    """Bearer tokens for the server's API (CI plans and applies with them).
+
+    A token belongs to one company (the one of --config) and has a scope:
+    `plan` reads the latest snapshot, the status and the plan history;
+    `apply` also submits plans.
+    """
+
+
+@token_group.command("create")
+@click.argument("name")
+@click.option(
+    "--scope",
+    type=click.Choice([scope.value for scope in TokenScope]),
+    default=TokenScope.PLAN.value,
+    show_default=True,
+    help="plan: read only (pull requests); apply: may also queue plans (the main branch).",
+)
+@config_option
+@state_dir_option
+def create_command(name: str, scope: str, config_dir: Path, state_dir: Path) -> None:
+    """Create a token called NAME and print it once (only its hash is kept)."""
+    if not NAME.fullmatch(name):
+        raise UserError(
+            f"{name!r} is not a token name: letters, digits, '.', '_' and '-', "
+            "at most 64, starting with a letter or digit"
+        )
+    store = open_state(state_dir)
+    try:
+        company = configured_company(store, config_dir)
+        now = SystemClock().now()
+        with store.atomic():
+            if store.api_token_by_name(name) is not None:
+                raise UserError(
+                    f"a token called {name!r} exists already",
+                    hint=f"Revoke it first (`reconcile token revoke {name}`), or pick another name.",
+                )
+            token, key_id = new_token()
+            store.add_api_token(
+                company.id,
+                name=name,
+                scope=TokenScope(scope),
+                key_id=key_id,
+                token_hash=hash_token(token),
+                at=now,
+            )
+            store.add_audit(
+                company.id,
+                actor=current_actor(),
+                action="token-create",
+                at=now,
+                detail={"name": name, "scope": scope, "key_id": key_id},
+            )
+    finally:
+        store.close()
+    click.echo(
+        f"Created the {scope} token {name!r} for {company.name} "
+        "(shown once; only its hash is kept):",
+        err=True,
+    )
+    click.echo(token)
+    click.echo("Store it as the CI secret RECONCILE_TOKEN.", err=True)
+
+
+@token_group.command("list")
+@click.option("--all", "include_revoked", is_flag=True, help="Show revoked tokens too.")
+@state_dir_option
+def list_command(include_revoked: bool, state_dir: Path) -> None:
+    """List the tokens: name, scope, company, key id, when created and last used."""
+    store = open_state(state_dir)
+    try:
+        tokens = store.api_tokens(include_revoked=include_revoked)
+        names = {company.id: company.name for company in store.companies()}
+    finally:
+        store.close()
+    if not tokens:
+        click.echo("No tokens. Create one with `reconcile token create NAME`.")
+        return
+    rows = [("NAME", "SCOPE", "COMPANY", "KEY", "CREATED", "LAST USED", "REVOKED")]
+    for token in tokens:
+        rows.append(
+            (
+                token.name,
+                token.scope.value,
+                names.get(token.company_id, "?"),
+                f"rct_{token.key_id}_…",
+                f"{token.created_at:%Y-%m-%d %H:%M}",
+                f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never",
+                f"{token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "",
+            )
+        )
+    if not include_revoked:
+        rows = [row[:-1] for row in rows]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+@token_group.command("revoke")
+@click.argument("name")
+@state_dir_option
+def revoke_command(name: str, state_dir: Path) -> None:
+    """Revoke the token called NAME: it stops working at once."""
+    store = open_state(state_dir)
+    try:
+        now = SystemClock().now()
+        with store.atomic():
+            token = store.revoke_api_token(name, now)
+            if token is None:
+                raise UserError(
+                    f"no live token called {name!r}",
+                    hint="`reconcile token list` shows the live tokens.",
+                )
+            store.add_audit(
+                token.company_id,
+                actor=current_actor(),
+                action="token-revoke",
+                at=now,
+                detail={"name": name, "key_id": token.key_id},
+            )
+    finally:
+        store.close()
+    click.echo(f"Revoked the token {name!r} (rct_{token.key_id}_…).")

@@ -1,0 +1,136 @@
+"""Mistakes at the command line: one clear message, no traceback, nothing left behind
+(a state directory that cannot be used, one that holds no state, an output that
+cannot be written, no configuration yet)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli import cli
+from reconciler.config import load_config
+from reconciler.resources import data_dir
+
+CHARGES = str(data_dir() / "charges-example.json")
+
+
+def run(*args: object):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def refused(result, *expected: str) -> str:
+    assert result.exit_code == 1, result.output
+    # A user error ends in SystemExit(1); anything else escaped as a traceback.
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    for text in expected:
+        assert text in result.stderr, result.stderr
+    return result.stderr
+
+
+@pytest.fixture
+def under_a_file(tmp_path: Path) -> Path:
+    """A state directory that cannot be created: its parent is a file."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a directory", encoding="utf-8")
+    return blocker / "state"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["status", "--config", "{config}"],
+        ["serve", "--port", "0"],
+        ["apply", "plan.json", "--config", "{config}"],
+        ["plan", "--charges", CHARGES, "--config", "{config}"],
+        ["qwc", "--url", "https://qb.example.com/qbwc", "--out", "x.qwc", "--config", "{config}"],
+    ],
+    ids=lambda c: c[0],
+)
+def test_a_state_directory_that_cannot_be_used_is_one_clear_error(
+    command, under_a_file, example_config_dir, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    args = [str(example_config_dir) if a == "{config}" else a for a in command]
+    result = run(*args, "--state-dir", under_a_file)
+    message = refused(result, str(under_a_file))
+    assert message.count("Error:") == 1
+
+
+def test_the_demo_with_a_state_directory_that_cannot_be_used(under_a_file):
+    refused(run("demo", "--state-dir", under_a_file), str(under_a_file), "cannot use")
+
+
+@pytest.mark.parametrize("command", [["status"], ["apply", "plan.json"]], ids=lambda c: c[0])
+def test_reading_a_state_directory_that_holds_no_state_creates_nothing(
+    command, tmp_path, example_config_dir, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    typo = tmp_path / "stat"
+    message = refused(
+        run(*command, "--config", example_config_dir, "--state-dir", typo),
+        f"no reconciler state in {typo}",
+    )
+    assert "--state-dir" in message
+    assert not typo.exists()
+
+
+def test_plan_from_a_state_directory_that_holds_no_state_creates_nothing(
+    tmp_path, example_config_dir
+):
+    typo = tmp_path / "stat"
+    refused(
+        run("plan", "--config", example_config_dir, "--charges", CHARGES, "--state-dir", typo),
+        "no QuickBooks state given",
+        str(typo),
+    )
+    assert not typo.exists()
+
+
+def test_schema_out_where_it_cannot_be_written(under_a_file):
+    refused(run("schema", "--out", under_a_file), "cannot write the schema")
+
+
+# -- a first configuration -----------------------------------------------------------
+
+
+def test_init_writes_the_example_configuration_that_validates(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("init")
+    assert result.exit_code == 0, result.output
+    config = tmp_path / "config"
+    assert load_config(config).billing.company.name == "Northwind IT Services LLC"
+    assert sorted(p.name for p in (config / ".schemas").iterdir()) == [
+        "billing.schema.json",
+        "offers.schema.json",
+        "organizations.schema.json",
+    ]
+    assert "Next:" in result.stdout and "reconcile validate" in result.stdout
+    assert run("validate").exit_code == 0
+
+
+def test_init_never_overwrites_without_force(tmp_path):
+    config = tmp_path / "mine"
+    assert run("init", config).exit_code == 0
+    billing = config / "billing.yaml"
+    billing.write_text("# mine\n", encoding="utf-8")
+    refused(run("init", config), "already exist", "--force")
+    assert billing.read_text(encoding="utf-8") == "# mine\n"
+    assert run("init", config, "--force").exit_code == 0
+    assert "Northwind" in billing.read_text(encoding="utf-8")
+    assert "--config" in run("init", tmp_path / "other").stdout
+
+
+@pytest.mark.parametrize("command", [["validate"], ["plan", "--charges", CHARGES]])
+def test_no_configuration_directory_says_how_to_get_one(command, tmp_path):
+    message = refused(
+        run(*command, "--config", tmp_path / "config"), "not a configuration directory"
+    )
+    assert "--config DIR" in message and "reconcile init DIR" in message
+
+
+def test_an_empty_configuration_directory_says_how_to_fill_it(tmp_path):
+    message = refused(run("validate", "--config", tmp_path), "no billing.yaml, offers.yaml")
+    assert "reconcile init DIR" in message
