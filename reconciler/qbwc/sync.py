@@ -47,7 +47,13 @@ from reconciler.period import invoice_day_after, invoice_day_on_or_before
 from reconciler.qbwc.outcome import Outcome, modification_outcome
 from reconciler.qbwc.profile import Profile
 from reconciler.qbwc.service import DONE, NO_OP, SendRequest
-from reconciler.qbxml.parse import QbxmlParseError, Response, parse_response, parse_state
+from reconciler.qbxml.parse import (
+    QbxmlParseError,
+    Response,
+    parse_response,
+    parse_state,
+    read_fields,
+)
 from reconciler.qbxml.queries import (
     CompanyQuery,
     CustomerQuery,
@@ -144,10 +150,12 @@ class RunState:
 
 @dataclass(frozen=True)
 class Refreshed:
-    """A complete refresh: its documents and the state they hold."""
+    """A complete refresh, read for settling: its documents, the TxnID of each
+    invoice by ExternalGUID, and (when a request's answer was lost) the whole state."""
 
     documents: list[str]
-    state: QBState
+    guids: dict[str, str]
+    state: QBState | None
 
 
 @dataclass(frozen=True)
@@ -269,8 +277,8 @@ class SyncRun:
         ):
             documents = [*self.store.session_documents(session.id), response]
             # A state that cannot be read is said, and recorded, within the transaction.
-            with contextlib.suppress(QbxmlParseError):
-                refreshed = Refreshed(documents, parse_state(d.encode("utf-8") for d in documents))
+            with contextlib.suppress(RunFailed):
+                refreshed = self._read_for_settling(session.company_id, documents)
         return Prepared(state.saves, responses, refreshed=refreshed)
 
     def take_response(
@@ -443,12 +451,12 @@ class SyncRun:
         state.step = REFRESH_STEPS.index(ITEMS if state.items_changed else INVOICES)
         keep = ("host", CUSTOMERS) if state.items_changed else ("host", CUSTOMERS, ITEMS)
         self.store.clear_session_documents(session.id, keep=keep)
+        # Read whole when they came in: their ListIDs are all this needs.
         state.customer_ids = [
-            o.list_id
+            list_id
             for document in self.store.session_documents(session.id, CUSTOMERS)
-            for r in parse_response(document)
-            for o in r.objects
-            if isinstance(o, Customer)
+            for (list_id,) in read_fields(document, "CustomerRet", ("ListID",))
+            if list_id
         ]
 
     def _to_settle(self, company_id: int) -> bool:
@@ -522,8 +530,8 @@ class SyncRun:
             # From here the snapshot may no longer be what QuickBooks holds: plans
             # made from it are refused until a run has read QuickBooks again.
             self.store.mark_snapshot_outdated(session.company_id)
+            self.store.mark_all_sent([r.id for r in batch], session_id=session.id, at=now)
             for request in batch:
-                self.store.mark_sent(request.id, session_id=session.id, at=now)
                 log.info("sending %s (%s)", request.label, request.request_id)
             state.pending = {
                 "kind": "write",
@@ -666,13 +674,14 @@ class SyncRun:
         """
         documents = self.store.session_documents(session.id)
         company_id = session.company_id
-        qb_state = None
+        settling = None
         if not state.after_changes and self._to_settle(company_id):
-            qb_state = (
-                refreshed.state
-                if refreshed is not None and refreshed.documents == documents
-                else _parse_state(documents)
+            fits = (
+                refreshed is not None
+                and refreshed.documents == documents
+                and (refreshed.state is not None or not self._awaiting_outcome(company_id))
             )
+            settling = refreshed if fits else self._read_for_settling(company_id, documents)
         assert state.version is not None
         snapshot = self.store.save_snapshot(
             company_id,
@@ -688,11 +697,28 @@ class SyncRun:
         state.customer_ids = []
         self.store.resolve_run_errors(company_id, now)
         log.info("company %d: snapshot %d taken", company_id, snapshot.version)
-        if qb_state is not None:
-            self._settle(session, state, qb_state, now)
+        if settling is not None:
+            self._settle(session, state, settling, now)
+
+    def _awaiting_outcome(self, company_id: int) -> bool:
+        """Whether a request went out and its answer never came (a lost response)."""
+        return self.store.count_requests(company_id, [RequestState.SENT]) > 0
+
+    def _read_for_settling(self, company_id: int, documents: list[str]) -> Refreshed:
+        """What settling needs of a refresh: ExternalGUIDs always; the whole state only
+        when an answer was lost (every document was read whole as it came in)."""
+        if self._awaiting_outcome(company_id):
+            qb_state = _parse_state(documents)
+            guids = {
+                canonical_guid(i.external_guid): i.txn_id
+                for i in qb_state.invoices
+                if i.external_guid
+            }
+            return Refreshed(documents, guids, qb_state)
+        return Refreshed(documents, _invoice_guids(documents), None)
 
     def _settle(
-        self, session: SessionRecord, state: RunState, qb_state: QBState, now: dt.datetime
+        self, session: SessionRecord, state: RunState, refreshed: Refreshed, now: dt.datetime
     ) -> None:
         """Settle against the fresh snapshot what must not simply be sent (again).
 
@@ -701,12 +727,15 @@ class SyncRun:
         did not cover is looked for (verify). A sent modification is done, sent
         again, or left to a new plan, as its outcome says.
         """
-        guids = {
-            canonical_guid(i.external_guid): i.txn_id for i in qb_state.invoices if i.external_guid
-        }
-        customers = {c.list_id for c in qb_state.customers} | {
-            c.full_name.casefold() for c in qb_state.customers
-        }
+        guids, qb_state = refreshed.guids, refreshed.state
+        # The whole state is there when a request's answer was lost: only then
+        # is any request SENT, and only those need the customers and the rest.
+        customers = (
+            set()
+            if qb_state is None
+            else {c.list_id for c in qb_state.customers}
+            | {c.full_name.casefold() for c in qb_state.customers}
+        )
         first, last = refresh_window(self._profile(session.company_id), now)
         for request in self.store.requests(
             session.company_id, [RequestState.QUEUED, RequestState.SENT]
@@ -721,6 +750,7 @@ class SyncRun:
                     log.info("%s is not in QuickBooks: queued again", request.label)
                     self.store.requeue(request.id, now)
             elif request.state is RequestState.SENT:
+                assert qb_state is not None
                 self._settle_modification(session, state, request, qb_state, now)
 
     def _settle_modification(
@@ -822,8 +852,17 @@ class SyncRun:
             # QuickBooks stopped at an error: it never processed the rest.
             for queue_id in missing:
                 self.store.requeue(queue_id, now, unsent=True)
+        # The batch's requests in one read: they are the company's sent ones.
+        sent_requests = {r.id: r for r in self.store.requests_awaiting_outcome(session.company_id)}
+        done: list[tuple[int, ResponseRecord | None]] = []
         for queue_id, answer in answered:
-            self._written(session, state, queue_id, answer, now)
+            request = sent_requests.get(queue_id) or self.store.queued_request(queue_id)
+            if answer.status.action is not Action.NONE:
+                # Recorded in the order QuickBooks answered: what went through first.
+                self.store.finish_requests(done, RequestState.DONE, now)
+                done = []
+            self._written(session, state, request, answer, now, done)
+        self.store.finish_requests(done, RequestState.DONE, now)
         if missing and not stopped:
             # Left sent: the next run settles them against what QuickBooks holds.
             raise RunFailed(
@@ -834,11 +873,13 @@ class SyncRun:
         self,
         session: SessionRecord,
         state: RunState,
-        queue_id: int,
+        request: QueuedRequest,
         answer: WriteAnswer,
         now: dt.datetime,
+        done: list[tuple[int, ResponseRecord | None]],
     ) -> None:
-        request = self.store.queued_request(queue_id)
+        """Record QuickBooks' answer to one write; one that went through joins ``done``
+        (its request and response, recorded with the others of the batch)."""
         status = answer.status
         record = ResponseRecord(
             request_id=request.id,
@@ -852,7 +893,7 @@ class SyncRun:
         )
         state.done_steps += 1
         if status.action is Action.NONE:
-            self.store.finish_request(request.id, RequestState.DONE, now, record)
+            done.append((request.id, record))
             if request.attempts > 1:  # only a request sent before can have errors
                 self.store.resolve_request_errors(session.company_id, request.id, now)
             state.applied += 1
@@ -1036,19 +1077,37 @@ def _write_answers(document: str) -> dict[str, WriteAnswer]:
     return answers
 
 
+def _invoice_guids(documents: list[str]) -> dict[str, str]:
+    """The TxnID of every invoice the documents hold, by its ExternalGUID."""
+    try:
+        return {
+            canonical_guid(guid): txn_id
+            for document in documents
+            if "<InvoiceRet" in document  # the customers' and items' documents hold none
+            for txn_id, guid in read_fields(document, "InvoiceRet", ("TxnID", "ExternalGUID"))
+            if guid and txn_id
+        }
+    except QbxmlParseError as exc:
+        raise _incomplete(exc) from None
+
+
 def _parse_state(documents: list[str]) -> QBState:
     try:
         return parse_state(d.encode("utf-8") for d in documents)
     except QbxmlParseError as exc:
-        raise RunFailed(
-            f"The QuickBooks state read in this run is incomplete: {exc}",
-            NewStatusError(
-                object="QuickBooks state",
-                code="incomplete-state",
-                message=str(exc),
-                what_to_do="Click Update Selected to read QuickBooks again.",
-            ),
-        ) from None
+        raise _incomplete(exc) from None
+
+
+def _incomplete(exc: QbxmlParseError) -> RunFailed:
+    return RunFailed(
+        f"The QuickBooks state read in this run is incomplete: {exc}",
+        NewStatusError(
+            object="QuickBooks state",
+            code="incomplete-state",
+            message=str(exc),
+            what_to_do="Click Update Selected to read QuickBooks again.",
+        ),
+    )
 
 
 def _host_responses(text: str) -> list[Response] | None:
