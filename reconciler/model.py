@@ -367,6 +367,9 @@ class Item:
     sales_desc: str | None = None
     time_created: dt.datetime | None = None
     time_modified: dt.datetime | None = None
+    # The account an invoice line of it posts to: the one account of a sales-or-
+    # purchase item (SalesOrPurchase/AccountRef, income or expense), else IncomeAccountRef.
+    account: Ref | None = None
 
 
 @dataclass(frozen=True)
@@ -463,6 +466,34 @@ class Invoice:
     def is_sent(self, rule: UnsentInvoices) -> bool:
         """Whether the invoice counts as sent under ``rule``: the reconciler must not touch it."""
         return rule is UnsentInvoices.MARKED and not self.is_marked_to_send
+
+
+@dataclass(frozen=True)
+class ListHeader:
+    """A list object QuickBooks returned only in part: which one, and which version.
+
+    QuickBooks returns part of a ``*Ret`` when the request names the fields it
+    wants (``IncludeRetElement``). Where a ``CustomerRet`` or item lacks what a
+    :class:`Customer` or :class:`Item` needs, the parser returns this header
+    rather than an object with made-up values.
+    """
+
+    object_type: str  # the *Ret element without "Ret": "Customer", "ItemService", ...
+    list_id: str
+    edit_sequence: str | None = None
+    time_created: dt.datetime | None = None
+    time_modified: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class TxnHeader:
+    """A transaction QuickBooks returned only in part (see :class:`ListHeader`)."""
+
+    object_type: str  # "Invoice"
+    txn_id: str
+    edit_sequence: str | None = None
+    time_created: dt.datetime | None = None
+    time_modified: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

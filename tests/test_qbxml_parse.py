@@ -20,12 +20,21 @@ from reconciler.model import (
     InvoiceLineGroup,
     Item,
     ItemKind,
+    ListHeader,
     Ref,
+    TxnHeader,
 )
-from reconciler.qbxml.parse import QbxmlParseError, parse_response, parse_state, read_fields
+from reconciler.qbxml.parse import (
+    QbxmlParseError,
+    parse_response,
+    parse_ret,
+    parse_state,
+    read_fields,
+)
 from reconciler.qbxml.status import Action, Severity
 
 MINUS_5 = dt.timezone(dt.timedelta(hours=-5))
+MINUS_8 = dt.timezone(dt.timedelta(hours=-8))
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +49,8 @@ def parse(samples: Path, name: str):
 def test_every_sample_is_covered_below(samples):
     covered = {
         *SUCCESSFUL_SAMPLES,
+        FRAGMENT_SAMPLE,
+        *REQUEST_SAMPLES,
         *REFUSED_SAMPLES,
     }
     assert {p.name for p in samples.glob("*.xml")} == covered
@@ -63,6 +74,7 @@ SUCCESSFUL_SAMPLES = {
     "batch_customer_add_error_response__jwachira.xml",
     "customer_add_error_response__jwachira.xml",
     "error_response__CustomerModRs_3200_with_Ret__jwachira.xml",
+    "valid_double_invoice_add_response__jwachira.xml",
     "valid_empty_customer_query_response__jwachira.xml",
     "valid_first_page_response__jwachira.xml",
     "valid_invoice_query_response__jwachira.xml",
@@ -71,21 +83,21 @@ SUCCESSFUL_SAMPLES = {
     "warning_response__jwachira.xml",
 }
 
-# Samples that are not complete qbXML responses, and the clear error each gets.
+# A lone ItemServiceRet: read with parse_ret (below).
+FRAGMENT_SAMPLE = "ItemServiceRet_SalesOrPurchase__docs_qbxml_example_qbxml_to_object_L278.xml"
+# Requests: the simulator answers them (test_qbxml_request_samples.py).
+REQUEST_SAMPLES = {
+    "DataExtAddRq__intuit_sdk_sample.xml",
+    "InvoiceQueryRq__intuit_sdk_sample.xml",
+}
+# The malformed sample, and the clear error it gets.
 REFUSED_SAMPLES = {
     "HostQuery_CompanyQuery_PreferencesQuery_Rs_QBPro2014.xml": ":1: malformed XML: error parsing attribute name",
-    "DataExtAddRq__intuit_sdk_sample.xml": ": this is a qbXML request (QBXMLMsgsRq), not a response",
-    "InvoiceQueryRq__intuit_sdk_sample.xml": ": this is a qbXML request (QBXMLMsgsRq), not a response",
-    "ItemServiceRet_SalesOrPurchase__docs_qbxml_example_qbxml_to_object_L278.xml": (
-        ":1: not a qbXML response document: its root element is <ItemServiceRet>, not <QBXML>"
-    ),
-    # Hand-trimmed: its InvoiceRet elements hold only TxnID and times.
-    "valid_double_invoice_add_response__jwachira.xml": ":4: InvoiceRet lacks CustomerRef, TxnDate",
 }
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED_SAMPLES))
-def test_samples_that_are_not_responses_fail_clearly(samples, name):
+def test_the_malformed_sample_fails_clearly(samples, name):
     with pytest.raises(QbxmlParseError) as caught:
         parse(samples, name)
     assert str(caught.value).startswith(str(samples / name) + REFUSED_SAMPLES[name])
@@ -238,6 +250,7 @@ def test_items_of_each_layout(samples):
     assert item.kind is ItemKind.INVENTORY_ASSEMBLY
     assert (item.sales_price, item.purchase_cost) == (Decimal("13.00"), Decimal("2.69"))
     assert not item.sales_and_purchase
+    assert item.account == Ref("800000B9-1174689297", "Sales Wholesale:Coffee")
     (service,) = parse(samples, "valid_item_query_response__jwachira.xml")
     assert service.objects[0] == Item(
         list_id="80000002-1273542783",
@@ -246,12 +259,56 @@ def test_items_of_each_layout(samples):
         kind=ItemKind.SERVICE,
         edit_sequence="1273542783",
         sales_price=Decimal("0.00"),
-        time_created=dt.datetime(
-            2010, 5, 10, 18, 53, 3, tzinfo=dt.timezone(dt.timedelta(hours=-8))
-        ),
-        time_modified=dt.datetime(
-            2010, 5, 10, 18, 53, 3, tzinfo=dt.timezone(dt.timedelta(hours=-8))
-        ),
+        # A sales-or-purchase item has one account, here an expense account.
+        account=Ref("80000006-1271891701", "Payroll Expenses"),
+        time_created=dt.datetime(2010, 5, 10, 18, 53, 3, tzinfo=MINUS_8),
+        time_modified=dt.datetime(2010, 5, 10, 18, 53, 3, tzinfo=MINUS_8),
+    )
+
+
+def test_invoices_added_with_only_their_ids_returned_are_headers(samples):
+    # InvoiceRets holding only TxnID, times and EditSequence: what QuickBooks
+    # answers a request that names those fields (IncludeRetElement).
+    first, second = parse(samples, "valid_double_invoice_add_response__jwachira.xml")
+    added = dt.datetime(2010, 4, 19, 10, 46, 46, tzinfo=MINUS_8)
+    assert (first.request_type, first.request_id, first.status.code) == ("InvoiceAdd", "0", 0)
+    assert first.objects == (TxnHeader("Invoice", "xyz987", "1271699206", added, added),)
+    assert (second.request_id, second.status.ok) == ("1", True)
+    assert second.objects == (
+        TxnHeader("Invoice", "600000D9-5374119874", "1271699206", added, added),
+    )
+
+
+def test_a_state_is_never_built_from_partial_objects(samples):
+    path = samples / "valid_double_invoice_add_response__jwachira.xml"
+    with pytest.raises(QbxmlParseError) as caught:
+        parse_state([path])
+    assert str(caught.value).startswith(
+        f"{path}: the InvoiceAdd response holds only part of Invoice xyz987: "
+        "a plan needs whole objects\n  QuickBooks returns part of an object when the request "
+        "names the fields it wants (IncludeRetElement)"
+    )
+
+
+def test_a_lone_item_is_read_by_parse_ret_and_refused_as_a_response(samples):
+    path = samples / FRAGMENT_SAMPLE
+    created = dt.datetime(2010, 2, 1, 22, 4, 43, tzinfo=MINUS_5)
+    assert parse_ret(path) == Item(
+        list_id="280001-1265079883",
+        full_name="Crazy Horse",
+        name="Crazy Horse",
+        kind=ItemKind.SERVICE,
+        edit_sequence="1265079883",
+        sales_price=Decimal("0.00"),
+        account=Ref("440000-1265079854", "Consulting Income"),
+        time_created=created,
+        time_modified=created,
+    )
+    with pytest.raises(QbxmlParseError) as caught:
+        parse_response(path)
+    assert str(caught.value) == (
+        f"{path}:1: not a qbXML response document: its root element is <ItemServiceRet>, "
+        "not <QBXML> (a single object, not a response)"
     )
 
 
@@ -457,6 +514,7 @@ def test_every_item_kind_from_the_generic_item_query():
         "Microsoft 365 E3",
     )
     assert service.time_created == dt.datetime(2024, 1, 1)
+    assert service.account == Ref(None, "Sales")
     assert (non_inventory.kind, non_inventory.sales_price, non_inventory.purchase_cost) == (
         ItemKind.NON_INVENTORY,
         Decimal("199.99"),
@@ -586,13 +644,64 @@ def test_doctype_and_entities_are_refused(tmp_path):
         (qbxml(rs("CustomerQueryRs", customer_ret("A", "yesterday"))), "TimeModified 'yesterday' is not a date and time"),
         (qbxml(rs("InvoiceQueryRs", GROUP_INVOICE.replace("<IsPaid>false", "<IsPaid>maybe"))), "IsPaid 'maybe' is not true or false"),
         (qbxml(rs("InvoiceQueryRs", "<InvoiceRet><InvoiceLineRet/></InvoiceRet>")), "InvoiceLineRet lacks TxnLineID"),
-        (qbxml(rs("CustomerQueryRs", "<CustomerRet><ListID>A</ListID></CustomerRet>")), "CustomerRet lacks EditSequence, Name, FullName"),
+        (qbxml(rs("CustomerQueryRs", "<CustomerRet><Name>A</Name></CustomerRet>")), "response:4: CustomerRet lacks ListID, EditSequence, FullName"),
+        (qbxml(rs("InvoiceQueryRs", "<InvoiceRet><RefNumber>1</RefNumber></InvoiceRet>")), "InvoiceRet lacks TxnID, EditSequence, CustomerRef, TxnDate"),
+        # What a partial object holds is checked all the same.
+        (qbxml(rs("InvoiceQueryRs", "<InvoiceRet><TxnID>T</TxnID><TxnDate>May</TxnDate></InvoiceRet>")), "TxnDate 'May' is not a date"),
     ],
 )  # fmt: skip
 def test_bad_documents_fail_with_file_and_line(document, message):
     with pytest.raises(QbxmlParseError) as caught:
         parse_response(document)
     assert message in str(caught.value)
+
+
+def test_list_objects_returned_in_part_are_headers_and_no_state():
+    document = qbxml(
+        rs(
+            "CustomerQueryRs",
+            "<CustomerRet><ListID>A</ListID><TimeModified>2024-01-01T00:00:01</TimeModified>"
+            "<EditSequence>7</EditSequence><Sublevel>0</Sublevel></CustomerRet>",
+        ),
+        rs("ItemQueryRs", "<ItemServiceRet><ListID>B</ListID><Name>E3</Name></ItemServiceRet>"),
+    )
+    customers, items = parse_response(document)
+    assert customers.objects == (
+        ListHeader("Customer", "A", "7", time_modified=dt.datetime(2024, 1, 1, 0, 0, 1)),
+    )
+    assert items.objects == (ListHeader("ItemService", "B"),)
+    with pytest.raises(
+        QbxmlParseError,
+        match=r"^response: the CustomerQuery response holds only part of Customer A",
+    ):
+        parse_state([document])
+
+
+def test_parse_ret_reads_one_object_from_text_or_bytes():
+    text = '<?xml version="1.0" encoding="windows-1252"?>\n<!-- from a log -->\n' + customer_ret(
+        "A", "2024-01-01T00:00:01", "Zürich"
+    ).replace("<Sublevel>", "<ParentRef><!-- x --><FullName>Top</FullName></ParentRef><Sublevel>")
+    customer = parse_ret(text)
+    assert (customer.list_id, customer.name, customer.parent) == ("A", "Zürich", Ref(None, "Top"))
+    partial = b"<InvoiceRet><TxnID>T</TxnID><EditSequence>9</EditSequence></InvoiceRet>"
+    assert parse_ret(partial) == TxnHeader("Invoice", "T", "9")
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (b"<ItemServiceRet><ListID>", "object:1: malformed XML"),
+        (b"", "object:1: malformed XML: Document is empty"),
+        (qbxml(rs("InvoiceQueryRs", GROUP_INVOICE)), "object:2: a whole qbXML document, not a single object"),
+        (b"<PreferencesRet/>", "object:1: <PreferencesRet> is not an object reconciler reads"),
+        (b"<CustomerRet>\n<Name>A</Name></CustomerRet>", "object:1: CustomerRet lacks ListID, EditSequence, FullName"),
+        (b'<!DOCTYPE CustomerRet [<!ENTITY a "x">]><CustomerRet/>', "object: a DOCTYPE is not allowed"),
+    ],
+)  # fmt: skip
+def test_parse_ret_refuses_what_is_not_one_object(document, message):
+    with pytest.raises(QbxmlParseError) as caught:
+        parse_ret(document)
+    assert str(caught.value).startswith(message)
 
 
 def test_read_fields_reads_what_parse_response_reads():

@@ -21,14 +21,32 @@ from typing import IO, Any, Generic, TypeVar
 
 from lxml import etree
 
-from reconciler.model import CompanyInfo, Customer, HostInfo, Invoice, Item, QBState
+from reconciler.model import (
+    CompanyInfo,
+    Customer,
+    HostInfo,
+    Invoice,
+    Item,
+    ListHeader,
+    QBState,
+    TxnHeader,
+)
 from reconciler.qbxml.rets import Element, QbxmlParseError, RetBuilder
 from reconciler.qbxml.status import Severity, Status
-from reconciler.xmlsafe import XMLInputError, parse_xml
+from reconciler.xmlsafe import XMLInputError, parse_xml, safe_parser
 
-__all__ = ["QbxmlParseError", "Response", "parse_response", "parse_state", "read_fields"]
+__all__ = [
+    "QBObject",
+    "QbxmlParseError",
+    "Response",
+    "parse_response",
+    "parse_ret",
+    "parse_state",
+    "read_fields",
+]
 
-QBObject = HostInfo | CompanyInfo | Customer | Item | Invoice
+# What a *Ret becomes; a header when QuickBooks returned only part of the object.
+QBObject = HostInfo | CompanyInfo | Customer | Item | Invoice | ListHeader | TxnHeader
 T = TypeVar("T", Customer, Item, Invoice)
 
 # Same protections as reconciler.xmlsafe, for the streaming parser.
@@ -81,9 +99,11 @@ def parse_state(sources: Iterable[bytes | Path]) -> QBState:
 
     Objects are kept in QuickBooks' order; one that appears more than once
     (the same ListID or TxnID) keeps the copy with the latest TimeModified.
-    A failed query, or an iterator whose remaining objects no document holds,
-    raises :class:`QbxmlParseError`: planning on part of the state could add
-    an invoice that already exists.
+    A failed query, an iterator whose remaining objects no document holds, or
+    an object QuickBooks returned only in part (a :class:`ListHeader` or
+    :class:`TxnHeader`) raises :class:`QbxmlParseError`: planning on part of
+    the state could add an invoice that already exists, or keep one's stale
+    EditSequence.
     """
     host: HostInfo | None = None
     company: CompanyInfo | None = None
@@ -117,6 +137,8 @@ def parse_state(sources: Iterable[bytes | Path]) -> QBState:
                         host = obj
                     case CompanyInfo():
                         company = obj
+                    case ListHeader() | TxnHeader():
+                        raise _partial_object(obj, response, label)
     for iterator_id, (label, request_type, remaining) in iterators.items():
         if remaining > 0:
             raise QbxmlParseError(
@@ -155,6 +177,46 @@ def read_fields(
             raise QbxmlParseError(f"response: malformed XML: {exc.msg}") from None
         _check_document(context.root, "response")
     return found
+
+
+def parse_ret(source: bytes | str | Path) -> QBObject:
+    """The object of a document that is a single ``*Ret`` element (``ItemServiceRet``...).
+
+    Such fragments come from logs and documentation rather than from
+    QuickBooks, and carry no status: :func:`parse_response` refuses them.
+    Same hardening and errors as :func:`parse_response`.
+    """
+    label = str(source) if isinstance(source, Path) else "object"
+    builder = RetBuilder(label)
+    with _opened(source, label) as stream:
+        try:
+            root = etree.parse(stream, safe_parser(remove_comments=True, remove_pis=True)).getroot()
+        except etree.XMLSyntaxError as exc:
+            line = exc.lineno or (exc.position[0] if exc.position else None)
+            where = f"{label}:{line}" if line else label
+            raise QbxmlParseError(f"{where}: malformed XML: {exc.msg}") from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise QbxmlParseError(f"{label}: a DOCTYPE is not allowed in a qbXML object")
+    build = builder.builders.get(root.tag)
+    if build is None:
+        what = (
+            "a whole qbXML document, not a single object"
+            if root.tag == "QBXML"
+            else f"<{root.tag}> is not an object reconciler reads"
+        )
+        raise QbxmlParseError(f"{label}:{root.sourceline}: {what}")
+    return build(root)  # type: ignore[return-value]
+
+
+def _partial_object(obj: ListHeader | TxnHeader, response: Response, label: str) -> QbxmlParseError:
+    object_id = obj.list_id if isinstance(obj, ListHeader) else obj.txn_id
+    return QbxmlParseError(
+        f"{label}: the {response.request_type} response holds only part of "
+        f"{obj.object_type} {object_id}: a plan needs whole objects",
+        hint="QuickBooks returns part of an object when the request names the fields "
+        "it wants (IncludeRetElement): read QuickBooks with queries that return whole objects.",
+    )
 
 
 def _check_complete(response: Response, label: str) -> None:
@@ -342,9 +404,10 @@ def _check_document(root: Element, label: str) -> None:
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise QbxmlParseError(f"{label}: a DOCTYPE is not allowed in a qbXML response")
     if root.tag != "QBXML":
+        lone = " (a single object, not a response)" if root.tag.endswith("Ret") else ""
         raise QbxmlParseError(
             f"{label}:{root.sourceline}: not a qbXML response document: "
-            f"its root element is <{root.tag}>, not <QBXML>"
+            f"its root element is <{root.tag}>, not <QBXML>{lone}"
         )
 
 

@@ -26,7 +26,9 @@ from reconciler.model import (
     Item,
     ItemKind,
     LinkedTxn,
+    ListHeader,
     Ref,
+    TxnHeader,
 )
 from reconciler.qbxml.values import canonical_guid
 
@@ -70,6 +72,27 @@ class RetBuilder:
         missing = [tag for attr, tag in names.items() if fields.get(attr) is None]
         if missing:
             raise self.error(element, f"{element.tag} lacks {', '.join(missing)}")
+
+    def _header(
+        self, element: Element, fields: dict[str, Any], names: dict[str, str]
+    ) -> ListHeader | TxnHeader | None:
+        """None when ``fields`` hold every field in ``names``; otherwise the header of
+        a partial ``*Ret`` (one asked for with ``IncludeRetElement``), which must
+        still say which object it is."""
+        missing = [tag for attr, tag in names.items() if fields.get(attr) is None]
+        if not missing:
+            return None
+        object_type = element.tag[:-3]
+        version = {
+            "edit_sequence": fields.get("edit_sequence"),
+            "time_created": fields.get("time_created"),
+            "time_modified": fields.get("time_modified"),
+        }
+        if (list_id := fields.get("list_id")) is not None:
+            return ListHeader(object_type, list_id, **version)
+        if (txn_id := fields.get("txn_id")) is not None:
+            return TxnHeader(object_type, txn_id, **version)
+        raise self.error(element, f"{element.tag} lacks {', '.join(missing)}")
 
     # ---------------------------------------------------------------- values
 
@@ -196,7 +219,7 @@ class RetBuilder:
                 fields[attr] = convert(self, child)
         return CompanyInfo(**fields, data_ext=tuple(data_ext))
 
-    def customer(self, element: Element) -> Customer:
+    def customer(self, element: Element) -> Customer | ListHeader:
         fields: dict[str, Any] = {}
         data_ext = []
         for child in element:
@@ -207,10 +230,12 @@ class RetBuilder:
                 fields[attr] = convert(self, child)
             elif tag == "DataExtRet":
                 data_ext.append(self.data_ext(child))
-        self._require(element, fields, _LIST_REQUIRED)
+        header = self._header(element, fields, _LIST_REQUIRED)
+        if header is not None:
+            return header
         return Customer(**fields, data_ext=tuple(data_ext))
 
-    def item(self, element: Element) -> Item:
+    def item(self, element: Element) -> Item | ListHeader:
         fields: dict[str, Any] = {"kind": ITEM_RETS[element.tag]}
         for child in element:
             tag = child.tag
@@ -227,7 +252,9 @@ class RetBuilder:
         # tax, fixed assets) carry no FullName: their name is their full name.
         if "full_name" not in fields and "name" in fields:
             fields["full_name"] = fields["name"]
-        self._require(element, fields, _LIST_REQUIRED)
+        header = self._header(element, fields, _LIST_REQUIRED)
+        if header is not None:
+            return header
         return Item(**fields)
 
     def _fill(self, element: Element, specs: dict[str, _Spec], fields: dict[str, Any]) -> None:
@@ -239,7 +266,7 @@ class RetBuilder:
 
     # ---------------------------------------------------------- transactions
 
-    def invoice(self, element: Element) -> Invoice:
+    def invoice(self, element: Element) -> Invoice | TxnHeader:
         fields: dict[str, Any] = {}
         lines: list[InvoiceLine | InvoiceLineGroup] = []
         linked: list[LinkedTxn] = []
@@ -259,7 +286,9 @@ class RetBuilder:
                 linked.append(self.linked_txn(child))
             elif tag == "DataExtRet":
                 data_ext.append(self.data_ext(child))
-        self._require(element, fields, _INVOICE_REQUIRED)
+        header = self._header(element, fields, _INVOICE_REQUIRED)
+        if header is not None:
+            return header
         return Invoice(
             **fields, linked_txns=tuple(linked), lines=tuple(lines), data_ext=tuple(data_ext)
         )
@@ -391,15 +420,19 @@ _ITEM_FIELDS: dict[str, _Spec] = {
     "SalesPrice": ("sales_price", _B.decimal),
     "PurchaseCost": ("purchase_cost", _B.decimal),
     "ItemDesc": ("sales_desc", _B.text),
+    "IncomeAccountRef": ("account", _B.ref),
+    "AccountRef": ("account", _B.ref),  # discount items
 }
 _SALES_OR_PURCHASE_FIELDS: dict[str, _Spec] = {
     "Desc": ("sales_desc", _B.text),
     "Price": ("sales_price", _B.decimal),
     "PricePercent": ("sales_price_percent", _B.decimal),
+    "AccountRef": ("account", _B.ref),
 }
 _SALES_AND_PURCHASE_FIELDS: dict[str, _Spec] = {
     "SalesDesc": ("sales_desc", _B.text),
     "SalesPrice": ("sales_price", _B.decimal),
+    "IncomeAccountRef": ("account", _B.ref),
     "PurchaseCost": ("purchase_cost", _B.decimal),
 }
 _INVOICE_FIELDS: dict[str, _Spec] = {
