@@ -241,6 +241,16 @@ def test_oversized_bodies_are_refused_before_they_are_read(server):
     assert b"too large" in answer.content
 
 
+def test_a_chunked_body_over_the_servers_bound_is_413_not_an_internal_error(server, caplog):
+    def chunks():
+        yield b"x" * (40 * 1024 * 1024)  # over cheroot's own bound, in one chunk
+
+    answer = server.http.post(server.url, content=chunks())
+    assert answer.status_code == 413
+    assert b"too large" in answer.content
+    assert "Traceback" not in caplog.text and "internal error" not in caplog.text
+
+
 def test_an_internal_error_is_a_fault_without_a_traceback(server):
     def explode(*args):
         raise ValueError("secret internal detail")
