@@ -182,7 +182,7 @@ def open_target(
         with ApiClient.from_environment(server) as client:
             yield RemoteTarget(client, config, config_dir)
         return
-    store = open_state(state_dir, create=False)
+    store = open_state(state_dir)
     try:
         yield LocalTarget(store, configured_company(store, config_dir), config, config_dir)
     finally:

@@ -71,7 +71,7 @@ def qwc_command(
     for problem in check_app_url(url):
         click.secho(f"Warning: {problem}", fg="yellow", err=True)
     profile = profile_from_config(config)
-    store = open_state(state_dir)
+    store = open_state(state_dir, create=True)
     try:
         existing = store.company_by_name(profile.company)
         name = username or (existing.username if existing else _username(profile.company))
@@ -197,7 +197,7 @@ def status_command(config_dir: Path, server: str | None, state_dir: Path) -> Non
         with ApiClient.from_environment(server) as client:
             report = report_from_status(client.status())
     else:
-        store = open_state(state_dir, create=False)
+        store = open_state(state_dir, read_only=True)
         try:
             report = StatusReport.read(store, configured_company(store, config_dir))
         finally:

@@ -18,21 +18,22 @@ from reconciler.store import Store, StoreError, open_store, store_exists
 from reconciler.store.records import CompanyRecord
 
 
-def open_state(state_dir: Path, *, create: bool = True) -> Store:
+def open_state(state_dir: Path, *, create: bool = False, read_only: bool = False) -> Store:
     """The store of ``state_dir``, or a clear error.
 
-    ``create=False`` opens an existing store only: a command that reads the
-    state (status, apply) must not leave an empty database behind in a
-    mistyped directory.
+    Only ``create`` (``reconcile qwc``, which sets a company up) makes a new
+    store: every other command needs the one `qwc` made, and must not leave an
+    empty database behind in a mistyped directory. ``read_only`` (status,
+    plan) writes nothing.
     """
     if not create and not store_exists(state_dir):
         raise UserError(
             f"no reconciler state in {state_dir}",
             hint="Check --state-dir (or RECONCILE_STATE_DIR): it is where `reconcile qwc` "
-            "and `reconcile serve` keep the state.",
+            "set the Web Connector up. Run `reconcile qwc --url URL` first if it never ran.",
         )
     try:
-        return open_store(state_dir)
+        return open_store(state_dir, read_only=read_only)
     except StoreError as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
@@ -85,7 +86,7 @@ def latest_snapshot_for_plan(config_dir: Path, state_dir: Path) -> SnapshotForPl
             "or let the Web Connector sync once: `reconcile qwc`, `reconcile serve`, "
             "Update Selected.",
         )
-    store = open_state(state_dir)
+    store = open_state(state_dir, read_only=True)
     try:
         return snapshot_for_plan(store, configured_company(store, config_dir))
     finally:
