@@ -74,9 +74,7 @@ def test_a_state_directory_that_holds_no_state_is_never_created_but_by_qwc(
     monkeypatch.chdir(tmp_path)
     typo = tmp_path / "stat"
     config = [] if command[0] in {"serve", "token"} else ["--config", example_config_dir]
-    message = refused(
-        run(*command, *config, "--state-dir", typo), f"no reconciler state in {typo}"
-    )
+    message = refused(run(*command, *config, "--state-dir", typo), f"no reconciler state in {typo}")
     assert "--state-dir" in message and "reconcile qwc" in message
     assert not typo.exists()
 
