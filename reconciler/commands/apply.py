@@ -231,6 +231,7 @@ class Planner:
             latest.state,
             locked_mode=latest.locked_mode,
             locked_since=latest.locked_since,
+            coverage=latest.coverage,
             force=self.force,
         )
         click.echo(render_text(document, color=sys.stdout.isatty()), nl=False)

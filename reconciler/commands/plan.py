@@ -138,6 +138,7 @@ def plan_command(
             latest.state,
             locked_mode=latest.locked_mode,
             locked_since=latest.locked_since,
+            coverage=latest.coverage,
         )
     document = render_plan_document(plan, force=force)
     click.echo(_render(document, fmt), nl=False, color=_use_color())

@@ -11,6 +11,7 @@ import click
 
 from reconciler.clock import SystemClock
 from reconciler.config import load_config
+from reconciler.coverage import Coverage
 from reconciler.errors import UserError
 from reconciler.model import BillingMode, QBState
 from reconciler.snapshots import StoredSnapshot
@@ -74,6 +75,7 @@ class SnapshotForPlan:
     state: QBState
     locked_mode: BillingMode | None
     locked_since: dt.datetime | None
+    coverage: Coverage | None = None  # what the snapshot read of the invoices
 
 
 def latest_snapshot_for_plan(config_dir: Path, state_dir: Path) -> SnapshotForPlan:
@@ -104,6 +106,7 @@ def snapshot_for_plan(store: Store, company: CompanyRecord) -> SnapshotForPlan:
         source.load(),
         BillingMode(lock.mode) if lock else None,
         lock.locked_at if lock else None,
+        source.coverage(),
     )
 
 
