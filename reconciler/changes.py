@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from reconciler.model import Invoice, InvoiceLine, InvoiceLineGroup, Item, Ref
+from reconciler.model import Invoice, InvoiceLine, InvoiceLineGroup, Item, Ref, SendMark
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,9 @@ class InvoiceCreate:
     external_guid: str
     lines: tuple[SyncedLine, ...]
     memo: str | None = None
+    # Print/Email later (billing.mark_created): marked, the invoice counts as
+    # unsent until it is sent, so corrections of its charges still reach it.
+    mark: SendMark = SendMark.NONE
 
 
 @dataclass(frozen=True)

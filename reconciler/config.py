@@ -33,6 +33,7 @@ from reconciler.model import (
     Organization,
     Proration,
     Safety,
+    SendMark,
     SherwebSettings,
     UnsentInvoices,
 )
@@ -246,6 +247,21 @@ def _build_billing(
             )
         )
         return None
+    unsent = UnsentInvoices(data.get("unsent_invoices", UnsentInvoices.MARKED.value))
+    mark = SendMark(data.get("mark_created", SendMark.EMAIL.value))
+    if mark is SendMark.NONE and unsent is UnsentInvoices.MARKED:
+        # Unmarked, what reconciler creates would count as sent at once, and
+        # later corrections of its charges would never reach it.
+        problems.append(
+            Diagnostic(
+                document.where(("mark_created",)),
+                "mark_created: none with unsent_invoices: marked: the invoices reconciler "
+                "creates would count as sent at once, so later corrections of their charges "
+                "would never be applied. Use mark_created: email or print, or "
+                "unsent_invoices: unpaid if your books do not use the Print/Email later marks",
+            )
+        )
+        return None
     hours, minutes = (int(part) for part in data.get("invoice_time", "05:00").split(":"))
     safety = data.get("safety", {})
     company = data["company"]
@@ -263,7 +279,8 @@ def _build_billing(
             min_existing=int(safety.get("min_existing", 10)),
         ),
         sherweb=SherwebSettings(**data.get("sherweb", {})),
-        unsent_invoices=UnsentInvoices(data.get("unsent_invoices", UnsentInvoices.MARKED.value)),
+        unsent_invoices=unsent,
+        mark_created=mark,
         where=document.where(()),
     )
 

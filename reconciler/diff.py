@@ -6,7 +6,9 @@
 - ``create``: the invoice is the one holding the organization's and period's
   ExternalGUID, whatever its date. It is updated like any invoice when it
   exists and is not settled, left alone (with a warning) when settled, and
-  added when absent: never a second one.
+  added when absent: never a second one. It is added marked as
+  ``billing.mark_created`` says (Email later by default), so that it counts
+  as unsent, and takes corrections, until it is sent.
 - ``update``: the ExternalGUID invoice when this product created one (with
   ``create_if_missing``), else the most recent open invoice (not settled, not
   sent, not void) of the customer dated in the billing window. Organizations
@@ -135,6 +137,7 @@ class _Differ:
         self.index = QBIndex(state)
         self.coverage = coverage
         self.unsent = config.billing.unsent_invoices
+        self.mark = config.billing.mark_created
         self.notices: list[Notice] = []
         self.offers = config.offers
         # Mapped items present and active in QuickBooks, by name key.
@@ -581,6 +584,7 @@ class _Differ:
             external_guid=first.external_guid,
             lines=tuple(lines),
             memo=f"Sherweb {period.start:%m/%d/%Y} - {period.end:%m/%d/%Y}",
+            mark=self.mark,
         )
         return InvoiceChange(change, target.organizations, first.schedule)
 

@@ -53,6 +53,35 @@ class UnsentInvoices(StrEnum):
     UNPAID = "unpaid"  # any invoice without a payment or credit (books that skip the marks)
 
 
+# The qbXML fields of the two marks, in the schema's order.
+SEND_MARK_FIELDS = ("IsToBePrinted", "IsToBeEmailed")
+
+
+class SendMark(StrEnum):
+    """The mark the reconciler gives the invoices it creates (``billing.mark_created``).
+
+    Marked, a new invoice joins the user's send queue, and under
+    :attr:`UnsentInvoices.MARKED` counts as unsent (so later corrections of
+    its charges still reach it) until Send Forms or Print Forms clears the mark.
+    """
+
+    EMAIL = "email"  # Email later (IsToBeEmailed): Send Forms e-mails it
+    PRINT = "print"  # Print later (IsToBePrinted): Print Forms prints it
+    NONE = "none"  # neither mark is written: QuickBooks' own default applies
+
+    @property
+    def flags(self) -> dict[str, str]:
+        """What an InvoiceAdd writes, in the schema's order: ``IsToBePrinted`` and
+        ``IsToBeEmailed``, exactly one of them ``true``; nothing for :attr:`NONE`."""
+        if self is SendMark.NONE:
+            return {}
+        printed, emailed = SEND_MARK_FIELDS
+        return {
+            printed: "true" if self is SendMark.PRINT else "false",
+            emailed: "true" if self is SendMark.EMAIL else "false",
+        }
+
+
 LAST_DAY = "last"
 
 
@@ -97,6 +126,7 @@ class BillingOptions:
     safety: Safety = field(default_factory=Safety)
     sherweb: SherwebSettings = field(default_factory=SherwebSettings)
     unsent_invoices: UnsentInvoices = UnsentInvoices.MARKED
+    mark_created: SendMark = SendMark.EMAIL
     where: Location | None = field(default=None, compare=False, repr=False)
 
 

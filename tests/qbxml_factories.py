@@ -14,7 +14,15 @@ from reconciler.changes import (
     ModifyLine,
     SyncedLine,
 )
-from reconciler.model import Invoice, InvoiceLine, InvoiceLineGroup, Item, ItemKind, Ref
+from reconciler.model import (
+    Invoice,
+    InvoiceLine,
+    InvoiceLineGroup,
+    Item,
+    ItemKind,
+    Ref,
+    SendMark,
+)
 from reconciler.qbxml.queries import CompanyQuery, CustomerQuery, HostQuery, InvoiceQuery, ItemQuery
 
 GUID = "3f2b8a4e-5c1d-4e7f-9a0b-1c2d3e4f5a6b"
@@ -57,6 +65,7 @@ def invoice_create(**fields: object) -> InvoiceCreate:
         "external_guid": GUID,
         "lines": (synced(), synced(sku="AZ-PLAN", quantity=Decimal("3.25"))),
         "memo": "Sherweb charges for May 2024",
+        "mark": SendMark.EMAIL,
     }
     defaults.update(fields)
     return InvoiceCreate(**defaults)  # type: ignore[arg-type]
@@ -173,6 +182,8 @@ EDGE = {
     "negative": invoice_create(lines=(synced(quantity=Decimal("-2.5"), service_date=None),)),
     "empty-memo": invoice_create(memo=""),
     "no-memo": invoice_create(memo=None),
+    "print-later-no-memo": invoice_create(memo=None, mark=SendMark.PRINT),
+    "unmarked": invoice_create(mark=SendMark.NONE),
     "keep-only": invoice_update(
         lines=(
             KeepLine("C7-1417118624"),

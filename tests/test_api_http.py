@@ -15,6 +15,7 @@ from reconciler.charges import load_charges
 from reconciler.coverage import Coverage
 from reconciler.fingerprint import fingerprint_state
 from reconciler.model import Safety
+from reconciler.plan import FORMAT_VERSION
 from reconciler.plan.files import with_digest
 from reconciler.qbwc.profile import profile_from_config
 from reconciler.qbxml.parse import parse_state
@@ -206,9 +207,11 @@ def test_malformed_submissions_are_refused_with_422(tmp_path):
         def submit(body):
             return w.post("/api/v1/plans", w.apply_token, json=body)
 
-        problem = _problem(submit({"plan": {"format_version": 2}}), 422, "invalid-plan")
+        problem = _problem(
+            submit({"plan": {"format_version": FORMAT_VERSION}}), 422, "invalid-plan"
+        )
         assert problem["errors"] and all(isinstance(e, str) for e in problem["errors"])
-        _problem(submit({"plan": {"format_version": 1}}), 422, "plan-format")
+        _problem(submit({"plan": {"format_version": FORMAT_VERSION - 1}}), 422, "plan-format")
         problem = _problem(submit({"plans": document}), 422, "invalid-request")
         assert any("'plan' is a required property" in e for e in problem["errors"])
         _problem(submit({"plan": document, "commit": ""}), 422, "invalid-request")
@@ -236,6 +239,10 @@ def test_malformed_submissions_are_refused_with_422(tmp_path):
         other_mode["profile"]["mode"] = "arrears"
         problem = _problem(submit(other_mode), 422, "profile-mismatch")
         assert "mode" in problem["detail"]
+        other_mark = _submission(w, document)
+        other_mark["profile"]["mark_created"] = "print"
+        problem = _problem(submit(other_mark), 422, "profile-mismatch")
+        assert "mark_created: 'print' != 'email'" in problem["detail"]
         bad_zone = _submission(w, document)
         bad_zone["profile"]["timezone"] = "Mars/Olympus"
         _problem(submit(bad_zone), 422, "invalid-request")

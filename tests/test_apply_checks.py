@@ -18,7 +18,7 @@ from reconciler.cli import cli
 from reconciler.config import load_config
 from reconciler.errors import UserError
 from reconciler.fingerprint import fingerprint_config
-from reconciler.model import Safety
+from reconciler.model import Safety, SendMark
 from reconciler.plan import build_plan
 from reconciler.plan.files import dumps_plan
 from reconciler.plan.guard import GuardRules
@@ -225,10 +225,30 @@ def test_the_profile_keeps_what_apply_checks_a_plan_against():
     assert "Cloud Services:Power BI Pro" not in synced["Contoso Dental Group"]
     kept, loaded = profile.guard_rules(), GuardRules.from_config(config)
     assert (kept.items, kept.synced) == (loaded.items, loaded.synced)
-    fields = ("mode", "invoice_day", "invoice_time", "timezone", "safety", "unsent_invoices")
+    fields = (
+        "mode",
+        "invoice_day",
+        "invoice_time",
+        "timezone",
+        "safety",
+        "unsent_invoices",
+        "mark_created",
+    )
     assert [getattr(kept.billing, f) for f in fields] == [
         getattr(loaded.billing, f) for f in fields
     ]
+
+
+def test_the_profile_keeps_how_created_invoices_are_marked():
+    config = load_config(REPO / "config")
+    printed = dataclasses.replace(
+        config, billing=dataclasses.replace(config.billing, mark_created=SendMark.PRINT)
+    )
+    kept = Profile.from_dict(json.loads(json.dumps(profile_from_config(printed).to_dict())))
+    assert kept.guard_rules().billing.mark_created is SendMark.PRINT
+    # A profile recorded before the option holds the default.
+    older = {k: v for k, v in kept.to_dict().items() if k != "mark_created"}
+    assert Profile.from_dict(older).mark_created is SendMark.EMAIL
 
 
 def test_a_plan_without_a_profile_is_checked_against_the_one_the_server_keeps(tmp_path):

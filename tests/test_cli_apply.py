@@ -105,5 +105,10 @@ def test_demo_runs_the_whole_loop_in_seconds(tmp_path):
     applied = re.search(r"Web Connector: Applied (\d+) changes", result.stdout)
     assert applied and int(applied.group(1)) > 0
     assert result.stdout.count("No changes. QuickBooks matches the configuration.") == 1
+    # A correction of the charges updates an invoice the demo created (marked Email later).
+    correction = result.stdout.split("==> 6. Sherweb corrects a charge: ")[1]
+    assert "marked Email later (not sent yet)" in correction
+    assert "Plan: 0 invoices to create, 1 invoice to update, 0 item costs" in correction
+    assert "Web Connector: Applied 1 change; QuickBooks read again" in correction
     status = _run("status", "--state-dir", str(kept), "--config", str(tmp_path))
-    assert status.exit_code == 0 and f"applied {applied.group(1)} changes" in status.stdout
+    assert status.exit_code == 0 and "applied 1 change\n" in status.stdout

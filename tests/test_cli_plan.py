@@ -23,6 +23,7 @@ from qbxml_check import check_qbxml
 
 from reconciler.cli import cli
 from reconciler.jsonschemas import load_schema
+from reconciler.plan import FORMAT_VERSION
 from reconciler.resources import data_dir
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -212,7 +213,7 @@ def test_bad_inputs_name_the_file(tmp_path, example_config_dir):
 
 def test_show_refuses_a_file_that_is_not_a_plan(tmp_path):
     bad = tmp_path / "plan.json"
-    bad.write_text('{"format_version": 2}', encoding="utf-8")
+    bad.write_text(json.dumps({"format_version": FORMAT_VERSION}), encoding="utf-8")
     result = run("show", bad)
     assert result.exit_code == 1
     assert "problem" in result.stderr and "plan file" in result.stderr

@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.config import load_config
 from reconciler.errors import InvalidInput
-from reconciler.model import BillingMode, InvoiceAction, Proration, UnsentInvoices
+from reconciler.model import BillingMode, InvoiceAction, Proration, SendMark, UnsentInvoices
 
 
 @pytest.fixture
@@ -405,3 +405,43 @@ def test_unsent_invoices_other_values_are_refused(config_dir: Path) -> None:
     message = only_problem(config_dir)
     assert "billing.yaml:" in message
     assert "'emailed' is not one of: marked, unpaid" in message
+
+
+def test_created_invoices_are_marked_email_later_by_default(config_dir: Path) -> None:
+    assert load_config(config_dir).billing.mark_created is SendMark.EMAIL
+    edit(config_dir / "billing.yaml", "mark_created: email", "")
+    assert load_config(config_dir).billing.mark_created is SendMark.EMAIL
+
+
+def test_created_invoices_may_be_marked_print_later(config_dir: Path) -> None:
+    edit(config_dir / "billing.yaml", "mark_created: email", "mark_created: print")
+    assert load_config(config_dir).billing.mark_created is SendMark.PRINT
+
+
+def test_unmarked_created_invoices_with_books_that_skip_the_marks(config_dir: Path) -> None:
+    edit(config_dir / "billing.yaml", "unsent_invoices: marked", "unsent_invoices: unpaid")
+    edit(config_dir / "billing.yaml", "mark_created: email", "mark_created: none")
+    billing = load_config(config_dir).billing
+    assert (billing.mark_created, billing.unsent_invoices) == (
+        SendMark.NONE,
+        UnsentInvoices.UNPAID,
+    )
+
+
+def test_unmarked_created_invoices_under_marked_are_refused(config_dir: Path) -> None:
+    # They would count as sent at once: corrections of their charges would never be applied.
+    edit(config_dir / "billing.yaml", "mark_created: email", "mark_created: none")
+    message = only_problem(config_dir)
+    line = next(
+        n
+        for n, text in enumerate((config_dir / "billing.yaml").read_text("utf-8").splitlines(), 1)
+        if text.startswith("mark_created:")
+    )
+    assert f"billing.yaml:{line}:" in message
+    assert "would count as sent at once" in message
+    assert "unsent_invoices: unpaid" in message
+
+
+def test_mark_created_other_values_are_refused(config_dir: Path) -> None:
+    edit(config_dir / "billing.yaml", "mark_created: email", "mark_created: fax")
+    assert "'fax' is not one of: email, print, none" in only_problem(config_dir)

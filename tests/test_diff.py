@@ -36,7 +36,14 @@ from reconciler.changes import (
 )
 from reconciler.coverage import Coverage
 from reconciler.desired import invoice_guid
-from reconciler.model import InvoiceAction, InvoiceLineGroup, ItemKind, Ref, UnsentInvoices
+from reconciler.model import (
+    InvoiceAction,
+    InvoiceLineGroup,
+    ItemKind,
+    Ref,
+    SendMark,
+    UnsentInvoices,
+)
 from reconciler.notices import Code, Level
 from reconciler.period import BillingPeriod
 from reconciler.plan.build import build_plan
@@ -403,6 +410,42 @@ def test_create_leaves_its_own_invoice_once_sent():
         world.contoso, [world.bp_line(), world.bs_line()], external_guid=GUID_A, sent=True
     )
     assert world.plan(right).notices == ()
+
+
+@pytest.mark.parametrize(
+    ("mark", "action"),
+    [
+        (SendMark.EMAIL, InvoiceAction.CREATE),
+        (SendMark.PRINT, InvoiceAction.CREATE),
+        (SendMark.EMAIL, UPDATE),
+    ],
+)
+def test_what_reconciler_creates_is_marked_so_a_correction_still_reaches_it(mark, action):
+    world = World(action, create_if_missing=action is UPDATE)
+    world.config = replace(world.config, billing=replace(world.config.billing, mark_created=mark))
+    (create,) = _changes(world.plan(), InvoiceCreate)
+    assert create.mark is mark
+    # QuickBooks adds it with that mark: unsent under unsent_invoices: marked.
+    added = replace(
+        invoice(world.contoso, [world.bp_line(), world.bs_line()], external_guid=GUID_A),
+        is_to_be_printed=mark is SendMark.PRINT,
+        is_to_be_emailed=mark is SendMark.EMAIL,
+    )
+    assert world.plan(added).changes == ()
+    # Sherweb corrects the charges: the created invoice is updated like any other.
+    world.charges = bundle(
+        customer_charges(
+            ORG_A, "Contoso", [charge("BP", 14, cost="19.80"), charge("BS", 3, cost="11.25")]
+        )
+    )
+    (update,) = _changes(world.plan(added), InvoiceUpdate)
+    assert update.invoice is added
+    assert [op.line.quantity for op in update.lines if isinstance(op, ModifyLine)] == [14]
+    # Once sent (the mark cleared), it is left with a warning.
+    sent = replace(added, is_to_be_printed=False, is_to_be_emailed=False)
+    plan = world.plan(sent)
+    assert plan.changes == ()
+    assert _codes(plan) == [(Level.WARNING, Code.INVOICE_SENT)]
 
 
 def test_books_without_the_marks_update_any_invoice_without_payment_or_credit():

@@ -24,7 +24,7 @@ from builders import (
     state,
 )
 
-from reconciler.model import InvoiceAction, InvoiceLineGroup, Ref
+from reconciler.model import InvoiceAction, InvoiceLineGroup, Ref, SendMark, UnsentInvoices
 from reconciler.plan import build_plan
 from reconciler.plan.guard import GuardRules, UnsafePlanRequest, check_plan_requests
 from reconciler.plan.requests import render_plan_document
@@ -227,6 +227,62 @@ def test_an_invoice_add_needs_its_external_guid(books):
     add = _change(document, "create-invoice")
     add["qbxml"] = re.sub(r"<ExternalGUID>[^<]*</ExternalGUID>\n?", "", add["qbxml"])
     assert "carries no ExternalGUID" in _refused(books, document)
+
+
+def test_an_invoice_add_carries_the_mark_billing_yaml_asks_for(books):
+    add = _change(books.document(), "create-invoice")
+    assert add["mark"] == "email"
+    assert (
+        "<IsToBePrinted>false</IsToBePrinted>\n<IsToBeEmailed>true</IsToBeEmailed>"
+        in (add["qbxml"])
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "why"),
+    [
+        (
+            "<IsToBeEmailed>true<",
+            "<IsToBeEmailed>false<",
+            "writes IsToBePrinted false, IsToBeEmailed false",
+        ),
+        ("<IsToBePrinted>false</IsToBePrinted>\n", "", "writes IsToBeEmailed true, but"),
+        (
+            "<IsToBeEmailed>true</IsToBeEmailed>",
+            "<IsToBeEmailed>true</IsToBeEmailed><IsToBeEmailed>true</IsToBeEmailed>",
+            "it writes IsToBeEmailed twice",
+        ),
+    ],
+)
+def test_an_invoice_add_with_another_mark_is_refused(books, old, new, why):
+    document = books.document()
+    add = _change(document, "create-invoice")
+    add["qbxml"] = add["qbxml"].replace(old, new)
+    assert why in _refused(books, document)
+
+
+def test_an_invoice_add_unmarked_against_billing_yaml_is_refused(books):
+    # The change and its request agree, but billing.yaml says email: refused.
+    document = books.document()
+    add = _change(document, "create-invoice")
+    add["mark"] = "none"
+    add["qbxml"] = re.sub(r"<IsToBe(Printed|Emailed)>[^<]*</IsToBe\1>\n?", "", add["qbxml"])
+    assert "its mark is 'none', but billing.yaml says mark_created: email" in _refused(
+        books, document
+    )
+
+
+@pytest.mark.parametrize("mark", [SendMark.PRINT, SendMark.NONE])
+def test_each_mark_as_rendered_passes(books, mark):
+    books.config = dataclasses.replace(
+        books.config,
+        billing=dataclasses.replace(
+            books.config.billing, mark_created=mark, unsent_invoices=UnsentInvoices.UNPAID
+        ),
+    )
+    document = books.document()
+    assert _change(document, "create-invoice")["mark"] == mark.value
+    assert len(books.check(document)) == 3
 
 
 def test_an_invoice_add_is_refused_once_quickbooks_holds_its_guid(books):

@@ -101,6 +101,7 @@ def test_document_validates_against_the_published_schema(every_kind_of_change):
     assert update["lines"][1]["group"] is True
     assert update["lines"][2]["fields"] == [{"field": "quantity", "before": "12", "after": "15"}]
     assert update["not_before"] == "2026-12-01T05:00:00-05:00"
+    assert document["changes"][2]["mark"] == document["billing"]["mark_created"] == "email"
     assert document["changes"][0]["before"] == {"purchase_cost": "18.7"}
     assert document["summary"]["changes"] == 3
     assert document["notices"][0]["code"] == "unmapped-sku"
@@ -182,6 +183,7 @@ def test_text_reads_like_terraform(every_kind_of_change):
     assert '          - description  = "Product BP (11/20/2026 - 11/30/2026)"\n' in text
     assert '          + item         = "Cloud:BS"\n' in text
     assert "  # invoice for Fabrikam | Co dated 2026-12-01 will be created\n" in text
+    assert '      + mark          = "Email later"\n        # sent from' in text
     assert "        # sent from 2026-12-01 05:00 EST\n" in text
     assert (
         "Plan: 1 invoice to create, 1 invoice to update, 1 item cost to update "
@@ -218,6 +220,15 @@ def test_markdown_for_a_pull_request_comment(every_kind_of_change):
     assert "| | | *2 unchanged lines* | | | |" in markdown
     assert "~~12~~ 15" in markdown
     assert "~~Product BP (11/20/2026 - 11/30/2026)~~" in markdown
+    assert "”, marked Email later; sent from 2026-12-01 05:00 EST." in markdown
+
+
+def test_an_unmarked_new_invoice_shows_no_mark(every_kind_of_change):
+    document = document_for(every_kind_of_change)
+    document["billing"]["mark_created"] = "none"
+    next(c for c in document["changes"] if c["action"] == "create-invoice")["mark"] = "none"
+    assert "+ mark" not in render_text(document)
+    assert "marked" not in render_markdown(document)
 
 
 def test_markdown_and_text_show_errors(every_kind_of_change):

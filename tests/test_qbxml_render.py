@@ -79,10 +79,13 @@ def test_invoice_add_fields_in_schema_order_and_never_a_rate():
         "CustomerRef",
         "TxnDate",
         "Memo",
+        "IsToBePrinted",
+        "IsToBeEmailed",
         "ExternalGUID",
         "InvoiceLineAdd",
         "InvoiceLineAdd",
     ]
+    assert (add.findtext("IsToBePrinted"), add.findtext("IsToBeEmailed")) == ("false", "true")
     assert add.findtext("ExternalGUID") == "{3f2b8a4e-5c1d-4e7f-9a0b-1c2d3e4f5a6b}"
     assert add.findtext("CustomerRef/ListID") == "80000013-1416570432"
     assert add.find("CustomerRef/FullName") is None
@@ -112,6 +115,17 @@ def test_text_round_trips_through_escaping():
     assert add.findtext("InvoiceLineAdd/Desc") == NASTY + "\n\tsecond line"
     latin = _tree(EDGE["latin"]).find("InvoiceAdd")
     assert latin.findtext("InvoiceLineAdd/Desc") == LATIN
+
+
+def test_a_created_invoice_carries_exactly_one_mark_or_none():
+    printed = _tree(EDGE["print-later-no-memo"]).find("InvoiceAdd")
+    assert [c.tag for c in printed][1:4] == ["TxnDate", "IsToBePrinted", "IsToBeEmailed"]
+    assert (printed.findtext("IsToBePrinted"), printed.findtext("IsToBeEmailed")) == (
+        "true",
+        "false",
+    )
+    unmarked = _tree(EDGE["unmarked"]).find("InvoiceAdd")
+    assert unmarked.find("IsToBePrinted") is None and unmarked.find("IsToBeEmailed") is None
 
 
 def test_empty_memo_is_left_out():

@@ -455,6 +455,31 @@ def test_invoice_add_computes_what_quickbooks_computes(
     assert sim.company.find_invoice(GUID.lower()) is not None
 
 
+def test_invoice_add_keeps_the_print_and_email_later_marks_until_the_invoice_is_sent(
+    sim: QuickBooksSimulator, ask
+) -> None:
+    (response,) = ask(
+        "<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Alpha</FullName></CustomerRef>"
+        "<IsToBePrinted>false</IsToBePrinted><IsToBeEmailed>true</IsToBeEmailed>"
+        f"<ExternalGUID>{GUID}</ExternalGUID>"
+        "<InvoiceLineAdd><Desc>Text only</Desc></InvoiceLineAdd></InvoiceAdd></InvoiceAddRq>"
+    )
+    txn_id = response.find("InvoiceRet").findtext("TxnID")
+    (query,) = ask(f"<InvoiceQueryRq><TxnID>{txn_id}</TxnID></InvoiceQueryRq>")
+    ret = query.find("InvoiceRet")
+    assert (ret.findtext("IsToBePrinted"), ret.findtext("IsToBeEmailed")) == ("false", "true")
+    edit_sequence = ret.findtext("EditSequence")
+    sent = sim.company.send_forms(txn_id, moment=dt.datetime(2026, 12, 3, 9, tzinfo=dt.UTC))
+    assert (sent.findtext("IsToBePrinted"), sent.findtext("IsToBeEmailed")) == ("false", "false")
+    assert sent.findtext("EditSequence") != edit_sequence
+    (unmarked,) = ask(
+        "<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Alpha</FullName></CustomerRef>"
+        "<InvoiceLineAdd><Desc>Text only</Desc></InvoiceLineAdd></InvoiceAdd></InvoiceAddRq>"
+    )
+    ret = unmarked.find("InvoiceRet")
+    assert (ret.findtext("IsToBePrinted"), ret.findtext("IsToBeEmailed")) == ("false", "false")
+
+
 def test_invoice_add_numbers_invoices_and_takes_the_customer_address(ask) -> None:
     (response,) = ask(
         "<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Alpha</FullName></CustomerRef>"

@@ -4,11 +4,11 @@ QuickBooks simulator; both invoice actions; invoice timing; what the user sees."
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from invariants import assert_invariants
 from sync_world import progress_answers, world
 
-from reconciler.sandbox import elements as el
 from reconciler.store.records import PlanStatus, RequestState
 
 
@@ -183,7 +183,7 @@ def test_invoices_sent_to_the_customer_are_not_updated(tmp_path):
         assert december
         # The MSP e-mails the generated invoices (Send Forms): QuickBooks clears "Email later".
         for txn_id in december:
-            w.qb.human_edit(txn_id, edit=lambda ret: el.put(ret, "IsToBeEmailed", "false"))
+            w.qb.send_forms(txn_id)
         assert w.sync().ok
         document = w.plan()
         touched = {c["invoice"]["txn_id"] for c in document["changes"] if "invoice" in c}
@@ -191,3 +191,53 @@ def test_invoices_sent_to_the_customer_are_not_updated(tmp_path):
         sent = [n for n in document["notices"] if n["code"] == "invoice-sent"]
         assert {n["context"]["invoice"] for n in sent} <= set(december) and sent
         assert any("was already sent (not marked Print/Email later)" in n["message"] for n in sent)
+
+
+def _correct_charges(w, directory, organization_id: str, extra: int) -> None:
+    """Sherweb corrects the organization's first charge: ``extra`` more licences."""
+    charges = json.loads(w.charges_path.read_text(encoding="utf-8"))
+    customer = next(c for c in charges["customers"] if c["id"] == organization_id)
+    customer["receivableCharges"]["charges"][0]["quantity"] += extra
+    corrected = directory / f"charges-corrected-{extra}.json"
+    corrected.write_text(json.dumps(charges), encoding="utf-8")
+    w.charges_path = corrected
+
+
+def test_a_correction_reaches_an_invoice_reconciler_created_until_it_is_sent(tmp_path):
+    with world(tmp_path) as w:
+        assert w.sync().ok
+        first = w.plan()
+        created = next(c for c in first["changes"] if c["action"] == "create-invoice")
+        assert created["mark"] == "email"
+        w.apply(first)
+        assert w.sync().ok
+        guid = created["external_guid"]
+        [(txn_id, ret)] = [
+            (t, r)
+            for t, r in w.qb.invoices.items()
+            if (r.findtext("ExternalGUID") or "").strip("{}").lower() == guid
+        ]
+        # QuickBooks holds it marked Email later: in the send queue, not sent yet.
+        assert (ret.findtext("IsToBePrinted"), ret.findtext("IsToBeEmailed")) == ("false", "true")
+
+        _correct_charges(w, tmp_path, created["organizations"][0]["id"], extra=2)
+        second = w.plan()
+        [update] = [c for c in second["changes"] if c["action"] == "update-invoice"]
+        assert update["invoice"]["txn_id"] == txn_id
+        [modified] = [line for line in update["lines"] if line["op"] == "modify"]
+        assert [f["field"] for f in modified["fields"]] == ["quantity"]
+        w.apply(second)
+        assert w.sync().ok
+        assert w.plan()["changes"] == []
+        assert w.qb.invoice(txn_id).findtext("IsToBeEmailed") == "true"
+
+        # Send Forms e-mails it and clears the mark: a further correction is refused.
+        w.qb.send_forms(txn_id)
+        w.clock.advance(days=1)
+        assert w.sync().status.startswith("QuickBooks read (snapshot")
+        _correct_charges(w, tmp_path, created["organizations"][0]["id"], extra=3)
+        third = w.plan()
+        assert all(c.get("invoice", {}).get("txn_id") != txn_id for c in third["changes"])
+        [sent] = [n for n in third["notices"] if n["context"].get("invoice") == txn_id]
+        assert sent["code"] == "invoice-sent" and sent["level"] == "warning"
+        assert "was already sent (not marked Print/Email later)" in sent["message"]

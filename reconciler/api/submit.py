@@ -68,6 +68,7 @@ def _profile(data: Json | None, company: CompanyRecord, billing: Json) -> Profil
         "invoice_time": profile.invoice_time.strftime("%H:%M"),
         "timezone": profile.timezone,
         "unsent_invoices": profile.unsent_invoices.value,
+        "mark_created": profile.mark_created.value,
     }
     differ = [
         f"{key}: {ours[key]!r} != {billing[key]!r}" for key in ours if ours[key] != billing[key]

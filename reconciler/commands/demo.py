@@ -3,12 +3,14 @@
 The example configuration and charges, the sample company in the QuickBooks
 simulator, the real server on a free loopback port, and the Web Connector
 emulator talking SOAP to it: sync, plan, apply, sync, and a plan that is
-empty. It runs at the charges' date (mid-December 2026), when the invoices
-it bills are due.
+empty; then Sherweb corrects a charge, and the invoice reconciler created
+(marked Email later, so not sent yet) is updated. It runs at the charges'
+date (mid-December 2026), when the invoices it bills are due.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sys
 import tempfile
@@ -24,6 +26,8 @@ from reconciler.charges import load_charges
 from reconciler.clock import ShiftedClock
 from reconciler.config import load_config
 from reconciler.errors import UserError
+from reconciler.model import ChargesBundle
+from reconciler.plan.document import CREATE_INVOICE, Document
 from reconciler.plan.text import render_text
 from reconciler.qbwc.app import QBWCApp
 from reconciler.qbwc.credentials import hash_password, new_password
@@ -59,6 +63,24 @@ def _state_dir(given: Path | None) -> Iterator[Path]:
         yield Path(temporary)
 
 
+def _corrected(charges: ChargesBundle, created: Document) -> tuple[ChargesBundle, str]:
+    """The charges with two more licences on the first line of an invoice the plan created,
+    as when Sherweb corrects a charge after the invoice went to QuickBooks; and what changed."""
+    organization = created["organizations"][0]
+    sku = created["lines"][0]["after"]["sku"]
+    customers = []
+    for customer in charges.customers:
+        if customer.customer_id == organization["id"]:
+            index = next(n for n, c in enumerate(customer.charges) if c.sku == sku)
+            charge = customer.charges[index]
+            more = dataclasses.replace(charge, quantity=charge.quantity + 2)
+            lines = (*customer.charges[:index], more, *customer.charges[index + 1 :])
+            customer = dataclasses.replace(customer, charges=lines)
+        customers.append(customer)
+    what = f"{organization['name']} has 2 more {sku} licences"
+    return dataclasses.replace(charges, customers=tuple(customers)), what
+
+
 @click.command("demo")
 @click.option(
     "--state-dir",
@@ -68,7 +90,11 @@ def _state_dir(given: Path | None) -> Iterator[Path]:
     "with `reconcile status --state-dir DIR`.",
 )
 def demo_command(keep: Path | None) -> None:
-    """Run the whole loop on the example: sync, plan, apply, sync, plan again (empty)."""
+    """Run the whole loop on the example: sync, plan, apply, sync, plan again (empty).
+
+    Then Sherweb corrects a charge, and the invoice reconciler created (marked
+    Email later, not sent yet) is updated.
+    """
     from reconciler.sandbox.company import Company
     from reconciler.sandbox.simulator import QuickBooksSimulator
     from reconciler.sandbox.webconnector import WebConnector
@@ -151,6 +177,39 @@ def demo_command(keep: Path | None) -> None:
                 click.echo(render_text(again, color=color), nl=False, color=color)
                 if again["changes"]:
                     raise UserError("the demo's second plan is not empty")
+
+                created = next(c for c in document["changes"] if c["action"] == CREATE_INVOICE)
+                corrected, what = _corrected(charges, created)
+                _step(f"6. Sherweb corrects a charge: {what}")
+                click.echo(
+                    "The invoice reconciler created in step 4 is marked Email later (not sent "
+                    "yet), so reconcile plan updates it:"
+                )
+                source = StoredSnapshot(store, store.company(company.id))
+                correction = plan_against(source, config, corrected)
+                click.echo(render_text(correction, color=color), nl=False, color=color)
+
+                _step("7. reconcile apply, and the Web Connector syncs")
+                applied = queue_plan(
+                    store,
+                    store.company(company.id),
+                    correction,
+                    profile=profile_from_config(config),
+                    now=clock.now(),
+                    actor="demo",
+                    commit=None,
+                    source="the demo's correction",
+                )
+                click.echo(f"Queued {applied.requests} request{'s' * (applied.requests != 1)}.")
+                result = connector.run()
+                click.echo(f"Web Connector: {result.status}")
+                if not result.ok or store.open_errors(company.id):
+                    raise UserError(f"the demo sync failed: {result.status}")
+                last = plan_against(
+                    StoredSnapshot(store, store.company(company.id)), config, corrected
+                )
+                if last["changes"]:
+                    raise UserError("the demo's plan after the correction is not empty")
         finally:
             store.close()
     click.echo(f"\nDone in {time.perf_counter() - started:.1f} s.")

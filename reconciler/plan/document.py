@@ -164,6 +164,7 @@ def _change(change: PlannedChange, qbxml: str) -> Document:
             "txn_date": body.txn_date.isoformat(),
             "external_guid": body.external_guid,
             "memo": body.memo,
+            "mark": body.mark.value,
             "lines": [{"op": "add", "after": _synced(line)} for line in body.lines],
         }
     invoice = body.invoice
@@ -214,6 +215,7 @@ def plan_document(
             "invoice_time": billing.invoice_time.strftime("%H:%M"),
             "timezone": billing.timezone,
             "unsent_invoices": billing.unsent_invoices.value,
+            "mark_created": billing.mark_created.value,
         },
         "summary": {
             "changes": summary.changes,

@@ -15,7 +15,8 @@ parser) and held to what ``reconcile plan`` renders:
   organizations, unchanged (invariant 3); what it adds or modifies holds
   such an item;
 - an InvoiceAdd carries the change's ExternalGUID, that no invoice holds yet
-  (invariant 2), for a mapped customer, dated on the period's invoice date;
+  (invariant 2), for a mapped customer, dated on the period's invoice date,
+  with the Print/Email later mark of billing.yaml's ``mark_created``;
 - an item modification sets the purchase cost of a mapped item, with its
   EditSequence.
 
@@ -34,6 +35,7 @@ from typing import Any
 
 from reconciler.errors import UserError
 from reconciler.model import (
+    SEND_MARK_FIELDS,
     BillingOptions,
     Config,
     Invoice,
@@ -64,6 +66,15 @@ REQUEST_KINDS = {
 PRICE_FIELDS = frozenset({"Rate", "RatePercent", "Amount", "PriceLevelRef"})
 # The fields of a line as the templates write them.
 LINE_FIELDS = frozenset({"ItemRef", "Desc", "Quantity", "ServiceDate"})
+# The header fields of an InvoiceAdd as the template writes them.
+INVOICE_ADD_FIELDS = (
+    "CustomerRef",
+    "TxnDate",
+    "Memo",
+    *SEND_MARK_FIELDS,
+    "ExternalGUID",
+    "InvoiceLineAdd",
+)
 NEW_LINE = "-1"
 
 
@@ -345,9 +356,8 @@ class _Guard:
         change_id: str,
     ) -> None:
         body = self._body(request, "InvoiceAdd", change_id)
-        self._only(
-            body, ("CustomerRef", "TxnDate", "Memo", "ExternalGUID", "InvoiceLineAdd"), change_id
-        )
+        self._only(body, INVOICE_ADD_FIELDS, change_id)
+        self._mark(body, change, change_id)
         guid = canonical_guid(_text(body.find("ExternalGUID")))
         if not guid:
             raise self._refuse(
@@ -379,6 +389,29 @@ class _Guard:
             raise self._refuse(change_id, "the invoice has no line")
         for line in lines:
             self._new_line(line, synced, change_id)
+
+    def _mark(self, body: Element, change: Mapping[str, Any], change_id: str) -> None:
+        """The Print/Email later mark is billing.yaml's ``mark_created``, and the change's."""
+        wanted = self.rules.billing.mark_created
+        if change.get("mark") != wanted.value:
+            raise self._refuse(
+                change_id,
+                f"its mark is {change.get('mark')!r}, but billing.yaml says "
+                f"mark_created: {wanted.value}",
+            )
+        written: dict[str, str] = {}
+        for tag in SEND_MARK_FIELDS:
+            found = body.findall(tag)
+            if len(found) > 1:
+                raise self._refuse(change_id, f"it writes {tag} twice")
+            if found:
+                written[tag] = _text(found[0])
+        if written != wanted.flags:
+            shown = ", ".join(f"{tag} {value}" for tag, value in written.items()) or "no mark"
+            raise self._refuse(
+                change_id,
+                f"it writes {shown}, but billing.yaml says mark_created: {wanted.value}",
+            )
 
     def _target(self, body: Element, schedule: InvoiceSchedule, change_id: str) -> Invoice:
         txn_id = _text(body.find("TxnID"))

@@ -18,6 +18,7 @@ from reconciler.plan.view import (
     invoice_number,
     line_counts,
     local_time,
+    mark_label,
     money,
     organizations,
     plural,
@@ -118,8 +119,10 @@ def _invoice_details(change: Document, timezone: str) -> list[str]:
     title = html.escape(f"{headline(change)} {verb(change)}", quote=False)
     out = ["", f"<details><summary><code>{sign}</code> {title}</summary>", ""]
     if action == CREATE_INVOICE:
+        label = mark_label(change)
+        marked = f", marked {label}" if label else ""
         out.append(
-            f"ExternalGUID `{change['external_guid']}`, memo “{_cell(change['memo'])}”; "
+            f"ExternalGUID `{change['external_guid']}`, memo “{_cell(change['memo'])}”{marked}; "
             f"sent from {local_time(change['not_before'], timezone)}."
         )
     else:

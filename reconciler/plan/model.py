@@ -18,8 +18,9 @@ from reconciler.model import BillingOptions, HostInfo, Organization
 from reconciler.notices import Level, Notice
 from reconciler.period import InvoiceSchedule
 
-# Bumped whenever the plan file format changes incompatibly.
-FORMAT_VERSION = 2
+# Bumped whenever the plan file format changes incompatibly (3: created
+# invoices carry their Print/Email later mark).
+FORMAT_VERSION = 3
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from reconciler.plan.view import (
     NO_CHANGES_DETAIL,
     headline,
     local_time,
+    mark_label,
     money,
     plural,
     summary_sentence,
@@ -123,6 +124,7 @@ def _create(out: _Writer, change: Document, timezone: str) -> None:
             ("txn_date", change["txn_date"]),
             ("external_guid", change["external_guid"]),
             ("memo", change["memo"]),
+            *([("mark", label)] if (label := mark_label(change)) else []),
         ],
     )
     out.add(f"        # sent from {local_time(change['not_before'], timezone)}")

@@ -65,6 +65,11 @@ def headline(change: Document) -> str:
     return f"invoice #{invoice_number(change)} of {who} dated {invoice_date(change)}"
 
 
+def mark_label(change: Document) -> str | None:
+    """The QuickBooks mark a new invoice gets (``Email later``), None when unmarked."""
+    return {"email": "Email later", "print": "Print later"}.get(change["mark"])
+
+
 def verb(change: Document) -> str:
     return {
         CREATE_INVOICE: "will be created",

@@ -5,8 +5,8 @@ here what a run needs, namely which items and customers to refresh, and the
 billing options that say which invoices the billing window holds and when
 invoices are due; and what ``apply`` checks a plan against (the
 configuration's fingerprint, which items each customer's organizations sync,
-which invoices count as unsent, the safety threshold), on whichever path the
-plan arrives.
+which invoices count as unsent, how created invoices are marked, the safety
+threshold), on whichever path the plan arrives.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from reconciler.model import (
     Company,
     Config,
     Safety,
+    SendMark,
     UnsentInvoices,
 )
 from reconciler.plan.guard import GuardRules, synced_items
@@ -43,6 +44,7 @@ class Profile:
     # Each mapped customer's full name and the items synced for its organizations.
     synced: tuple[tuple[str, tuple[str, ...]], ...] = ()
     unsent_invoices: UnsentInvoices = UnsentInvoices.MARKED
+    mark_created: SendMark = SendMark.EMAIL
     safety: Safety = field(default_factory=Safety)
     # fingerprint_config of the configuration; None in profiles recorded before it was kept.
     config_fingerprint: str | None = None
@@ -59,6 +61,7 @@ class Profile:
             "timezone": self.timezone,
             "synced": {customer: list(items) for customer, items in self.synced},
             "unsent_invoices": self.unsent_invoices.value,
+            "mark_created": self.mark_created.value,
             "safety": {
                 "max_change_ratio": decimal_text(self.safety.max_change_ratio),
                 "min_existing": self.safety.min_existing,
@@ -76,6 +79,7 @@ class Profile:
             timezone=self.timezone,
             safety=self.safety,
             unsent_invoices=self.unsent_invoices,
+            mark_created=self.mark_created,
         )
 
     def guard_rules(self) -> GuardRules:
@@ -100,6 +104,7 @@ class Profile:
                 (customer, tuple(items)) for customer, items in data.get("synced", {}).items()
             ),
             unsent_invoices=UnsentInvoices(data.get("unsent_invoices", UnsentInvoices.MARKED)),
+            mark_created=SendMark(data.get("mark_created", SendMark.EMAIL)),
             safety=_safety(data.get("safety") or {}),
             config_fingerprint=data.get("config_fingerprint"),
         )
@@ -127,6 +132,7 @@ def profile_from_config(config: Config) -> Profile:
         timezone=billing.timezone,
         synced=tuple(synced_items(config).items()),
         unsent_invoices=billing.unsent_invoices,
+        mark_created=billing.mark_created,
         safety=billing.safety,
         config_fingerprint=fingerprint_config(config),
     )

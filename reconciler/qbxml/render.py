@@ -253,6 +253,7 @@ def _render_invoice_add(change: InvoiceCreate, request_id: str) -> str:
         "memo": change.memo
         and check_text(change.memo, subject=subject, field="Memo", max_length=MAX_LENGTH["Memo"]),
         "external_guid": format_guid(change.external_guid, subject=subject),
+        "flags": change.mark.flags,
         "lines": [
             _line(line, _line_subject(subject, n, line))
             for n, line in enumerate(change.lines, start=1)

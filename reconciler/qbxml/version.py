@@ -43,6 +43,8 @@ FIELD_VERSIONS: dict[str, str] = {
     "InvoiceAddRq/InvoiceAdd/CustomerRef": "1.0",
     "InvoiceAddRq/InvoiceAdd/TxnDate": "1.0",
     "InvoiceAddRq/InvoiceAdd/Memo": "1.0",
+    "InvoiceAddRq/InvoiceAdd/IsToBePrinted": "1.0",
+    "InvoiceAddRq/InvoiceAdd/IsToBeEmailed": "6.0",
     "InvoiceAddRq/InvoiceAdd/ExternalGUID": "9.0",
     "InvoiceAddRq/InvoiceAdd/InvoiceLineAdd/ItemRef": "1.0",
     "InvoiceAddRq/InvoiceAdd/InvoiceLineAdd/Desc": "1.0",

@@ -349,6 +349,16 @@ class Company:
 
         return edit_by_hand(self, txn_id, moment=moment or _default_moment(), edit=edit)
 
+    def send_forms(self, txn_id: str, *, moment: dt.datetime | None = None) -> Element:
+        """Send an invoice as Send Forms (or Print Forms) does: its Email later
+        and Print later marks clear, and it counts as sent."""
+
+        def clear_marks(ret: Element) -> None:
+            for tag in ("IsToBePrinted", "IsToBeEmailed"):
+                el.put(ret, tag, "false")
+
+        return self.human_edit(txn_id, moment=moment, edit=clear_marks)
+
     # ------------------------------------------------------------------
     # Dump
     # ------------------------------------------------------------------
