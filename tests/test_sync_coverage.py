@@ -10,6 +10,7 @@ never taken for missing.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections import Counter
 
@@ -23,6 +24,7 @@ from reconciler.sandbox import elements as el
 from reconciler.store.records import PlanStatus, RequestState
 
 OTHER_CUSTOMER = "Wide World Importers"  # in the sample company, mapped to no organization
+LISTS = ("CustomerQueryRq", "ItemQueryRq")
 
 
 def _created(w) -> dict[str, dict[str, object]]:
@@ -285,3 +287,24 @@ def test_an_invoice_sent_or_paid_after_the_plan_is_not_modified(tmp_path):
         assert not [r for r in w.store.requests(w.company.id) if r.state is RequestState.DONE]
         [error] = w.store.open_errors(w.company.id)
         assert "reconcile plan" in error.what_to_do
+
+
+def test_every_list_is_read_page_by_page(tmp_path):
+    limits = RunLimits(list_page=3, invoice_page=2, created_batch=1)
+    with world(tmp_path, limits=limits) as w:
+        _applied_and_read(w)
+        for txn_id in _created(w):
+            _move(w, txn_id)
+        w.clock.advance(days=1)
+        result = w.sync()
+        assert result.ok, result.status
+        sent = [answer for op, _, answer in result.calls if op == "sendRequestXML"]
+        pages = {kind: sum(f"<{kind} requestID=" in s for s in sent) for kind in LISTS}
+        assert pages == {
+            "CustomerQueryRq": math.ceil(len(w.qb.customers) / 3),
+            "ItemQueryRq": math.ceil(len(w.qb.items) / 3),
+        }
+        assert sum("<TxnID>" in s and "<InvoiceQueryRq" in s for s in sent) == 3
+        state = w.plan()
+        assert len(_notices(state, "invoice-customer-changed")) == 3
+        _no_guid_twice(w)

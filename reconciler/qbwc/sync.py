@@ -737,12 +737,8 @@ class SyncRun:
         if step == CREATED:
             self._created_read(session, state, pending["txn_ids"], answer, now)
             return
-        if answer.iterator_remaining_count and answer.iterator_id:
-            state.iterator_id = answer.iterator_id
-            state.iterator_remaining = answer.iterator_remaining_count
-            return
-        state.iterator_id = state.iterator_remaining = None
-        state.step += 1
+        if not _more_pages(state, answer):
+            state.step += 1
 
     def _created_read(
         self,
@@ -928,11 +924,8 @@ class SyncRun:
                 # The snapshot did not hold it (that is why it was looked for): the run
                 # reads QuickBooks again before it ends.
                 state.changed = True
-        if answer.iterator_remaining_count and answer.iterator_id:
-            state.iterator_id = answer.iterator_id
-            state.iterator_remaining = answer.iterator_remaining_count
+        if _more_pages(state, answer):
             return
-        state.iterator_id = state.iterator_remaining = None
         state.lookup_from = None
         for request in self._lost_adds(session.company_id):
             log.info("%s was not added before: queued again", request.label)
@@ -1245,6 +1238,16 @@ def _host_responses(text: str) -> list[Response] | None:
     if not any(isinstance(o, HostInfo) for r in responses for o in r.objects):
         return None
     return responses
+
+
+def _more_pages(state: RunState, answer: Response) -> bool:
+    """Whether QuickBooks' iterator has more to return (kept in ``state``, else forgotten)."""
+    if answer.iterator_remaining_count and answer.iterator_id:
+        state.iterator_id = answer.iterator_id
+        state.iterator_remaining = answer.iterator_remaining_count
+        return True
+    state.iterator_id = state.iterator_remaining = None
+    return False
 
 
 def _mapped(profile: Profile) -> frozenset[str]:
