@@ -308,3 +308,32 @@ def test_every_list_is_read_page_by_page(tmp_path):
         state = w.plan()
         assert len(_notices(state, "invoice-customer-changed")) == 3
         _no_guid_twice(w)
+
+
+def test_a_lost_modification_of_an_invoice_sent_since_is_not_sent_again(tmp_path):
+    from reconciler.sandbox.status import ResponseLost
+
+    with world(tmp_path, limits=RunLimits(batch_size=1)) as w:
+        assert w.sync().ok
+        applied = w.apply(w.plan())
+        fired = []
+
+        def drop(request: str) -> None:
+            if "<InvoiceModRq" in request and not fired:
+                fired.append(request)
+                raise ResponseLost("")  # lost on the way: QuickBooks never saw it
+
+        w.on_request(drop)
+        assert not w.sync().ok
+        txn_id = re.search(r"<TxnID>([^<]+)</TxnID>", fired[0]).group(1)
+        el.put(w.qb.invoices[txn_id], "IsToBeEmailed", "false")  # e-mailed meanwhile
+        el.put(w.qb.invoices[txn_id], "IsToBePrinted", "false")
+        before = w.invoices()[txn_id]
+        w.clock.advance(minutes=4)
+        result = w.sync()
+        assert "error" in result.status
+        sent = str([answer for op, _, answer in result.calls if op == "sendRequestXML"])
+        assert "<InvoiceModRq" not in sent
+        assert w.invoices()[txn_id] == before
+        plan = w.store.plan(applied.plan.id)
+        assert plan.status is PlanStatus.STALE and "was sent since" in plan.status_reason

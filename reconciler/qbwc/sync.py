@@ -862,6 +862,7 @@ class SyncRun:
         }
         invoices = {i.txn_id: i for i in qb_state.invoices}
         rule = self._profile(session.company_id).unsent_invoices
+        stopped: set[int] = set()  # plans that went stale here: the rest of each is not sent
         for request in self.store.requests(
             session.company_id, [RequestState.QUEUED, RequestState.SENT]
         ):
@@ -870,42 +871,36 @@ class SyncRun:
                 if txn_id is not None:
                     self._found(session, state, request, "found by its ExternalGUID", now, txn_id)
                 continue
-            if request.kind == "InvoiceModRq":
-                why = _untouchable(request, invoices, rule)
-                if why is not None:
-                    self.store.finish_request(request.id, RequestState.STALE, now, None)
-                    self._stale(request, why, now)
-                    state.errors += 1
-                    continue
-            if request.state is RequestState.SENT:
-                self._settle_modification(session, state, request, qb_state, now)
-
-    def _settle_modification(
-        self,
-        session: SessionRecord,
-        state: RunState,
-        request: QueuedRequest,
-        qb_state: QBState,
-        now: dt.datetime,
-    ) -> None:
-        outcome = modification_outcome(request.qbxml, qb_state)
-        if outcome is Outcome.NOT_APPLIED:
-            log.info("%s did not go through: queued again", request.label)
-            self.store.requeue(request.id, now)
-        elif outcome is Outcome.APPLIED:
-            self._found(
-                session,
-                state,
-                request,
-                "found applied in QuickBooks; its answer had been lost",
-                now,
+            outcome = (
+                modification_outcome(request.qbxml, qb_state)
+                if request.state is RequestState.SENT
+                else Outcome.NOT_APPLIED
             )
-        else:
-            self.store.finish_request(request.id, RequestState.STALE, now, None)
-            self._stale(
-                request, "its answer was lost, and QuickBooks shows it changed otherwise since", now
+            if outcome is Outcome.APPLIED:
+                self._found(
+                    session,
+                    state,
+                    request,
+                    "found applied in QuickBooks; its answer had been lost",
+                    now,
+                )
+                continue
+            if request.plan_id in stopped:
+                self.store.finish_request(request.id, RequestState.STALE, now, None)
+                continue
+            why = (
+                "its answer was lost, and QuickBooks shows it changed otherwise since"
+                if outcome is Outcome.CHANGED
+                else _untouchable(request, invoices, rule)
             )
-            state.errors += 1
+            if why is not None:
+                self.store.finish_request(request.id, RequestState.STALE, now, None)
+                self._stale(request, why, now)
+                stopped.add(request.plan_id)
+                state.errors += 1
+            elif request.state is RequestState.SENT:
+                log.info("%s did not go through: queued again", request.label)
+                self.store.requeue(request.id, now)
 
     def _verified(
         self, session: SessionRecord, state: RunState, answer: Response, now: dt.datetime
@@ -1267,7 +1262,13 @@ def _invoice_txn_ids(documents: list[str]) -> set[str]:
 def _untouchable(
     request: QueuedRequest, invoices: dict[str, Invoice], rule: UnsentInvoices
 ) -> str | None:
-    """Why an InvoiceMod must not be sent, given QuickBooks' fresh state (None: it may)."""
+    """Why a modification must not be sent, given QuickBooks' fresh state (None: it may).
+
+    Only an InvoiceMod can touch what invariant 5 protects: its invoice must still be
+    there, neither settled nor sent.
+    """
+    if request.kind != "InvoiceModRq":
+        return None
     target = parse_xml(request.qbxml, source="queued request").findtext(
         "QBXMLMsgsRq/InvoiceModRq/InvoiceMod/TxnID"
     )
