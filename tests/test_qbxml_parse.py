@@ -22,7 +22,7 @@ from reconciler.model import (
     ItemKind,
     Ref,
 )
-from reconciler.qbxml.parse import QbxmlParseError, parse_response, parse_state
+from reconciler.qbxml.parse import QbxmlParseError, parse_response, parse_state, read_fields
 from reconciler.qbxml.status import Action, Severity
 
 MINUS_5 = dt.timezone(dt.timedelta(hours=-5))
@@ -593,6 +593,34 @@ def test_bad_documents_fail_with_file_and_line(document, message):
     with pytest.raises(QbxmlParseError) as caught:
         parse_response(document)
     assert message in str(caught.value)
+
+
+def test_read_fields_reads_what_parse_response_reads():
+    document = qbxml(
+        rs("CustomerQueryRs", customer_ret("A", "2024-01-01T00:00:01") + customer_ret("B", "x")),
+        rs("InvoiceQueryRs", GROUP_INVOICE),
+    )
+    ((invoice,),) = [r.objects for r in parse_response(qbxml(rs("InvoiceQueryRs", GROUP_INVOICE)))]
+    assert read_fields(document, "InvoiceRet", ("TxnID", "ExternalGUID", "Nope")) == [
+        (invoice.txn_id, "{3F2B8A4E-5C1D-4E7F-9A0B-1C2D3E4F5A6B}", None)
+    ]
+    assert invoice.external_guid == "3f2b8a4e-5c1d-4e7f-9a0b-1c2d3e4f5a6b"
+    # Values are not checked (customer B's TimeModified), nor nested Rets read.
+    assert read_fields(document.decode(), "CustomerRet", ("ListID",)) == [("A",), ("B",)]
+    assert read_fields(document, "InvoiceLineRet", ("TxnLineID",)) == []
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (b"<QBXML><QBXMLMsgsRs>", "malformed XML"),
+        (b"<Other/>", "not a qbXML response document"),
+        (b'<!DOCTYPE QBXML [<!ENTITY a "x">]><QBXML><QBXMLMsgsRs/></QBXML>', "DOCTYPE"),
+    ],
+)
+def test_read_fields_refuses_what_parse_response_refuses(document, message):
+    with pytest.raises(QbxmlParseError, match=message):
+        read_fields(document, "InvoiceRet", ("TxnID",))
 
 
 def test_errors_name_the_file(tmp_path):

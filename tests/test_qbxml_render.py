@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 from qbxml_factories import (
     EDGE,
@@ -24,7 +27,7 @@ from reconciler.changes import KeepLine
 from reconciler.model import InvoiceLine, ItemKind, LinkedTxn, Ref
 from reconciler.qbxml.queries import CustomerQuery, HostQuery, InvoiceQuery, ItemQuery
 from reconciler.qbxml.render import QbxmlRenderError, render_document, render_request
-from reconciler.qbxml.values import format_quantity
+from reconciler.qbxml.values import check_text, format_quantity
 from reconciler.qbxml.version import UnsupportedQuickBooks
 
 
@@ -244,6 +247,32 @@ def test_characters_quickbooks_cannot_store_are_refused_naming_the_field(text, s
         "which QuickBooks cannot store"
     )
     assert "Windows-1252" in str(caught.value)
+
+
+def _storable(char: str) -> bool:
+    if char in "\t\n":
+        return True
+    try:
+        char.encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return unicodedata.category(char) != "Cc"
+
+
+# Around the edges: C0 and C1 controls, DEL, the code points cp1252 leaves
+# undefined, and what it maps 0x80-0x9f to.
+_EDGES = "\x00\x08\t\n\x0b\r\x1f\x7f\x80\x81\x8d\x9f\xa0\xff\u20ac\u2122\u0100\ufffd"
+
+
+@given(st.text(alphabet=st.one_of(st.characters(), st.sampled_from(_EDGES)), max_size=12))
+def test_text_is_refused_exactly_when_a_character_cannot_be_stored(text):
+    try:
+        check_text(text, subject="item", field="Desc")
+    except QbxmlRenderError as refused:
+        culprit = next(char for char in text if not _storable(char))
+        assert f"Desc contains U+{ord(culprit):04X}" in str(refused)
+    else:
+        assert all(_storable(char) for char in text)
 
 
 @pytest.mark.parametrize(

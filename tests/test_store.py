@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from qbwc_support import new_store
 
 from reconciler.store import StoreError, open_store
@@ -18,7 +21,7 @@ from reconciler.store.records import (
     ResponseRecord,
 )
 from reconciler.store.schema import MIGRATIONS, SCHEMA_VERSION
-from reconciler.store.sqlite import DATABASE_NAME
+from reconciler.store.sqlite import DATABASE_NAME, _ts
 
 NOW = dt.datetime(2024, 5, 28, 15, 0, tzinfo=dt.UTC)
 
@@ -54,6 +57,9 @@ def test_schema_is_created_with_wal_and_its_version(tmp_path):
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
+    # NORMAL (1) is durable across a crash of the process only with WAL.
+    with store.atomic():
+        assert store._one("PRAGMA synchronous")[0] == 1  # type: ignore[attr-defined]
     store.close()
 
 
@@ -142,6 +148,35 @@ def test_finishing_every_request_finishes_the_plan(tmp_path):
     done = store.requests(company.id, [RequestState.DONE])
     assert [r.attempts for r in done] == [1, 1]
     assert store.responses(done[0].id)[0].txn_id == "80-1"
+
+
+def test_a_plan_is_done_only_once_every_request_is(tmp_path):
+    store, company = new_store(tmp_path)
+    plan = _queue(store, company.id, _requests(due=3))
+    session_id = _session(store, company.id)
+    first, second, third = store.next_queued_requests(company.id, 3)
+    for request, state in [
+        (first, RequestState.DONE),
+        (second, RequestState.FAILED),
+        (third, RequestState.DONE),
+    ]:
+        store.mark_sent(request.id, session_id=session_id, at=NOW)
+        store.finish_request(request.id, state, NOW, None)
+        assert store.plan(plan.id).status is PlanStatus.QUEUED
+    assert store.release_due_requests(company.id, NOW) == 1
+    store.mark_sent(second.id, session_id=session_id, at=NOW)
+    store.finish_request(second.id, RequestState.DONE, NOW, None)
+    assert store.plan(plan.id).status is PlanStatus.DONE
+
+
+_ZONES = st.sampled_from(
+    [dt.UTC, ZoneInfo("America/New_York"), dt.timezone(dt.timedelta(hours=5, minutes=30))]
+)
+
+
+@given(st.datetimes(min_value=dt.datetime(1900, 1, 1), timezones=_ZONES))
+def test_timestamps_are_utc_text_that_sorts(moment):
+    assert _ts(moment) == moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def test_a_new_plan_supersedes_what_an_older_one_never_sent(tmp_path):

@@ -70,6 +70,29 @@ def test_invoice_adds_whose_response_is_lost_are_looked_for_before_any_resend(tm
         assert_invariants(w, before)
 
 
+def test_a_queued_add_quickbooks_already_holds_is_found_and_not_sent(tmp_path):
+    # What a store that lost its last commits to a power cut would hold: the
+    # add went out and QuickBooks saved it, but the store still has it queued.
+    with world(tmp_path) as w:
+        w.sync()
+        before = w.invoices()
+        w.apply(w.plan())
+        queued = w.store.requests(w.company.id, [RequestState.QUEUED])
+        add = next(r for r in queued if r.kind == "InvoiceAddRq")
+        w.simulator.begin_session()
+        w.simulator.process(add.qbxml)
+        w.simulator.end_session()
+        result = w.sync()
+        assert result.ok, result.status
+        assert _sent_again(result, [add]) == []
+        [response] = w.store.responses(add.id)
+        assert "found by its ExternalGUID" in response.status_message and response.txn_id
+        assert w.store.queued_request(add.id).state is RequestState.DONE
+        others = [r for r in queued if r.id != add.id]
+        assert all(w.store.queued_request(r.id).state is RequestState.DONE for r in others)
+        assert_invariants(w, before)
+
+
 def test_a_garbled_response_after_commit_is_settled_too(tmp_path):
     with world(tmp_path) as w:
         w.sync()

@@ -55,7 +55,13 @@ from reconciler.period import invoice_day_after, invoice_day_on_or_before
 from reconciler.qbwc.outcome import Outcome, modification_outcome
 from reconciler.qbwc.profile import Profile
 from reconciler.qbwc.service import DONE, NO_OP, SendRequest
-from reconciler.qbxml.parse import QbxmlParseError, Response, parse_response, parse_state
+from reconciler.qbxml.parse import (
+    QbxmlParseError,
+    Response,
+    parse_response,
+    parse_state,
+    read_fields,
+)
 from reconciler.qbxml.queries import (
     CompanyQuery,
     CustomerQuery,
@@ -167,10 +173,12 @@ class RunState:
 
 @dataclass(frozen=True)
 class Refreshed:
-    """A complete refresh: its documents and the state they hold."""
+    """A complete refresh, read for settling: its documents, the TxnID of each
+    invoice by ExternalGUID, and (when a request's answer was lost) the whole state."""
 
     documents: list[str]
-    state: QBState
+    guids: dict[str, str]
+    state: QBState | None
 
 
 @dataclass(frozen=True)
@@ -296,8 +304,8 @@ class SyncRun:
         ):
             documents = [*self.store.session_documents(session.id), response]
             # A state that cannot be read is said, and recorded, within the transaction.
-            with contextlib.suppress(QbxmlParseError):
-                refreshed = Refreshed(documents, parse_state(d.encode("utf-8") for d in documents))
+            with contextlib.suppress(RunFailed):
+                refreshed = self._read_for_settling(session.company_id, documents)
         return Prepared(state.saves, responses, refreshed=refreshed)
 
     def take_response(
@@ -567,8 +575,8 @@ class SyncRun:
             # From here the snapshot may no longer be what QuickBooks holds: plans
             # made from it are refused until a run has read QuickBooks again.
             self.store.mark_snapshot_outdated(session.company_id)
+            self.store.mark_all_sent([r.id for r in batch], session_id=session.id, at=now)
             for request in batch:
-                self.store.mark_sent(request.id, session_id=session.id, at=now)
                 log.info("sending %s (%s)", request.label, request.request_id)
             state.pending = {
                 "kind": "write",
@@ -803,13 +811,14 @@ class SyncRun:
         """
         documents = self.store.session_documents(session.id)
         company_id = session.company_id
-        qb_state = None
+        settling = None
         if not state.after_changes and self._to_settle(company_id):
-            qb_state = (
-                refreshed.state
-                if refreshed is not None and refreshed.documents == documents
-                else _parse_state(documents)
+            fits = (
+                refreshed is not None
+                and refreshed.documents == documents
+                and (refreshed.state is not None or not self._needs_state(company_id))
             )
+            settling = refreshed if fits else self._read_for_settling(company_id, documents)
         assert state.version is not None
         snapshot = self.store.save_snapshot(
             company_id,
@@ -825,8 +834,31 @@ class SyncRun:
         state.snapshot_version = snapshot.version
         self.store.resolve_run_errors(company_id, now)
         log.info("company %d: snapshot %d taken", company_id, snapshot.version)
-        if qb_state is not None:
-            self._settle(session, state, qb_state, now)
+        if settling is not None:
+            self._settle(session, state, settling, now)
+
+    def _needs_state(self, company_id: int) -> bool:
+        """Whether settling needs the whole state: a request went out and its answer
+        never came (a lost response), or an invoice is to be modified (is it still
+        open?)."""
+        if self.store.count_requests(company_id, [RequestState.SENT]) > 0:
+            return True
+        return any(
+            r.kind == "InvoiceModRq" for r in self.store.requests(company_id, [RequestState.QUEUED])
+        )
+
+    def _read_for_settling(self, company_id: int, documents: list[str]) -> Refreshed:
+        """What settling needs of a refresh: ExternalGUIDs always; the whole state only
+        when :meth:`_needs_state` (every document was read whole as it came in)."""
+        if self._needs_state(company_id):
+            qb_state = _parse_state(documents)
+            guids = {
+                canonical_guid(i.external_guid): i.txn_id
+                for i in qb_state.invoices
+                if i.external_guid
+            }
+            return Refreshed(documents, guids, qb_state)
+        return Refreshed(documents, _invoice_guids(documents), None)
 
     def _coverage(self, company_id: int, state: RunState, now: dt.datetime) -> Coverage:
         """What the refresh read of the invoices, for plans to tell "not read" from "absent"."""
@@ -847,7 +879,7 @@ class SyncRun:
         )
 
     def _settle(
-        self, session: SessionRecord, state: RunState, qb_state: QBState, now: dt.datetime
+        self, session: SessionRecord, state: RunState, refreshed: Refreshed, now: dt.datetime
     ) -> None:
         """Settle against the fresh snapshot what must not simply be sent (again).
 
@@ -857,10 +889,10 @@ class SyncRun:
         plan is stale (design invariant 5). A sent modification is done, sent
         again, or left to a new plan, as its outcome says.
         """
-        guids = {
-            canonical_guid(i.external_guid): i.txn_id for i in qb_state.invoices if i.external_guid
-        }
-        invoices = {i.txn_id: i for i in qb_state.invoices}
+        guids, qb_state = refreshed.guids, refreshed.state
+        # The whole state is there when an answer was lost or an invoice is to be
+        # modified: only then is a request SENT, or an InvoiceMod to be checked.
+        invoices = {} if qb_state is None else {i.txn_id: i for i in qb_state.invoices}
         rule = self._profile(session.company_id).unsent_invoices
         stopped: set[int] = set()  # plans that went stale here: the rest of each is not sent
         for request in self.store.requests(
@@ -871,11 +903,10 @@ class SyncRun:
                 if txn_id is not None:
                     self._found(session, state, request, "found by its ExternalGUID", now, txn_id)
                 continue
-            outcome = (
-                modification_outcome(request.qbxml, qb_state)
-                if request.state is RequestState.SENT
-                else Outcome.NOT_APPLIED
-            )
+            outcome = Outcome.NOT_APPLIED
+            if request.state is RequestState.SENT:
+                assert qb_state is not None
+                outcome = modification_outcome(request.qbxml, qb_state)
             if outcome is Outcome.APPLIED:
                 self._found(
                     session,
@@ -976,8 +1007,17 @@ class SyncRun:
             # QuickBooks stopped at an error: it never processed the rest.
             for queue_id in missing:
                 self.store.requeue(queue_id, now, unsent=True)
+        # The batch's requests in one read: they are the company's sent ones.
+        sent_requests = {r.id: r for r in self.store.requests_awaiting_outcome(session.company_id)}
+        done: list[tuple[int, ResponseRecord | None]] = []
         for queue_id, answer in answered:
-            self._written(session, state, queue_id, answer, now)
+            request = sent_requests.get(queue_id) or self.store.queued_request(queue_id)
+            if answer.status.action is not Action.NONE:
+                # Recorded in the order QuickBooks answered: what went through first.
+                self.store.finish_requests(done, RequestState.DONE, now)
+                done = []
+            self._written(session, state, request, answer, now, done)
+        self.store.finish_requests(done, RequestState.DONE, now)
         if missing and not stopped:
             # Left sent: the next run settles them against what QuickBooks holds.
             raise RunFailed(
@@ -988,11 +1028,13 @@ class SyncRun:
         self,
         session: SessionRecord,
         state: RunState,
-        queue_id: int,
+        request: QueuedRequest,
         answer: WriteAnswer,
         now: dt.datetime,
+        done: list[tuple[int, ResponseRecord | None]],
     ) -> None:
-        request = self.store.queued_request(queue_id)
+        """Record QuickBooks' answer to one write; one that went through joins ``done``
+        (its request and response, recorded with the others of the batch)."""
         status = answer.status
         record = ResponseRecord(
             request_id=request.id,
@@ -1006,7 +1048,7 @@ class SyncRun:
         )
         state.done_steps += 1
         if status.action is Action.NONE:
-            self.store.finish_request(request.id, RequestState.DONE, now, record)
+            done.append((request.id, record))
             if answer.object_id is not None:
                 self._remember_created(request, answer.object_id, now)
             if request.attempts > 1:  # only a request sent before can have errors
@@ -1206,19 +1248,37 @@ def _write_answers(document: str) -> dict[str, WriteAnswer]:
     return answers
 
 
+def _invoice_guids(documents: list[str]) -> dict[str, str]:
+    """The TxnID of every invoice the documents hold, by its ExternalGUID."""
+    try:
+        return {
+            canonical_guid(guid): txn_id
+            for document in documents
+            if "<InvoiceRet" in document  # the customers' and items' documents hold none
+            for txn_id, guid in read_fields(document, "InvoiceRet", ("TxnID", "ExternalGUID"))
+            if guid and txn_id
+        }
+    except QbxmlParseError as exc:
+        raise _incomplete(exc) from None
+
+
 def _parse_state(documents: list[str]) -> QBState:
     try:
         return parse_state(d.encode("utf-8") for d in documents)
     except QbxmlParseError as exc:
-        raise RunFailed(
-            f"The QuickBooks state read in this run is incomplete: {exc}",
-            NewStatusError(
-                object="QuickBooks state",
-                code="incomplete-state",
-                message=str(exc),
-                what_to_do="Click Update Selected to read QuickBooks again.",
-            ),
-        ) from None
+        raise _incomplete(exc) from None
+
+
+def _incomplete(exc: QbxmlParseError) -> RunFailed:
+    return RunFailed(
+        f"The QuickBooks state read in this run is incomplete: {exc}",
+        NewStatusError(
+            object="QuickBooks state",
+            code="incomplete-state",
+            message=str(exc),
+            what_to_do="Click Update Selected to read QuickBooks again.",
+        ),
+    )
 
 
 def _host_responses(text: str) -> list[Response] | None:
@@ -1252,11 +1312,15 @@ def _mapped(profile: Profile) -> frozenset[str]:
 
 def _invoice_txn_ids(documents: list[str]) -> set[str]:
     """The TxnIDs of the invoices these query responses hold."""
-    return {
-        (txn_id.text or "").strip()
-        for document in documents
-        for txn_id in parse_xml(document, source="response").iterfind(".//InvoiceRet/TxnID")
-    }
+    try:
+        return {
+            txn_id
+            for document in documents
+            for (txn_id,) in read_fields(document, "InvoiceRet", ("TxnID",))
+            if txn_id
+        }
+    except QbxmlParseError as exc:
+        raise _incomplete(exc) from None
 
 
 def _untouchable(

@@ -314,6 +314,26 @@ class Store(abc.ABC):
         """Set a request's outcome and keep the response; a plan whose requests
         are all done is done."""
 
+    def mark_all_sent(
+        self, request_ids: Sequence[int], *, session_id: int, at: dt.datetime
+    ) -> None:
+        """:meth:`mark_sent` for each of ``request_ids`` (a document of several requests)."""
+        with self.atomic():
+            for request_id in request_ids:
+                self.mark_sent(request_id, session_id=session_id, at=at)
+
+    def finish_requests(
+        self,
+        outcomes: Sequence[tuple[int, ResponseRecord | None]],
+        state: RequestState,
+        at: dt.datetime,
+    ) -> None:
+        """:meth:`finish_request` for each (request id, response) of ``outcomes``, all
+        ending in ``state`` (the answers to a document of several requests)."""
+        with self.atomic():
+            for request_id, response in outcomes:
+                self.finish_request(request_id, state, at, response)
+
     @abc.abstractmethod
     def requeue(self, request_id: int, at: dt.datetime, *, unsent: bool = False) -> None:
         """Make a request due again; ``unsent``: QuickBooks never processed it (the
