@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reconciler.changes import InvoiceCreate, InvoiceUpdate, ItemCostUpdate, SyncedLine
+from reconciler.coverage import Coverage
 from reconciler.desired import DesiredInvoice, DesiredState, ItemCost
 from reconciler.lines import LinePlan, plan_lines
 from reconciler.model import (
@@ -47,6 +48,7 @@ from reconciler.model import (
 from reconciler.notices import Code, Level, Notice
 from reconciler.period import InvoiceSchedule
 from reconciler.qbindex import QBIndex, is_void, name_key
+from reconciler.qbxml.values import canonical_guid
 
 
 @dataclass(frozen=True)
@@ -131,8 +133,9 @@ class _Target:
 
 
 class _Differ:
-    def __init__(self, config: Config, state: QBState) -> None:
+    def __init__(self, config: Config, state: QBState, coverage: Coverage | None) -> None:
         self.index = QBIndex(state)
+        self.coverage = coverage
         self.unsent = config.billing.unsent_invoices
         self.mark = config.billing.mark_created
         self.notices: list[Notice] = []
@@ -336,6 +339,8 @@ class _Differ:
                 )
             )
             return None
+        if invoice is None and self._not_read(target, customer, bool(lines), context):
+            return None
         if invoice is not None and (invoice.is_settled or is_void(invoice)):
             if not is_void(invoice) and not self._would_change(target, invoice, lines):
                 return None
@@ -387,6 +392,50 @@ class _Differ:
             return self._create(target, customer, lines)
         self._no_open_invoice(target, customer, context)
         return None
+
+    def _not_read(
+        self, target: _Target, customer: Customer, has_lines: bool, context: dict[str, str]
+    ) -> bool:
+        """Whether the snapshot did not read where the target's invoice would be (then
+        a notice says so, and nothing is planned: "not read" is not "absent").
+
+        An invoice reconciler created is read wherever it is (by its TxnID), so
+        only its billing window matters; an update looks for the customer's
+        invoices, which must have been read too.
+        """
+        coverage = self.coverage
+        if coverage is None or (target.action is InvoiceAction.CREATE and not has_lines):
+            return False
+        window = target.first.schedule.window
+        period = target.first.schedule.period
+        if not coverage.reads_window(window):
+            self.notices.append(
+                Notice.of(
+                    Level.ERROR,
+                    Code.INVOICES_NOT_READ,
+                    f"invoices of {customer.full_name} dated {window} were not read by the last "
+                    f"sync (it read those dated {coverage.dates()}): nothing is planned for "
+                    f"{target.names} and {period}. The server reads the billing windows around "
+                    "the day it syncs; plan this period with --qb-state (QuickBooks' invoices "
+                    "of that window), or bill it in QuickBooks by hand.",
+                    **context,
+                )
+            )
+            return True
+        if target.action is InvoiceAction.UPDATE and not coverage.reads_customer(customer.list_id):
+            self.notices.append(
+                Notice.of(
+                    Level.WARNING,
+                    Code.INVOICES_NOT_READ,
+                    f"invoices of {customer.full_name} were not read by the last sync (mapped "
+                    f"since): nothing is planned for {target.names} yet. They are read at the "
+                    "first sync after this configuration is applied (`reconcile apply` "
+                    "records it); plan again then.",
+                    **context,
+                )
+            )
+            return True
+        return False
 
     def _closed_in_window(self, customer: Customer, target: _Target) -> list[Invoice]:
         """The customer's invoices of the window that may not be changed (settled or sent)."""
@@ -512,6 +561,21 @@ class _Differ:
     ) -> InvoiceChange:
         first = target.first
         period = first.schedule.period
+        if self.coverage is not None and canonical_guid(first.external_guid) in (
+            self.coverage.deleted_guids
+        ):
+            self.notices.append(
+                Notice.of(
+                    Level.WARNING,
+                    Code.CREATED_INVOICE_DELETED,
+                    f"the invoice reconciler created for {target.names} and {period} was "
+                    f"deleted in QuickBooks: it is created again for {customer.full_name}. To "
+                    "stop billing the period, turn the offers' sync off for the organization "
+                    "(a void invoice is left as it is).",
+                    organization=first.organization.id,
+                    customer=customer.full_name,
+                )
+            )
         change = InvoiceCreate(
             organization_id=first.organization.id,
             organization_name=target.names,
@@ -601,9 +665,15 @@ def _item_key(ref: Ref | None, by_name: dict[str, Ref], ids: set[str]) -> str | 
     return found.list_id if found else None
 
 
-def diff(config: Config, desired: DesiredState, state: QBState) -> Diff:
-    """The changes that bring ``state`` to ``desired``, with notices."""
-    differ = _Differ(config, state)
+def diff(
+    config: Config, desired: DesiredState, state: QBState, coverage: Coverage | None = None
+) -> Diff:
+    """The changes that bring ``state`` to ``desired``, with notices.
+
+    ``coverage``: what the server's snapshot read of the invoices (None: the
+    state holds every invoice that matters, as qbXML files given by hand do).
+    """
+    differ = _Differ(config, state, coverage)
     item_updates = differ.item_updates(desired.item_costs)
     changes = []
     for target in differ.targets(desired.invoices):

@@ -48,6 +48,8 @@ class Code(StrEnum):
     NO_OPEN_INVOICE = "no-open-invoice"
     OTHER_OPEN_INVOICES = "other-open-invoices"
     GROUP_HOLDS_SYNCED_ITEM = "group-holds-synced-item"
+    INVOICES_NOT_READ = "invoices-not-read"
+    CREATED_INVOICE_DELETED = "created-invoice-deleted"
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from reconciler.coverage import Coverage
 from reconciler.errors import UserError
 from reconciler.fingerprint import fingerprint_state
 from reconciler.model import BillingMode, ChargesBundle, Config, QBState
@@ -33,6 +34,10 @@ class StoredSnapshot:
 
     def load(self) -> QBState:
         return snapshot_state(self.store, self.record())
+
+    def coverage(self) -> Coverage | None:
+        """What the snapshot's refresh read of the invoices (None: not recorded)."""
+        return Coverage.from_dict(self.record().coverage)
 
     def describe(self, now: dt.datetime) -> str:
         """Which snapshot, and how old it is (for the plan's header)."""
@@ -70,6 +75,7 @@ def plan_against(
         source.load(),
         locked_mode=BillingMode(lock.mode) if lock else None,
         locked_since=lock.locked_at if lock else None,
+        coverage=source.coverage(),
         force=force,
     )
 
@@ -81,15 +87,24 @@ def plan_for(
     *,
     locked_mode: BillingMode | None,
     locked_since: dt.datetime | None,
+    coverage: Coverage | None = None,
     force: bool = False,
 ) -> Document:
-    """The plan document for ``charges`` against ``state``; refused
-    (:class:`~reconciler.plan.safety.UnsafePlan`) over the safety threshold without ``force``."""
+    """The plan document for ``charges`` against ``state`` (and what the snapshot read,
+    ``coverage``); refused (:class:`~reconciler.plan.safety.UnsafePlan`) over the safety
+    threshold without ``force``."""
     from reconciler.plan.build import build_plan
     from reconciler.plan.requests import render_plan_document
     from reconciler.plan.safety import check_safety
 
-    plan = build_plan(config, charges, state, locked_mode=locked_mode, locked_since=locked_since)
+    plan = build_plan(
+        config,
+        charges,
+        state,
+        locked_mode=locked_mode,
+        locked_since=locked_since,
+        coverage=coverage,
+    )
     document = render_plan_document(plan, force=force)
     check_safety(plan, force=force)
     return document

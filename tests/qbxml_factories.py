@@ -148,6 +148,13 @@ REALISTIC = {
         customer_full_names=(LATIN,), txn_date_from=dt.date(2024, 5, 1)
     ),
     "invoices-by-txn": InvoiceQuery(txn_ids=("C5-1417118624",), include_line_items=False),
+    "invoices-modified-since": InvoiceQuery(
+        modified_from=dt.date(2024, 5, 30),
+        include_line_items=False,
+        include_linked_txns=False,
+        max_returned=100,
+        iterator="Start",
+    ),
     "invoices-stop": InvoiceQuery(
         iterator="Stop", iterator_id="{6fcbb18b-68cf-4adb-bf40-164ac0bb4ec0}"
     ),

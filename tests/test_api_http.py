@@ -12,6 +12,7 @@ from decimal import Decimal
 from api_support import HTTP, add_token, api_world
 
 from reconciler.charges import load_charges
+from reconciler.coverage import Coverage
 from reconciler.fingerprint import fingerprint_state
 from reconciler.model import Safety
 from reconciler.plan import FORMAT_VERSION
@@ -109,6 +110,11 @@ def test_the_snapshot_is_what_a_plan_elsewhere_needs(tmp_path):
         state = parse_state(d.encode() for d in document["documents"])
         assert state == StoredSnapshot(store, company).load()
         assert fingerprint_state(state) == document["snapshot"]["fingerprint"]
+        # What it read of the invoices: a plan elsewhere tells "not read" from "absent".
+        coverage = Coverage.from_dict(document["coverage"])
+        assert coverage == StoredSnapshot(store, company).coverage()
+        assert coverage.first == dt.date(2026, 11, 1) and coverage.last == dt.date(2027, 1, 31)
+        assert len(coverage.customer_ids) == 6
         raw = HTTP.get(
             w.base + "/api/v1/snapshot",
             headers={"Authorization": f"Bearer {w.plan_token}", "Accept-Encoding": "identity"},

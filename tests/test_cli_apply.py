@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 from click.testing import CliRunner
 from sync_world import REPO, world
@@ -112,3 +113,36 @@ def test_demo_runs_the_whole_loop_in_seconds(tmp_path):
     assert "Web Connector: Applied 1 change; QuickBooks read again" in correction
     status = _run("status", "--state-dir", str(kept), "--config", str(tmp_path))
     assert status.exit_code == 0 and "applied 1 change\n" in status.stdout
+
+
+def test_a_customer_mapped_since_the_last_sync_is_read_once_the_configuration_is_applied(
+    tmp_path,
+):
+    """A pull request maps an update organization to another customer: the plan waits
+    for its invoices and says that applying the configuration is what gets them read."""
+    config = tmp_path / "config"
+    shutil.copytree(REPO / "config", config)
+    organizations = config / "organizations.yaml"
+    text = organizations.read_text(encoding="utf-8")
+    organizations.write_text(
+        text.replace("customer: Tailspin Toys", "customer: Wide World Importers"),
+        encoding="utf-8",
+    )
+    common = ["--config", str(config), "--state-dir", str(tmp_path)]
+    with world(tmp_path) as w:
+        assert w.sync().ok
+        w.apply(w.plan())
+        assert w.sync().ok
+        planned = _run("plan", *common, "--charges", CHARGES, "--detailed-exitcode")
+        assert planned.exit_code == 2, planned.output  # something to apply: the mapping
+        assert "No changes" in planned.stdout
+        assert "invoices of Wide World Importers were not read" in planned.stdout
+        assert "apply this configuration, even without changes" in planned.stdout
+        applied = _run("apply", *common, "--charges", CHARGES, "--yes")
+        assert applied.exit_code == 0, applied.output
+        assert "has no changes; nothing queued" in applied.stdout
+        result = w.sync()  # the new mapping is reason enough to read QuickBooks
+        assert result.ok and "QuickBooks read" in result.status, result.status
+        again = _run("plan", *common, "--charges", CHARGES, "--detailed-exitcode")
+        assert "not read" not in again.output and "apply this configuration" not in again.output
+        assert "no open invoice for Wide World Importers" in again.stdout

@@ -63,17 +63,19 @@ def test_the_demo_with_a_state_directory_that_cannot_be_used(under_a_file):
     refused(run("demo", "--state-dir", under_a_file), str(under_a_file), "cannot use")
 
 
-@pytest.mark.parametrize("command", [["status"], ["apply", "plan.json"]], ids=lambda c: c[0])
-def test_reading_a_state_directory_that_holds_no_state_creates_nothing(
+@pytest.mark.parametrize(
+    "command",
+    [["status"], ["apply", "plan.json"], ["serve", "--port", "0"], ["token", "list"]],
+    ids=lambda c: c[0],
+)
+def test_a_state_directory_that_holds_no_state_is_never_created_but_by_qwc(
     command, tmp_path, example_config_dir, monkeypatch
 ):
     monkeypatch.chdir(tmp_path)
     typo = tmp_path / "stat"
-    message = refused(
-        run(*command, "--config", example_config_dir, "--state-dir", typo),
-        f"no reconciler state in {typo}",
-    )
-    assert "--state-dir" in message
+    config = [] if command[0] in {"serve", "token"} else ["--config", example_config_dir]
+    message = refused(run(*command, *config, "--state-dir", typo), f"no reconciler state in {typo}")
+    assert "--state-dir" in message and "reconcile qwc" in message
     assert not typo.exists()
 
 

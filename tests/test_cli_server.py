@@ -68,6 +68,43 @@ def test_qwc_again_rotates_the_password_and_keeps_the_file_id(tmp_path, example_
     assert verify_password(_password(second.output), company.password_hash)
 
 
+def test_a_qwc_file_that_cannot_be_written_changes_nothing(tmp_path, example_config_dir):
+    first = _qwc(tmp_path, example_config_dir)
+    store = open_store(tmp_path / "state")
+    before = store.companies()[0]
+    store.close()
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    failed = _qwc(tmp_path, example_config_dir, "--out", str(tmp_path / "a-file" / "x.qwc"))
+    assert failed.exit_code == 1 and "cannot write the QWC file" in failed.output
+    assert "password is still the old one" in failed.output
+    assert "Web Connector password" not in failed.output
+    store = open_store(tmp_path / "state")
+    after = store.companies()[0]
+    # The Web Connector set up with the first QWC file still signs in.
+    assert verify_password(_password(first.output), after.password_hash)
+    assert after == before and after.profile == before.profile
+    store.close()
+    # A new company whose QWC file cannot be written is not set up at all.
+    elsewhere = CliRunner().invoke(
+        cli,
+        [
+            "qwc",
+            "--url",
+            "https://qb.example.com:8443/qbwc",
+            "--out",
+            str(tmp_path / "a-file" / "x.qwc"),
+            "--config",
+            str(example_config_dir),
+            "--state-dir",
+            str(tmp_path / "other"),
+        ],
+    )
+    assert elsewhere.exit_code == 1
+    store = open_store(tmp_path / "other")
+    assert store.companies() == []
+    store.close()
+
+
 def test_qwc_warns_about_urls_the_web_connector_refuses(tmp_path, example_config_dir):
     result = CliRunner().invoke(
         cli,

@@ -34,6 +34,7 @@ from reconciler.changes import (
     KeepLine,
     ModifyLine,
 )
+from reconciler.coverage import Coverage
 from reconciler.desired import invoice_guid
 from reconciler.model import (
     InvoiceAction,
@@ -47,6 +48,7 @@ from reconciler.notices import Code, Level
 from reconciler.period import BillingPeriod
 from reconciler.plan.build import build_plan
 from reconciler.plan.requests import render_plan_requests
+from reconciler.qbxml.values import canonical_guid
 
 D = dt.date
 UPDATE = InvoiceAction.UPDATE
@@ -610,3 +612,68 @@ def test_plan_orders_item_costs_first_then_invoices_in_configuration_order():
     assert [c.key.split(":")[0] for c in plan.changes] == ["item", *["invoice-add"] * 3]
     assert [c.organizations[0].name for c in plan.changes[1:]] == ["Adatum", "Contoso", "Fabrikam"]
     assert [c.request_id for c in plan.changes] == [f"{plan.plan_id[:12]}-{n}" for n in range(1, 5)]
+
+
+# -- what the server's snapshot read (its coverage) -------------------------------
+
+
+def _coverage(world, *, first=None, last=None, read=True, deleted=()):
+    return Coverage(
+        first=first or D(2026, 11, 1),
+        last=last or D(2027, 1, 31),
+        customer_ids=frozenset({world.contoso.list_id} if read else ()),
+        deleted_guids=frozenset(deleted),
+    )
+
+
+def _plan_read(world, coverage, *invoices):
+    return checked(
+        build_plan(world.config, world.charges, world.state(*invoices), coverage=coverage)
+    )
+
+
+@pytest.mark.parametrize("action", [InvoiceAction.CREATE, UPDATE])
+def test_a_billing_window_the_snapshot_did_not_read_is_an_error_not_an_absence(action):
+    world = World(action)
+    plan = _plan_read(world, _coverage(world, first=D(2027, 1, 1), last=D(2027, 3, 31)))
+    assert plan.changes == ()
+    (error,) = plan.errors
+    assert error.code is Code.INVOICES_NOT_READ
+    assert error.message.startswith("invoices of Contoso dated 2026-12 were not read")
+    assert "2027-01-01 to 2027-03-31" in error.message and "--qb-state" in error.message
+
+
+def test_an_invoice_reconciler_created_is_planned_wherever_the_snapshot_found_it():
+    world = World()
+    mine = invoice(world.contoso, [world.bp_line(10), world.bs_line()], external_guid=GUID_A)
+    plan = _plan_read(world, _coverage(world, first=D(2027, 1, 1), last=D(2027, 3, 31)), mine)
+    (update,) = _changes(plan, InvoiceUpdate)
+    assert update.invoice is mine and plan.errors == ()
+
+
+def test_an_update_whose_customers_invoices_were_not_read_waits_with_a_warning():
+    world = World(UPDATE)
+    plan = _plan_read(world, _coverage(world, read=False))
+    assert plan.changes == () and plan.errors == ()
+    assert _codes(plan) == [(Level.WARNING, Code.INVOICES_NOT_READ)]
+    assert "first sync after this configuration is applied" in plan.notices[0].message
+
+
+def test_a_create_needs_only_its_window_read_whatever_the_customer():
+    world = World()
+    (create,) = _changes(_plan_read(world, _coverage(world, read=False)), InvoiceCreate)
+    assert create.external_guid == GUID_A
+
+
+def test_an_invoice_deleted_in_quickbooks_is_created_again_with_a_warning():
+    world = World()
+    plan = _plan_read(world, _coverage(world, deleted=[canonical_guid(GUID_A)]))
+    (create,) = _changes(plan, InvoiceCreate)
+    assert create.external_guid == GUID_A
+    assert _codes(plan) == [(Level.WARNING, Code.CREATED_INVOICE_DELETED)]
+
+
+def test_without_coverage_the_state_is_taken_as_whole():
+    world = World(UPDATE)
+    (error,) = world.plan().errors
+    assert error.code is Code.NO_OPEN_INVOICE

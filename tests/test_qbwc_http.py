@@ -4,6 +4,7 @@ sign-in, sessions, throttling, bounds, and answers that never crash."""
 from __future__ import annotations
 
 import concurrent.futures
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from qbwc_support import (
 
 from reconciler import __version__
 from reconciler.qbwc.service import UNKNOWN_SESSION, Limits
-from reconciler.qbwc.soap import MAX_BODY, NAMESPACE, OPERATIONS, SOAP_ENV
+from reconciler.qbwc.soap import MAX_BODY, NAMESPACE, OPERATIONS, SOAP_ENV, parse_call
 
 zeep = pytest.importorskip("zeep")
 
@@ -139,6 +140,25 @@ def test_failed_sign_ins_are_throttled_even_with_the_right_password(server):
     assert _authenticate(server)[1] == ""
 
 
+def test_another_address_hammering_wrong_passwords_never_locks_the_web_connector_out(server):
+    attacker = "203.0.113.9"
+
+    def attack(password: str) -> str:
+        call = parse_call(envelope("authenticate", strUserName="acme", strPassword=password))
+        return server.service.call(call, attacker)[1]
+
+    for _ in range(200):
+        assert attack("wrong") == "nvu"
+    # Throttled per address: even the right password from there gets nvu, and only
+    # the failures before the throttle were counted (hammering writes nothing).
+    assert attack(PASSWORD) == "nvu"
+    assert server.store.failed_sign_ins(attacker, server.clock.now() - dt.timedelta(hours=1)) == (
+        Limits().failures_per_client
+    )
+    # The Web Connector, from its own address, signs in as ever.
+    assert _authenticate(server)[1] == ""
+
+
 def test_nothing_to_do_answers_none(server):
     server.run.work = False
     ticket, status = _authenticate(server)
@@ -239,6 +259,16 @@ def test_oversized_bodies_are_refused_before_they_are_read(server):
     answer = server.http.post(server.url, content=envelope("getLastError", ticket="t" * 100_000))
     assert answer.status_code == 413
     assert b"too large" in answer.content
+
+
+def test_a_chunked_body_over_the_servers_bound_is_413_not_an_internal_error(server, caplog):
+    def chunks():
+        yield b"x" * (40 * 1024 * 1024)  # over cheroot's own bound, in one chunk
+
+    answer = server.http.post(server.url, content=chunks())
+    assert answer.status_code == 413
+    assert b"too large" in answer.content
+    assert "Traceback" not in caplog.text and "internal error" not in caplog.text
 
 
 def test_an_internal_error_is_a_fault_without_a_traceback(server):

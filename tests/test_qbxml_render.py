@@ -338,6 +338,9 @@ def test_invoice_query_layout():
     by_txn = _tree(REALISTIC["invoices-by-txn"])
     assert [c.tag for c in by_txn] == ["TxnID", "IncludeLineItems", "IncludeLinkedTxns"]
     assert by_txn.findtext("IncludeLineItems") == "false"
+    modified = _tree(REALISTIC["invoices-modified-since"])
+    assert [c.tag for c in modified][:2] == ["MaxReturned", "ModifiedDateRangeFilter"]
+    assert modified.findtext("ModifiedDateRangeFilter/FromModifiedDate") == "2024-05-30"
 
 
 def test_list_query_layout():
@@ -367,6 +370,13 @@ def test_list_query_layout():
                 txn_date_from=dt.date(2024, 6, 1), txn_date_to=dt.date(2024, 5, 1)
             ),
             "is after",
+        ),
+        (lambda: InvoiceQuery(txn_ids=("1",), modified_from=dt.date(2024, 5, 1)), "combined"),
+        (
+            lambda: InvoiceQuery(
+                modified_from=dt.date(2024, 5, 1), txn_date_from=dt.date(2024, 5, 1)
+            ),
+            "not both",
         ),
     ],
 )

@@ -20,7 +20,7 @@ from reconciler.store.records import (
     RequestState,
     ResponseRecord,
 )
-from reconciler.store.schema import SCHEMA_VERSION
+from reconciler.store.schema import MIGRATIONS, SCHEMA_VERSION
 from reconciler.store.sqlite import DATABASE_NAME, _ts
 
 NOW = dt.datetime(2024, 5, 28, 15, 0, tzinfo=dt.UTC)
@@ -310,17 +310,131 @@ def test_threads_write_concurrently_without_losing_anything(tmp_path):
     for thread in threads:
         thread.join()
     assert errors == []
-    assert sum(store.failed_sign_ins(f"user{n}", "10.0.0.1", NOW)[0] for n in range(8)) == 160
+    assert store.failed_sign_ins("10.0.0.1", NOW) == 160
 
 
-def test_failed_sign_ins_count_per_client_and_per_user(tmp_path):
+def test_failed_sign_ins_count_per_client_whatever_the_user(tmp_path):
     store, _ = new_store(tmp_path)
     store.record_failed_sign_in("acme", "a", NOW)
     store.record_failed_sign_in("acme", "b", NOW)
+    store.record_failed_sign_in("other", "b", NOW)
     store.record_failed_sign_in("acme", "b", NOW - dt.timedelta(hours=1))
-    assert store.failed_sign_ins("acme", "b", NOW - dt.timedelta(minutes=15)) == (1, 2)
-    store.clear_failed_sign_ins("acme", "b")
-    assert store.failed_sign_ins("acme", "b", NOW - dt.timedelta(days=1)) == (0, 1)
+    assert store.failed_sign_ins("b", NOW - dt.timedelta(minutes=15)) == 2
+    assert store.failed_sign_ins("a", NOW - dt.timedelta(minutes=15)) == 1
+    store.clear_failed_sign_ins("b")
+    assert store.failed_sign_ins("b", NOW - dt.timedelta(days=1)) == 0
+    assert store.failed_sign_ins("a", NOW - dt.timedelta(days=1)) == 1
+
+
+def test_created_invoices_are_recorded_by_guid_and_found_deleted(tmp_path):
+    store, company = new_store(tmp_path)
+    store.record_created_invoice(
+        company.id,
+        external_guid="{6F9619FF-8B86-D011-B42D-00C04FC964FF}",
+        txn_id="10-1",
+        customer="Contoso",
+        txn_date="2026-12-01",
+        request_id=None,
+        at=NOW,
+    )
+    [created] = store.created_invoices(company.id)
+    assert created.external_guid == "6f9619ff-8b86-d011-b42d-00c04fc964ff"
+    assert (created.txn_id, created.customer, created.deleted_at) == ("10-1", "Contoso", None)
+    store.mark_created_invoice_deleted(company.id, "10-1", NOW)
+    [deleted] = store.created_invoices(company.id)
+    assert deleted.deleted_at == NOW
+    # Created again (deleted in QuickBooks, so planned again): the new TxnID, live.
+    store.record_created_invoice(
+        company.id,
+        external_guid="6f9619ff-8b86-d011-b42d-00c04fc964ff",
+        txn_id="20-2",
+        customer=None,
+        txn_date=None,
+        request_id=None,
+        at=NOW,
+    )
+    [again] = store.created_invoices(company.id)
+    assert (again.txn_id, again.customer, again.deleted_at) == ("20-2", "Contoso", None)
+
+
+def test_a_snapshot_keeps_its_coverage(tmp_path):
+    store, company = new_store(tmp_path)
+    coverage = {"windows": [["2026-11-01", "2027-01-31"]], "customer_ids": ["80-1"]}
+    store.save_snapshot(
+        company.id, taken_at=NOW, qbxml_version="13.0", documents=[], coverage=coverage
+    )
+    store.save_snapshot(company.id, taken_at=NOW, qbxml_version="13.0", documents=[])
+    first, second = (
+        store.latest_snapshot(company.id),
+        store.save_snapshot(
+            company.id, taken_at=NOW, qbxml_version="13.0", documents=[], coverage=coverage
+        ),
+    )
+    assert first is not None and first.coverage is None
+    assert second.coverage == coverage == store.latest_snapshot(company.id).coverage
+
+
+def test_migration_3_learns_the_invoices_created_before_it(tmp_path):
+    """A store of schema 2 with an InvoiceAdd answered: its TxnID is known after upgrading."""
+    conn = sqlite3.connect(tmp_path / DATABASE_NAME)
+    conn.executescript(MIGRATIONS[0] + MIGRATIONS[1])
+    conn.executescript(
+        """
+        INSERT INTO companies (id, name, username, file_id, created_at, updated_at)
+            VALUES (1, 'Acme', 'acme', '{F}', 'x', 'x');
+        INSERT INTO plans (id, company_id, key, qb_fingerprint, billing_mode, document,
+            applied_at, status, updated_at) VALUES (1, 1, 'k', 'fp', 'advance', x'', 'x',
+            'done', 'x');
+        INSERT INTO requests (id, plan_id, company_id, sequence, kind, label, qbxml, request_id,
+            external_guid, lookup, state, updated_at) VALUES
+            (1, 1, 1, 1, 'InvoiceAddRq', 'l', 'q', 'r1', '{AB-CD}',
+             '{"customer": "Contoso", "txn_date": "2026-12-01"}', 'done', 'x'),
+            (2, 1, 1, 2, 'InvoiceAddRq', 'l', 'q', 'r2', '{EF-01}', '{}', 'failed', 'x');
+        INSERT INTO responses (request_id, received_at, status_code, status_severity,
+            status_message, txn_id) VALUES
+            (1, '2026-12-01T10:00:00.000000Z', 0, 'Info', 'Status OK', '99-1'),
+            (2, '2026-12-01T10:00:00.000000Z', 3140, 'Error', 'refused', NULL);
+        PRAGMA user_version = 2;
+        """
+    )
+    conn.close()
+    store = open_store(tmp_path)
+    [created] = store.created_invoices(1)
+    assert (created.external_guid, created.txn_id, created.customer, created.txn_date) == (
+        "ab-cd",
+        "99-1",
+        "Contoso",
+        "2026-12-01",
+    )
+    store.close()
+
+
+def test_a_read_only_store_writes_nothing_and_is_never_created(tmp_path):
+    with pytest.raises(StoreError, match="cannot use the state database"):
+        open_store(tmp_path / "nowhere", read_only=True)
+    assert not (tmp_path / "nowhere").exists()
+    store, company = new_store(tmp_path)
+    store.close()
+    reader = open_store(tmp_path, read_only=True)
+    assert reader.company(company.id).name == company.name
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        reader.record_contact(company.id, NOW)
+    reader.close()
+
+
+def test_a_read_only_open_of_an_older_store_upgrades_it_first(tmp_path):
+    store, company = new_store(tmp_path)
+    store.close()
+    conn = sqlite3.connect(tmp_path / DATABASE_NAME)
+    conn.executescript(
+        "DROP TABLE created_invoices; ALTER TABLE snapshots DROP COLUMN coverage;"
+        "DROP INDEX failed_sign_ins_by_client; PRAGMA user_version = 2;"
+    )
+    conn.close()
+    reader = open_store(tmp_path, read_only=True)
+    assert reader.created_invoices(company.id) == []
+    assert reader.latest_snapshot(company.id) is None
+    reader.close()
 
 
 def test_audit_log(tmp_path):

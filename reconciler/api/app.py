@@ -31,6 +31,7 @@ from reconciler.qbwc.report import StatusReport
 from reconciler.snapshots import snapshot_fingerprint
 from reconciler.store import Store
 from reconciler.store.records import ApiToken, CompanyRecord, TokenScope
+from reconciler.wsgibody import BadBody, BodyTooLarge, read_body
 
 log = logging.getLogger("reconciler.api")
 
@@ -370,23 +371,14 @@ def _accepts_gzip(header: str) -> bool:
 
 
 def _read_body(environ: dict[str, Any], limit: int) -> bytes:
-    """The request body, refused above ``limit`` bytes before it is read."""
-    too_large = Problem(
-        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-        f"the body is larger than the server takes ({limit} bytes)",
-        code="too-large",
-    )
-    declared = environ.get("CONTENT_LENGTH") or ""
-    if declared:
-        try:
-            length = int(declared)
-        except ValueError:
-            raise Problem(
-                HTTPStatus.BAD_REQUEST, "invalid Content-Length", code="invalid-request"
-            ) from None
-        if length > limit:
-            raise too_large
-    body: bytes = environ["wsgi.input"].read(limit + 1)
-    if len(body) > limit:
-        raise too_large
-    return body
+    """The request body, refused above ``limit`` bytes (before it is read when declared)."""
+    try:
+        return read_body(environ, limit)
+    except BodyTooLarge:
+        raise Problem(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            f"the body is larger than the server takes ({limit} bytes)",
+            code="too-large",
+        ) from None
+    except BadBody as exc:
+        raise Problem(HTTPStatus.BAD_REQUEST, str(exc), code="invalid-request") from None

@@ -77,6 +77,7 @@ def latest_snapshot_document(
         "server_version": __version__,
         "snapshot": snapshot_view(snapshot, outdated=report.company.snapshot_outdated, now=now),
         "billing_lock": lock_view(report.lock),
+        "coverage": snapshot.coverage,
         "documents": documents,
     }
 

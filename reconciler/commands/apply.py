@@ -182,7 +182,7 @@ def open_target(
         with ApiClient.from_environment(server) as client:
             yield RemoteTarget(client, config, config_dir)
         return
-    store = open_state(state_dir, create=False)
+    store = open_state(state_dir)
     try:
         yield LocalTarget(store, configured_company(store, config_dir), config, config_dir)
     finally:
@@ -231,6 +231,7 @@ class Planner:
             latest.state,
             locked_mode=latest.locked_mode,
             locked_since=latest.locked_since,
+            coverage=latest.coverage,
             force=self.force,
         )
         click.echo(render_text(document, color=sys.stdout.isatty()), nl=False)

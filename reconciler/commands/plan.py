@@ -15,6 +15,7 @@ from reconciler.commands.remote import remote_snapshot_for_plan
 from reconciler.commands.sherweb import today_in
 from reconciler.commands.state import latest_snapshot_for_plan
 from reconciler.config import load_config
+from reconciler.coverage import Coverage
 from reconciler.errors import UserError
 from reconciler.model import ChargesBundle, Config
 from reconciler.plan.build import build_plan
@@ -65,6 +66,19 @@ def charges_from(source: str | None, config: Config) -> ChargesBundle:
         # The edge of the program: the clock says which billing period is due.
         return fetch_charges_bundle(config, date=today_in(config.billing.timezone), progress=True)
     return load_charges(Path(source))
+
+
+def mapped_since(config: Config, coverage: Coverage | None) -> list[str]:
+    """The configuration's customers whose invoices the server's snapshot did not look for."""
+    if coverage is None:
+        return []
+    return sorted(
+        {
+            org.customer
+            for org in config.organizations
+            if org.customer.casefold() not in coverage.mapped_customers
+        }
+    )
 
 
 class PlanErrors(UserError):
@@ -124,6 +138,7 @@ def plan_command(
         raise UserError("give --qb-state or --server, not both")
     config = load_config(config_dir)
     charges = charges_from(charges_source, config)
+    unread: list[str] = []  # customers mapped since the server's last sync
     if state_paths:
         plan = build_plan(config, charges, state_source(state_paths).load())
     else:
@@ -138,7 +153,9 @@ def plan_command(
             latest.state,
             locked_mode=latest.locked_mode,
             locked_since=latest.locked_since,
+            coverage=latest.coverage,
         )
+        unread = mapped_since(config, latest.coverage)
     document = render_plan_document(plan, force=force)
     click.echo(_render(document, fmt), nl=False, color=_use_color())
     check_safety(plan, force=force)
@@ -152,6 +169,13 @@ def plan_command(
                 f"To perform exactly these actions, run: reconcile apply {out_path}",
                 err=info_to_stderr,
             )
+    if unread:
+        click.echo(
+            f"\nThe server has not read the invoices of {', '.join(unread)} yet (mapped since "
+            "its last sync): apply this configuration, even without changes, so that its next "
+            "sync reads them.",
+            err=info_to_stderr,
+        )
     if plan.errors:
         count = len(plan.errors)
         raise PlanErrors(
@@ -160,7 +184,9 @@ def plan_command(
             hint="The other changes are in the plan; fix what the errors say and plan again.",
         )
     if detailed_exitcode:
-        click.get_current_context().exit(EXIT_CHANGES if plan.has_changes else EXIT_NO_CHANGES)
+        # A mapping the server does not know yet is something to apply too.
+        changes = plan.has_changes or bool(unread)
+        click.get_current_context().exit(EXIT_CHANGES if changes else EXIT_NO_CHANGES)
 
 
 @click.command("show")

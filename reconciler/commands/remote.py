@@ -9,6 +9,7 @@ import click
 from reconciler import __version__
 from reconciler.api.client import ApiClient
 from reconciler.commands.state import SnapshotForPlan, warn_outdated
+from reconciler.coverage import Coverage
 from reconciler.errors import UserError
 from reconciler.fingerprint import fingerprint_state
 from reconciler.model import BillingMode, Config
@@ -56,4 +57,5 @@ def remote_snapshot_for_plan(client: ApiClient, config: Config) -> SnapshotForPl
         state,
         BillingMode(lock["mode"]) if lock else None,
         dt.datetime.fromisoformat(lock["locked_at"]) if lock else None,
+        Coverage.from_dict(answer.get("coverage")),
     )

@@ -20,6 +20,7 @@ from reconciler.qbwc.profile import profile_from_config
 from reconciler.qbwc.qwc import DEFAULT_EVERY_MINUTES, QwcFile, check_app_url, render_qwc
 from reconciler.qbwc.report import StatusReport
 from reconciler.qbwc.server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, Listen
+from reconciler.sherweb.files import write_text_atomically
 from reconciler.statedir import state_dir_option
 
 
@@ -71,7 +72,7 @@ def qwc_command(
     for problem in check_app_url(url):
         click.secho(f"Warning: {problem}", fg="yellow", err=True)
     profile = profile_from_config(config)
-    store = open_state(state_dir)
+    store = open_state(state_dir, create=True)
     try:
         existing = store.company_by_name(profile.company)
         name = username or (existing.username if existing else _username(profile.company))
@@ -79,28 +80,34 @@ def qwc_command(
         if other is not None and other.name != profile.company:
             raise UserError(f"the Web Connector user {name!r} already belongs to {other.name!r}")
         password = new_password()
+        # The QWC file is written (whole or not at all) before the new password's
+        # hash is committed: a file that cannot be written changes nothing, and
+        # the Web Connector keeps working with the old password.
         with store.atomic():
             company = store.register_company(
                 profile.company, username=name, company_file=profile.company_file
             )
             store.set_profile(company.id, profile.to_dict())
-            store.set_password_hash(company.id, hash_password(password))
             identity = store.app_identity()
-        text = render_qwc(
-            QwcFile(
-                app_url=url,
-                username=company.username,
-                owner_id=identity.owner_id,
-                file_id=company.file_id,
-                app_id=identity.app_id,
-                company=company.name,
-                every_minutes=every_minutes,
+            text = render_qwc(
+                QwcFile(
+                    app_url=url,
+                    username=company.username,
+                    owner_id=identity.owner_id,
+                    file_id=company.file_id,
+                    app_id=identity.app_id,
+                    company=company.name,
+                    every_minutes=every_minutes,
+                )
             )
-        )
-        try:
-            out_path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UserError(f"{out_path}: cannot write the QWC file: {exc.strerror}") from None
+            try:
+                write_text_atomically(out_path, text)
+            except OSError as exc:
+                raise UserError(
+                    f"{out_path}: cannot write the QWC file: {exc.strerror or exc}",
+                    hint="Nothing changed: the Web Connector's password is still the old one.",
+                ) from None
+            store.set_password_hash(company.id, hash_password(password))
     finally:
         store.close()
     click.echo(f"Wrote {out_path} for {company.name} (user {company.username}, AppURL {url}).")
@@ -197,7 +204,7 @@ def status_command(config_dir: Path, server: str | None, state_dir: Path) -> Non
         with ApiClient.from_environment(server) as client:
             report = report_from_status(client.status())
     else:
-        store = open_state(state_dir, create=False)
+        store = open_state(state_dir, read_only=True)
         try:
             report = StatusReport.read(store, configured_company(store, config_dir))
         finally:

@@ -11,6 +11,7 @@ import click
 
 from reconciler.clock import SystemClock
 from reconciler.config import load_config
+from reconciler.coverage import Coverage
 from reconciler.errors import UserError
 from reconciler.model import BillingMode, QBState
 from reconciler.snapshots import StoredSnapshot
@@ -18,21 +19,22 @@ from reconciler.store import Store, StoreError, open_store, store_exists
 from reconciler.store.records import CompanyRecord
 
 
-def open_state(state_dir: Path, *, create: bool = True) -> Store:
+def open_state(state_dir: Path, *, create: bool = False, read_only: bool = False) -> Store:
     """The store of ``state_dir``, or a clear error.
 
-    ``create=False`` opens an existing store only: a command that reads the
-    state (status, apply) must not leave an empty database behind in a
-    mistyped directory.
+    Only ``create`` (``reconcile qwc``, which sets a company up) makes a new
+    store: every other command needs the one `qwc` made, and must not leave an
+    empty database behind in a mistyped directory. ``read_only`` (status,
+    plan) writes nothing.
     """
     if not create and not store_exists(state_dir):
         raise UserError(
             f"no reconciler state in {state_dir}",
             hint="Check --state-dir (or RECONCILE_STATE_DIR): it is where `reconcile qwc` "
-            "and `reconcile serve` keep the state.",
+            "set the Web Connector up. Run `reconcile qwc --url URL` first if it never ran.",
         )
     try:
-        return open_store(state_dir)
+        return open_store(state_dir, read_only=read_only)
     except StoreError as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
@@ -73,6 +75,7 @@ class SnapshotForPlan:
     state: QBState
     locked_mode: BillingMode | None
     locked_since: dt.datetime | None
+    coverage: Coverage | None = None  # what the snapshot read of the invoices
 
 
 def latest_snapshot_for_plan(config_dir: Path, state_dir: Path) -> SnapshotForPlan:
@@ -85,7 +88,7 @@ def latest_snapshot_for_plan(config_dir: Path, state_dir: Path) -> SnapshotForPl
             "or let the Web Connector sync once: `reconcile qwc`, `reconcile serve`, "
             "Update Selected.",
         )
-    store = open_state(state_dir)
+    store = open_state(state_dir, read_only=True)
     try:
         return snapshot_for_plan(store, configured_company(store, config_dir))
     finally:
@@ -103,6 +106,7 @@ def snapshot_for_plan(store: Store, company: CompanyRecord) -> SnapshotForPlan:
         source.load(),
         BillingMode(lock.mode) if lock else None,
         lock.locked_at if lock else None,
+        source.coverage(),
     )
 
 

@@ -86,7 +86,7 @@ def create_command(name: str, scope: str, config_dir: Path, state_dir: Path) -> 
 @state_dir_option
 def list_command(include_revoked: bool, state_dir: Path) -> None:
     """List the tokens: name, scope, company, key id, when created and last used."""
-    store = open_state(state_dir)
+    store = open_state(state_dir, read_only=True)
     try:
         tokens = store.api_tokens(include_revoked=include_revoked)
         names = {company.id: company.name for company in store.companies()}

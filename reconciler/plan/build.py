@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from reconciler.changes import InvoiceUpdate
+from reconciler.coverage import Coverage
 from reconciler.desired import build_desired
 from reconciler.diff import diff
 from reconciler.errors import UserError
@@ -69,16 +70,18 @@ def build_plan(
     *,
     locked_mode: BillingMode | None = None,
     locked_since: dt.datetime | None = None,
+    coverage: Coverage | None = None,
 ) -> Plan:
     """The plan that brings ``state`` to what ``config`` and ``charges`` call for.
 
     ``locked_mode`` is the billing mode recorded at the first apply (by the
-    server's store); a configuration that differs is refused.
+    server's store); a configuration that differs is refused. ``coverage`` is
+    what the server's snapshot read of the invoices (None for qbXML files).
     """
     check_mode_lock(config, locked_mode, locked_since)
     with collector_paused():
         desired = build_desired(config, charges)
-        found = diff(config, desired, state)
+        found = diff(config, desired, state, coverage)
         fingerprints = Fingerprints(
             config=fingerprint_config(config),
             charges=fingerprint_charges(charges),

@@ -26,6 +26,7 @@ from reconciler.qbwc.soap import (
     render_result,
 )
 from reconciler.qbwc.wsdl import render_wsdl
+from reconciler.wsgibody import BadBody, BodyTooLarge, read_body
 
 if TYPE_CHECKING:
     from reconciler.api.app import ApiApp
@@ -154,23 +155,10 @@ def _status(code: int) -> str:
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
-    """The request body, refused above :data:`MAX_BODY` before it is read."""
-    declared = environ.get("CONTENT_LENGTH") or ""
-    if declared:
-        try:
-            length = int(declared)
-        except ValueError:
-            raise SoapFault(FaultCode.CLIENT, "invalid Content-Length") from None
-        if length > MAX_BODY:
-            raise SoapFault(
-                FaultCode.CLIENT,
-                f"request too large ({length} bytes, at most {MAX_BODY})",
-                http_status=413,
-            )
-    stream = environ["wsgi.input"]
-    body: bytes = stream.read(MAX_BODY + 1)
-    if len(body) > MAX_BODY:
-        raise SoapFault(
-            FaultCode.CLIENT, f"request too large (more than {MAX_BODY} bytes)", http_status=413
-        )
-    return body
+    """The request body, refused above :data:`MAX_BODY` (before it is read when declared)."""
+    try:
+        return read_body(environ, MAX_BODY)
+    except BodyTooLarge as exc:
+        raise SoapFault(FaultCode.CLIENT, str(exc), http_status=413) from None
+    except BadBody as exc:
+        raise SoapFault(FaultCode.CLIENT, str(exc)) from None

@@ -1,9 +1,9 @@
 """What the server knows of a company's configuration between commands.
 
 ``reconcile serve`` reads no YAML: ``qwc`` and ``apply`` (which do) record
-here what a run needs, namely which items and customers to refresh, and the
-billing options that say which invoices the billing window holds and when
-invoices are due; and what ``apply`` checks a plan against (the
+here what a run needs, namely whose invoices to read (the mapped customers;
+every customer and item is read), and the billing options that say which
+invoices the billing window holds and when invoices are due; and what ``apply`` checks a plan against (the
 configuration's fingerprint, which items each customer's organizations sync,
 which invoices count as unsent, how created invoices are marked, the safety
 threshold), on whichever path the plan arrives.
@@ -36,7 +36,7 @@ class Profile:
     company: str
     company_file: str  # "" for the open company
     items: tuple[str, ...]  # mapped items' full names
-    customers: tuple[str, ...]  # mapped customers' full names
+    customers: tuple[str, ...]  # mapped customers' full names: whose invoices a run reads
     mode: BillingMode
     invoice_day: int | str
     invoice_time: dt.time

@@ -54,12 +54,13 @@ class Limits:
     # takes to answer one request; short, because a Web Connector whose
     # connection dropped never closes its session.
     session_quiet: dt.timedelta = dt.timedelta(minutes=3)
-    # Failed sign-ins counted over this window...
+    # A client address that failed this many sign-ins (whatever the user
+    # name) within the window gets "nvu" at once, its password unchecked, until
+    # the window has passed. Per address only: the passwords are 144 random
+    # bits, so the throttle is there to spare the server's time, and no
+    # address can lock the real Web Connector out from its own.
     failure_window: dt.timedelta = dt.timedelta(minutes=15)
-    # ... lock out a user name from one client after this many,
     failures_per_client: int = 5
-    # ... and from every client after this many.
-    failures_per_user: int = 20
 
 
 @dataclass(frozen=True)
@@ -170,11 +171,9 @@ class QBWCService:
         # Every answer carries a ticket (the Web Connector expects one, then
         # calls closeConnection with it); only a session's ticket is kept.
         refused = [new_ticket(), NOT_VALID_USER]
-        here, anywhere = self.store.failed_sign_ins(
-            username, client, now - self.limits.failure_window
-        )
-        if here >= self.limits.failures_per_client or anywhere >= self.limits.failures_per_user:
-            self.store.record_failed_sign_in(username, client, now)
+        failures = self.store.failed_sign_ins(client, now - self.limits.failure_window)
+        if failures >= self.limits.failures_per_client:
+            # Neither hashed nor written: a client hammering costs next to nothing.
             log.warning("sign-in of %r from %s refused: too many failures", username, client)
             return refused
         company = self.store.company_by_username(username)
@@ -184,7 +183,7 @@ class QBWCService:
             return refused
         assert company is not None
         with self.store.atomic():
-            self.store.clear_failed_sign_ins(username, client)
+            self.store.clear_failed_sign_ins(client)
             self.store.record_contact(company.id, now)
             holder = self._live_session(company, now)
             if holder is not None:

@@ -7,20 +7,27 @@ A run, one request at a time:
    version (QuickBooks 2015, qbXML 13.0, at least), and refuses a company file
    that is not the configured one (its file name, or the FileID the Web
    Connector stored in it). Without usable host data it asks HostQuery itself.
-2. **refresh**: customers and mapped items by name, then the invoices of those
-   customers in the billing windows around today, following iterators; the
-   responses become a new snapshot (its fingerprint is what ``apply``
-   compares a plan's with). Requests whose answer was lost in an earlier run
-   are settled against it: an InvoiceAdd found by its ExternalGUID is done
-   (never a duplicate invoice); a modification is done if QuickBooks reads as
-   it asked, sent again if its EditSequence is untouched, else left to a new
-   plan.
-3. **verify**: an InvoiceAdd whose answer was lost and whose date the refresh
-   did not cover is looked for by its customer and date before anything else.
+2. **refresh**: every customer and item (small lists, so that a customer or
+   item mapped since is never taken for missing), then the invoices of the
+   mapped customers in the billing windows around today, then every invoice
+   reconciler created that those did not hold, by TxnID, wherever it moved and
+   whatever its date (one QuickBooks no longer has is recorded as deleted);
+   iterators followed. The responses become a new snapshot (its fingerprint is
+   what ``apply`` compares a plan's with), with its coverage: which invoice
+   dates and whose invoices it read, so that a plan tells "not read" from
+   "absent". Requests are settled against it: an InvoiceAdd found by its
+   ExternalGUID is done (never a duplicate invoice); a modification of an
+   invoice now paid or sent is not sent (its plan is stale); a modification
+   whose answer was lost is done if QuickBooks reads as it asked, sent again
+   if its EditSequence is untouched, else left to a new plan.
+3. **verify**: InvoiceAdds whose answer was lost and whose invoice the refresh
+   did not find are looked for among every invoice modified since they were
+   sent, whatever its customer or date (a person may have moved it since).
 4. **apply**: queued requests in plan order, each with its requestID and
    matched to its response. Lock errors (3170-3180) are retried a bounded
    number of times after a pause; 3200 marks the plan stale and nothing more of
-   it is sent; other errors go to the status list.
+   it is sent; other errors go to the status list. The TxnID of every invoice
+   added is recorded with its ExternalGUID.
 5. **refresh** again when anything changed, so that planning again is empty.
 
 Every transition is written to the session's state in the store within the
@@ -42,7 +49,8 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from reconciler.clock import Clock
-from reconciler.model import CompanyInfo, Customer, HostInfo, Invoice, QBState
+from reconciler.coverage import Coverage
+from reconciler.model import CompanyInfo, Customer, HostInfo, Invoice, QBState, UnsentInvoices
 from reconciler.period import invoice_day_after, invoice_day_on_or_before
 from reconciler.qbwc.outcome import Outcome, modification_outcome
 from reconciler.qbwc.profile import Profile
@@ -62,6 +70,7 @@ from reconciler.qbxml.queries import (
     ItemQuery,
     Query,
 )
+from reconciler.qbxml.queries import Iterator as IteratorMode
 from reconciler.qbxml.render import render_document, render_request
 from reconciler.qbxml.status import Action, Severity, Status
 from reconciler.qbxml.values import canonical_guid
@@ -100,6 +109,8 @@ class RunLimits:
     batch_size: int = 10
     refresh_every: dt.timedelta = dt.timedelta(hours=24)  # a snapshot at least daily
     invoice_page: int = 100  # invoices per iterator page
+    list_page: int = 500  # customers or items per iterator page
+    created_batch: int = 50  # created invoices read by TxnID per query
 
 
 class Phase:
@@ -113,8 +124,13 @@ class Phase:
 
 
 # The refresh, step by step.
-CUSTOMERS, ITEMS, INVOICES = "customers", "items", "invoices"
-REFRESH_STEPS = (CUSTOMERS, ITEMS, INVOICES)
+CUSTOMERS, ITEMS, INVOICES, CREATED = "customers", "items", "invoices", "created"
+REFRESH_STEPS = (CUSTOMERS, ITEMS, INVOICES, CREATED)
+# QuickBooks' status for a ListID or TxnID it does not have.
+OBJECT_NOT_FOUND = 3120
+# Invoices modified since this long before a lost InvoiceAdd was sent are looked
+# through for it: QuickBooks' clock may differ from the server's.
+LOOKUP_MARGIN = dt.timedelta(days=1)
 
 
 @dataclass
@@ -127,7 +143,14 @@ class RunState:
     step: int = 0
     iterator_id: str | None = None
     iterator_remaining: int | None = None
-    customer_ids: list[str] = field(default_factory=list)  # while invoices are read
+    # ListIDs of the mapped customers QuickBooks has: whose invoices are read.
+    customer_ids: list[str] = field(default_factory=list)
+    invoice_dates: list[str] | None = None  # the invoice dates read (first, last; ISO)
+    # TxnIDs of created invoices still to read by TxnID (None: not worked out yet),
+    # and whether to ask one at a time (to find which of a batch is gone).
+    created_pending: list[str] | None = None
+    created_single: bool = False
+    lookup_from: str | None = None  # lost InvoiceAdds: modified since (ISO date)
     pending: dict[str, Any] | None = None  # the request awaiting its response
     pause: bool = False  # answer the next sendRequestXML with NoOp (lock retry)
     saves: int = 0  # bumped at every save: what a prepared response was read against
@@ -206,11 +229,15 @@ class SyncRun:
     # ------------------------------------------------------------- sign-in
 
     def has_work(self, company: CompanyRecord, now: dt.datetime) -> bool:
-        if Profile.from_dict(company.profile) is None:
+        profile = Profile.from_dict(company.profile)
+        if profile is None:
             return False
         snapshot = self.store.latest_snapshot(company.id)
         if snapshot is None or now - snapshot.taken_at >= self.limits.refresh_every:
             return True
+        coverage = Coverage.from_dict(snapshot.coverage)
+        if coverage is not None and coverage.mapped_customers != _mapped(profile):
+            return True  # customers mapped since are read at the next run
         if company.snapshot_outdated:
             return True  # requests went out and no run has read QuickBooks since
         return self.store.has_due_requests(company.id, now)
@@ -418,17 +445,14 @@ class SyncRun:
         company_id = session.company_id
         while True:
             if state.phase == Phase.REFRESH:
-                profile = self._profile(company_id)
-                while state.step < len(REFRESH_STEPS) and not _step_needed(
-                    REFRESH_STEPS[state.step], profile, state.customer_ids
-                ):
+                while state.step < len(REFRESH_STEPS) and not self._step_needed(session, state):
                     state.step += 1
                 if state.step < len(REFRESH_STEPS):
                     return
                 self._take_snapshot(session, state, now, refreshed)
                 state.phase = Phase.DONE if state.after_changes else Phase.VERIFY
             elif state.phase == Phase.VERIFY:
-                if self._next_to_verify(company_id) is not None:
+                if self._lost_adds(company_id):
                     return
                 state.phase = Phase.APPLY
             elif state.phase == Phase.APPLY:
@@ -444,20 +468,16 @@ class SyncRun:
     def _refresh_after_changes(self, session: SessionRecord, state: RunState) -> None:
         """Read again what the run changed: invoices, and items if their costs changed.
 
-        Customers are never written, so the documents read at the start stand.
+        Customers are never written, so the documents read at the start (and the
+        mapped customers found in them) stand.
         """
         state.phase = Phase.REFRESH
         state.after_changes = True
         state.step = REFRESH_STEPS.index(ITEMS if state.items_changed else INVOICES)
+        state.created_pending = None
+        state.created_single = False
         keep = ("host", CUSTOMERS) if state.items_changed else ("host", CUSTOMERS, ITEMS)
         self.store.clear_session_documents(session.id, keep=keep)
-        # Read whole when they came in: their ListIDs are all this needs.
-        state.customer_ids = [
-            list_id
-            for document in self.store.session_documents(session.id, CUSTOMERS)
-            for (list_id,) in read_fields(document, "CustomerRet", ("ListID",))
-            if list_id
-        ]
 
     def _to_settle(self, company_id: int) -> bool:
         """Whether a fresh snapshot has requests to settle (see :meth:`_settle`)."""
@@ -466,26 +486,51 @@ class SyncRun:
     def _completes_refresh(
         self, session: SessionRecord, state: RunState, responses: list[Response]
     ) -> bool:
-        """Whether this response to a refresh query is the refresh's last one."""
+        """Whether this response to a refresh query is the refresh's last one (when in
+        doubt, no: the snapshot then reads the state within the transaction)."""
         if state.phase != Phase.REFRESH or not responses:
             return False
         answer = responses[0]
         if answer.iterator_remaining_count and answer.iterator_id:
             return False
-        customer_ids = state.customer_ids
-        if REFRESH_STEPS[state.step] == CUSTOMERS:
-            customer_ids = [o.list_id for o in answer.objects if isinstance(o, Customer)]
-        profile = self._profile(session.company_id)
-        return not any(
-            _step_needed(step, profile, customer_ids) for step in REFRESH_STEPS[state.step + 1 :]
+        step = REFRESH_STEPS[state.step]
+        if step == CREATED:
+            return answer.status.code != OBJECT_NOT_FOUND and len(
+                state.created_pending or []
+            ) <= len(self._created_batch(state))
+        return step == INVOICES and not any(
+            c.deleted_at is None for c in self.store.created_invoices(session.company_id)
         )
 
-    def _next_to_verify(self, company_id: int) -> QueuedRequest | None:
-        """An InvoiceAdd whose answer was lost and that the refresh could not settle."""
-        return next(
-            (r for r in self.store.requests_awaiting_outcome(company_id) if r.external_guid),
-            None,
-        )
+    def _step_needed(self, session: SessionRecord, state: RunState) -> bool:
+        """Whether the refresh step ``state.step`` has anything to read."""
+        step = REFRESH_STEPS[state.step]
+        if step == INVOICES:
+            return bool(state.customer_ids)  # an empty filter would read every invoice
+        if step == CREATED:
+            if state.created_pending is None:
+                state.created_pending = self._created_to_read(session)
+            return bool(state.created_pending)
+        return True
+
+    def _created_to_read(self, session: SessionRecord) -> list[str]:
+        """The TxnIDs of the created invoices QuickBooks still has that this refresh has
+        not read with the customers' invoices."""
+        read = _invoice_txn_ids(self.store.session_documents(session.id, INVOICES))
+        return [
+            created.txn_id
+            for created in self.store.created_invoices(session.company_id)
+            if created.deleted_at is None and created.txn_id not in read
+        ]
+
+    def _created_batch(self, state: RunState) -> list[str]:
+        """The TxnIDs the next created-invoices query asks for."""
+        size = 1 if state.created_single else self.limits.created_batch
+        return (state.created_pending or [])[:size]
+
+    def _lost_adds(self, company_id: int) -> list[QueuedRequest]:
+        """InvoiceAdds whose answer was lost and that the refresh did not settle."""
+        return [r for r in self.store.requests_awaiting_outcome(company_id) if r.external_guid]
 
     def _next_to_send(
         self, session: SessionRecord, state: RunState, now: dt.datetime
@@ -517,14 +562,14 @@ class SyncRun:
             )
         if state.phase == Phase.REFRESH:
             query = self._refresh_query(session.company_id, state, now)
-            return self._query_document(session, state, [query], kind="refresh")
-        if state.phase == Phase.VERIFY:
-            request = self._next_to_verify(session.company_id)
-            assert request is not None
-            document = self._query_document(session, state, [_lookup(request)], kind="verify")
-            assert state.pending is not None
-            state.pending["queue_id"] = request.id
+            document = self._query_document(session, state, [query], kind="refresh")
+            if isinstance(query, InvoiceQuery) and query.txn_ids:
+                assert state.pending is not None
+                state.pending["txn_ids"] = list(query.txn_ids)
             return document
+        if state.phase == Phase.VERIFY:
+            lookup = self._lookup(session, state, now)
+            return self._query_document(session, state, [lookup], kind="verify")
         if state.phase == Phase.APPLY:
             batch = self._batch(session.company_id)
             # From here the snapshot may no longer be what QuickBooks holds: plans
@@ -581,19 +626,45 @@ class SyncRun:
         return render_document(elements, version=speak, on_error="continueOnError")
 
     def _refresh_query(self, company_id: int, state: RunState, now: dt.datetime) -> Query:
-        profile = self._profile(company_id)
         step = REFRESH_STEPS[state.step]
+        iterator: IteratorMode = "Continue" if state.iterator_id else "Start"
         if step == CUSTOMERS:
-            return CustomerQuery(full_names=profile.customers)
+            return CustomerQuery(
+                max_returned=self.limits.list_page, iterator=iterator, iterator_id=state.iterator_id
+            )
         if step == ITEMS:
-            return ItemQuery(full_names=profile.items)
-        first, last = refresh_window(profile, now)
+            return ItemQuery(
+                max_returned=self.limits.list_page, iterator=iterator, iterator_id=state.iterator_id
+            )
+        if step == CREATED:
+            return InvoiceQuery(txn_ids=tuple(self._created_batch(state)))
+        if state.invoice_dates is None or not state.iterator_id:
+            first, last = refresh_window(self._profile(company_id), now)
+            state.invoice_dates = [first.isoformat(), last.isoformat()]
+        first, last = (dt.date.fromisoformat(day) for day in state.invoice_dates)
         return InvoiceQuery(
             customer_list_ids=tuple(state.customer_ids),
             txn_date_from=first,
             txn_date_to=last,
             include_line_items=True,
             include_linked_txns=True,
+            max_returned=self.limits.invoice_page,
+            iterator=iterator,
+            iterator_id=state.iterator_id,
+        )
+
+    def _lookup(self, session: SessionRecord, state: RunState, now: dt.datetime) -> InvoiceQuery:
+        """The query that finds the lost InvoiceAdds' invoices, if QuickBooks saved them:
+        every invoice modified since shortly before the first was sent, without a
+        customer or date filter (a person may have moved one since)."""
+        if state.lookup_from is None or not state.iterator_id:
+            sent = [r.sent_at for r in self._lost_adds(session.company_id) if r.sent_at]
+            since = min(sent, default=now) - LOOKUP_MARGIN
+            state.lookup_from = since.astimezone(dt.UTC).date().isoformat()
+        return InvoiceQuery(
+            modified_from=dt.date.fromisoformat(state.lookup_from),
+            include_line_items=False,
+            include_linked_txns=False,
             max_returned=self.limits.invoice_page,
             iterator="Continue" if state.iterator_id else "Start",
             iterator_id=state.iterator_id,
@@ -624,6 +695,13 @@ class SyncRun:
         now: dt.datetime,
     ) -> None:
         kind = pending["kind"]
+        if (
+            kind == "refresh"
+            and REFRESH_STEPS[state.step] == CREATED
+            and answers[0].status.code == OBJECT_NOT_FOUND
+        ):
+            self._created_not_found(session, state, pending["txn_ids"], answers[0], now)
+            return
         for answer in answers:
             if answer.status.severity is Severity.ERROR:
                 raise RunFailed(
@@ -642,23 +720,82 @@ class SyncRun:
                 raise RunFailed("QuickBooks answered HostQuery without saying what it is.")
             self._check_host(session, state, answers, document)
         elif kind == "refresh":
-            self._refreshed(session, state, answers[0], document)
+            self._refreshed(session, state, pending, answers[0], document, now)
         else:
-            self._verified(session, state, pending["queue_id"], answers[0], now)
+            self._verified(session, state, answers[0], now)
 
     def _refreshed(
-        self, session: SessionRecord, state: RunState, answer: Response, document: str
+        self,
+        session: SessionRecord,
+        state: RunState,
+        pending: dict[str, Any],
+        answer: Response,
+        document: str,
+        now: dt.datetime,
     ) -> None:
         step = REFRESH_STEPS[state.step]
         self.store.add_session_document(session.id, step, document)
         if step == CUSTOMERS:
-            state.customer_ids = [o.list_id for o in answer.objects if isinstance(o, Customer)]
-        if answer.iterator_remaining_count and answer.iterator_id:
-            state.iterator_id = answer.iterator_id
-            state.iterator_remaining = answer.iterator_remaining_count
+            mapped = _mapped(self._profile(session.company_id))
+            state.customer_ids += [
+                o.list_id
+                for o in answer.objects
+                if isinstance(o, Customer) and o.full_name.casefold() in mapped
+            ]
+        if step == CREATED:
+            self._created_read(session, state, pending["txn_ids"], answer, now)
             return
-        state.iterator_id = state.iterator_remaining = None
-        state.step += 1
+        if not _more_pages(state, answer):
+            state.step += 1
+
+    def _created_read(
+        self,
+        session: SessionRecord,
+        state: RunState,
+        asked: list[str],
+        answer: Response,
+        now: dt.datetime,
+    ) -> None:
+        """Created invoices read by TxnID: one asked for and not returned is gone."""
+        returned = {o.txn_id for o in answer.objects if isinstance(o, Invoice)}
+        for txn_id in asked:
+            if txn_id not in returned:
+                self._created_gone(session, txn_id, now)
+        state.created_pending = (state.created_pending or [])[len(asked) :]
+        if not state.created_pending:
+            state.step += 1
+
+    def _created_not_found(
+        self,
+        session: SessionRecord,
+        state: RunState,
+        asked: list[str],
+        answer: Response,
+        now: dt.datetime,
+    ) -> None:
+        """QuickBooks refused a TxnID query (3120): one of the invoices is gone.
+
+        It names the first TxnID it does not have: that one is recorded as
+        deleted and the others are asked again. When the message names none of
+        them, they are asked one at a time to find it.
+        """
+        named = [txn_id for txn_id in asked if f'"{txn_id}"' in answer.status.message]
+        if not named and len(asked) > 1:
+            state.created_single = True
+            return
+        gone = (named or asked)[0]
+        self._created_gone(session, gone, now)
+        state.created_pending = [t for t in state.created_pending or [] if t != gone]
+        if not state.created_pending:
+            state.step += 1
+
+    def _created_gone(self, session: SessionRecord, txn_id: str, now: dt.datetime) -> None:
+        log.warning(
+            "company %d: invoice %s, which reconciler created, is no longer in QuickBooks",
+            session.company_id,
+            txn_id,
+        )
+        self.store.mark_created_invoice_deleted(session.company_id, txn_id, now)
 
     def _take_snapshot(
         self,
@@ -679,7 +816,7 @@ class SyncRun:
             fits = (
                 refreshed is not None
                 and refreshed.documents == documents
-                and (refreshed.state is not None or not self._awaiting_outcome(company_id))
+                and (refreshed.state is not None or not self._needs_state(company_id))
             )
             settling = refreshed if fits else self._read_for_settling(company_id, documents)
         assert state.version is not None
@@ -689,25 +826,31 @@ class SyncRun:
             qbxml_version=state.version,
             documents=documents,
             session_id=session.id,
+            coverage=self._coverage(company_id, state, now).to_dict(),
         )
         # The host, customer and item documents open the refresh after the changes.
         if state.after_changes:
             self.store.clear_session_documents(session.id)
         state.snapshot_version = snapshot.version
-        state.customer_ids = []
         self.store.resolve_run_errors(company_id, now)
         log.info("company %d: snapshot %d taken", company_id, snapshot.version)
         if settling is not None:
             self._settle(session, state, settling, now)
 
-    def _awaiting_outcome(self, company_id: int) -> bool:
-        """Whether a request went out and its answer never came (a lost response)."""
-        return self.store.count_requests(company_id, [RequestState.SENT]) > 0
+    def _needs_state(self, company_id: int) -> bool:
+        """Whether settling needs the whole state: a request went out and its answer
+        never came (a lost response), or an invoice is to be modified (is it still
+        open?)."""
+        if self.store.count_requests(company_id, [RequestState.SENT]) > 0:
+            return True
+        return any(
+            r.kind == "InvoiceModRq" for r in self.store.requests(company_id, [RequestState.QUEUED])
+        )
 
     def _read_for_settling(self, company_id: int, documents: list[str]) -> Refreshed:
         """What settling needs of a refresh: ExternalGUIDs always; the whole state only
-        when an answer was lost (every document was read whole as it came in)."""
-        if self._awaiting_outcome(company_id):
+        when :meth:`_needs_state` (every document was read whole as it came in)."""
+        if self._needs_state(company_id):
             qb_state = _parse_state(documents)
             guids = {
                 canonical_guid(i.external_guid): i.txn_id
@@ -717,26 +860,41 @@ class SyncRun:
             return Refreshed(documents, guids, qb_state)
         return Refreshed(documents, _invoice_guids(documents), None)
 
+    def _coverage(self, company_id: int, state: RunState, now: dt.datetime) -> Coverage:
+        """What the refresh read of the invoices, for plans to tell "not read" from "absent"."""
+        if state.invoice_dates is None:  # no mapped customer: no invoice query
+            first, last = refresh_window(self._profile(company_id), now)
+        else:
+            first, last = (dt.date.fromisoformat(day) for day in state.invoice_dates)
+        return Coverage(
+            first=first,
+            last=last,
+            customer_ids=frozenset(state.customer_ids),
+            mapped_customers=_mapped(self._profile(company_id)),
+            deleted_guids=frozenset(
+                c.external_guid
+                for c in self.store.created_invoices(company_id)
+                if c.deleted_at is not None
+            ),
+        )
+
     def _settle(
         self, session: SessionRecord, state: RunState, refreshed: Refreshed, now: dt.datetime
     ) -> None:
         """Settle against the fresh snapshot what must not simply be sent (again).
 
-        An add whose invoice QuickBooks holds is done. A sent add the refresh
-        covered (its customer, its date) and did not find is sent again; one it
-        did not cover is looked for (verify). A sent modification is done, sent
+        An add whose invoice QuickBooks holds is done; a sent one it does not
+        hold is looked for (verify), wherever its invoice may have moved. A
+        modification of an invoice that is now paid or sent is not sent: its
+        plan is stale (design invariant 5). A sent modification is done, sent
         again, or left to a new plan, as its outcome says.
         """
         guids, qb_state = refreshed.guids, refreshed.state
-        # The whole state is there when a request's answer was lost: only then
-        # is any request SENT, and only those need the customers and the rest.
-        customers = (
-            set()
-            if qb_state is None
-            else {c.list_id for c in qb_state.customers}
-            | {c.full_name.casefold() for c in qb_state.customers}
-        )
-        first, last = refresh_window(self._profile(session.company_id), now)
+        # The whole state is there when an answer was lost or an invoice is to be
+        # modified: only then is a request SENT, or an InvoiceMod to be checked.
+        invoices = {} if qb_state is None else {i.txn_id: i for i in qb_state.invoices}
+        rule = self._profile(session.company_id).unsent_invoices
+        stopped: set[int] = set()  # plans that went stale here: the rest of each is not sent
         for request in self.store.requests(
             session.company_id, [RequestState.QUEUED, RequestState.SENT]
         ):
@@ -744,63 +902,58 @@ class SyncRun:
                 txn_id = guids.get(canonical_guid(request.external_guid))
                 if txn_id is not None:
                     self._found(session, state, request, "found by its ExternalGUID", now, txn_id)
-                elif request.state is RequestState.SENT and _covered(
-                    request, customers, first, last
-                ):
-                    log.info("%s is not in QuickBooks: queued again", request.label)
-                    self.store.requeue(request.id, now)
-            elif request.state is RequestState.SENT:
+                continue
+            outcome = Outcome.NOT_APPLIED
+            if request.state is RequestState.SENT:
                 assert qb_state is not None
-                self._settle_modification(session, state, request, qb_state, now)
-
-    def _settle_modification(
-        self,
-        session: SessionRecord,
-        state: RunState,
-        request: QueuedRequest,
-        qb_state: QBState,
-        now: dt.datetime,
-    ) -> None:
-        outcome = modification_outcome(request.qbxml, qb_state)
-        if outcome is Outcome.NOT_APPLIED:
-            log.info("%s did not go through: queued again", request.label)
-            self.store.requeue(request.id, now)
-        elif outcome is Outcome.APPLIED:
-            self._found(
-                session,
-                state,
-                request,
-                "found applied in QuickBooks; its answer had been lost",
-                now,
+                outcome = modification_outcome(request.qbxml, qb_state)
+            if outcome is Outcome.APPLIED:
+                self._found(
+                    session,
+                    state,
+                    request,
+                    "found applied in QuickBooks; its answer had been lost",
+                    now,
+                )
+                continue
+            if request.plan_id in stopped:
+                self.store.finish_request(request.id, RequestState.STALE, now, None)
+                continue
+            why = (
+                "its answer was lost, and QuickBooks shows it changed otherwise since"
+                if outcome is Outcome.CHANGED
+                else _untouchable(request, invoices, rule)
             )
-        else:
-            self.store.finish_request(request.id, RequestState.STALE, now, None)
-            self._stale(
-                request, "its answer was lost, and QuickBooks shows it changed otherwise since", now
-            )
-            state.errors += 1
+            if why is not None:
+                self.store.finish_request(request.id, RequestState.STALE, now, None)
+                self._stale(request, why, now)
+                stopped.add(request.plan_id)
+                state.errors += 1
+            elif request.state is RequestState.SENT:
+                log.info("%s did not go through: queued again", request.label)
+                self.store.requeue(request.id, now)
 
     def _verified(
-        self,
-        session: SessionRecord,
-        state: RunState,
-        queue_id: int,
-        answer: Response,
-        now: dt.datetime,
+        self, session: SessionRecord, state: RunState, answer: Response, now: dt.datetime
     ) -> None:
-        request = self.store.queued_request(queue_id)
-        wanted = canonical_guid(request.external_guid)
-        found = next(
-            (
-                o
-                for o in answer.objects
-                if isinstance(o, Invoice) and canonical_guid(o.external_guid) == wanted
-            ),
-            None,
-        )
-        if found is not None:
-            self._found(session, state, request, "found by its ExternalGUID", now, found.txn_id)
-        else:
+        """A page of the invoices modified since the lost adds went out: those found by
+        their ExternalGUID are done; once every page is read, the others are sent again."""
+        found = {
+            canonical_guid(o.external_guid): o.txn_id
+            for o in answer.objects
+            if isinstance(o, Invoice) and o.external_guid
+        }
+        for request in self._lost_adds(session.company_id):
+            txn_id = found.get(canonical_guid(request.external_guid))
+            if txn_id is not None:
+                self._found(session, state, request, "found by its ExternalGUID", now, txn_id)
+                # The snapshot did not hold it (that is why it was looked for): the run
+                # reads QuickBooks again before it ends.
+                state.changed = True
+        if _more_pages(state, answer):
+            return
+        state.lookup_from = None
+        for request in self._lost_adds(session.company_id):
             log.info("%s was not added before: queued again", request.label)
             self.store.requeue(request.id, now)
 
@@ -815,6 +968,8 @@ class SyncRun:
     ) -> None:
         """A request QuickBooks already reflects: done, and not sent (again)."""
         log.info("%s: %s", request.label, how)
+        if txn_id is not None:
+            self._remember_created(request, txn_id, now)
         self.store.finish_request(
             request.id,
             RequestState.DONE,
@@ -894,6 +1049,8 @@ class SyncRun:
         state.done_steps += 1
         if status.action is Action.NONE:
             done.append((request.id, record))
+            if answer.object_id is not None:
+                self._remember_created(request, answer.object_id, now)
             if request.attempts > 1:  # only a request sent before can have errors
                 self.store.resolve_request_errors(session.company_id, request.id, now)
             state.applied += 1
@@ -928,6 +1085,20 @@ class SyncRun:
                 plan_id=request.plan_id,
             ),
             now,
+        )
+
+    def _remember_created(self, request: QueuedRequest, txn_id: str, now: dt.datetime) -> None:
+        """Record the TxnID of an invoice an InvoiceAdd created: every refresh reads it."""
+        if request.kind != "InvoiceAddRq" or not request.external_guid:
+            return
+        self.store.record_created_invoice(
+            request.company_id,
+            external_guid=request.external_guid,
+            txn_id=txn_id,
+            customer=request.lookup.get("customer"),
+            txn_date=request.lookup.get("txn_date"),
+            request_id=request.id,
+            at=now,
         )
 
     def _stale(self, request: QueuedRequest, reason: str, now: dt.datetime) -> None:
@@ -1124,36 +1295,62 @@ def _host_responses(text: str) -> list[Response] | None:
     return responses
 
 
-def _step_needed(step: str, profile: Profile, customer_ids: list[str]) -> bool:
-    """Whether a refresh step has anything to read (an empty filter would read everything)."""
-    if step == CUSTOMERS:
-        return bool(profile.customers)
-    if step == ITEMS:
-        return bool(profile.items)
-    return bool(customer_ids)
+def _more_pages(state: RunState, answer: Response) -> bool:
+    """Whether QuickBooks' iterator has more to return (kept in ``state``, else forgotten)."""
+    if answer.iterator_remaining_count and answer.iterator_id:
+        state.iterator_id = answer.iterator_id
+        state.iterator_remaining = answer.iterator_remaining_count
+        return True
+    state.iterator_id = state.iterator_remaining = None
+    return False
 
 
-def _covered(request: QueuedRequest, customers: set[str], first: dt.date, last: dt.date) -> bool:
-    """Whether the refresh read the invoices among which an add's invoice would be."""
-    lookup = request.lookup
-    day = dt.date.fromisoformat(lookup["txn_date"])
-    customer = lookup.get("customer_list_id") or (lookup.get("customer") or "").casefold()
-    return first <= day <= last and customer in customers
+def _mapped(profile: Profile) -> frozenset[str]:
+    """The mapped customers' full names, as QuickBooks compares them (case-folded)."""
+    return frozenset(name.casefold() for name in profile.customers)
 
 
-def _lookup(request: QueuedRequest) -> InvoiceQuery:
-    """The query that finds an InvoiceAdd's invoice, if QuickBooks saved it."""
-    lookup = request.lookup
-    day = dt.date.fromisoformat(lookup["txn_date"])
-    customer_id = lookup.get("customer_list_id")
-    return InvoiceQuery(
-        customer_list_ids=(customer_id,) if customer_id else (),
-        customer_full_names=() if customer_id else (lookup["customer"],),
-        txn_date_from=day,
-        txn_date_to=day,
-        include_line_items=False,
-        include_linked_txns=False,
+def _invoice_txn_ids(documents: list[str]) -> set[str]:
+    """The TxnIDs of the invoices these query responses hold."""
+    try:
+        return {
+            txn_id
+            for document in documents
+            for (txn_id,) in read_fields(document, "InvoiceRet", ("TxnID",))
+            if txn_id
+        }
+    except QbxmlParseError as exc:
+        raise _incomplete(exc) from None
+
+
+def _untouchable(
+    request: QueuedRequest, invoices: dict[str, Invoice], rule: UnsentInvoices
+) -> str | None:
+    """Why a modification must not be sent, given QuickBooks' fresh state (None: it may).
+
+    Only an InvoiceMod can touch what invariant 5 protects: its invoice must still be
+    there, neither settled nor sent.
+    """
+    if request.kind != "InvoiceModRq":
+        return None
+    target = parse_xml(request.qbxml, source="queued request").findtext(
+        "QBXMLMsgsRq/InvoiceModRq/InvoiceMod/TxnID"
     )
+    invoice = invoices.get((target or "").strip())
+    if invoice is None:
+        return (
+            f"invoice {target} was not where QuickBooks was read (deleted, or moved out of "
+            "the billing windows) since the plan was made"
+        )
+    number = invoice.ref_number or invoice.txn_id
+    if invoice.is_settled:
+        return f"invoice #{number} has a payment or credit applied since the plan was made"
+    if invoice.is_sent(rule):
+        return (
+            f"invoice #{number} was sent since the plan was made (it is no longer marked "
+            "Print later or Email later)"
+        )
+    return None
 
 
 def refresh_window(profile: Profile, now: dt.datetime) -> tuple[dt.date, dt.date]:

@@ -82,13 +82,16 @@ class ItemQuery(_ListQuery):
 
 @dataclass(frozen=True)
 class InvoiceQuery:
-    """Invoices by TxnID, or by customers and a TxnDate window."""
+    """Invoices by TxnID, or by customers and a TxnDate window (or modified since a day)."""
 
     txn_ids: tuple[str, ...] = ()
     customer_list_ids: tuple[str, ...] = ()
     customer_full_names: tuple[str, ...] = ()
     txn_date_from: dt.date | None = None
     txn_date_to: dt.date | None = None
+    # ModifiedDateRangeFilter/FromModifiedDate: invoices added or changed since that
+    # day began (QuickBooks' local time). QuickBooks takes it or a TxnDate window.
+    modified_from: dt.date | None = None
     include_line_items: bool = True
     include_linked_txns: bool = True
     owner_ids: tuple[str, ...] = ()
@@ -106,10 +109,15 @@ class InvoiceQuery:
             self.customer_full_names,
             self.txn_date_from,
             self.txn_date_to,
+            self.modified_from,
             self.max_returned,
         )
         if self.txn_ids and any(f for f in filters):
             raise ValueError("InvoiceQuery: txn_ids cannot be combined with other filters")
+        if self.modified_from is not None and (self.txn_date_from or self.txn_date_to):
+            raise ValueError(
+                "InvoiceQuery: filter by modified date or by transaction date, not both"
+            )
         if (
             self.txn_date_from is not None
             and self.txn_date_to is not None

@@ -171,6 +171,7 @@ def _render_invoice_query(query: InvoiceQuery, request_id: str) -> str:
         "txn_ids": check_ids(query.txn_ids, subject=subject, field="TxnID"),
         "txn_date_from": query.txn_date_from and query.txn_date_from.isoformat(),
         "txn_date_to": query.txn_date_to and query.txn_date_to.isoformat(),
+        "modified_from": query.modified_from and query.modified_from.isoformat(),
         "customer_list_ids": check_ids(
             query.customer_list_ids, subject=subject, field="EntityFilter/ListID"
         ),

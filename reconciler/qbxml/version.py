@@ -34,6 +34,7 @@ FIELD_VERSIONS: dict[str, str] = {
     "InvoiceQueryRq/MaxReturned": "1.0",
     "InvoiceQueryRq/TxnDateRangeFilter/FromTxnDate": "1.0",
     "InvoiceQueryRq/TxnDateRangeFilter/ToTxnDate": "1.0",
+    "InvoiceQueryRq/ModifiedDateRangeFilter/FromModifiedDate": "1.0",
     "InvoiceQueryRq/EntityFilter/ListID": "2.0",
     "InvoiceQueryRq/EntityFilter/FullName": "1.0",
     "InvoiceQueryRq/IncludeLineItems": "1.0",

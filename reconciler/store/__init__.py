@@ -13,9 +13,13 @@ from reconciler.store.sqlite import DATABASE_NAME, SqliteStore
 __all__ = ["Store", "StoreError", "open_store", "store_exists"]
 
 
-def open_store(state_dir: Path) -> Store:
-    """The store of a state directory (created, and migrated, as needed)."""
-    return SqliteStore(state_dir / DATABASE_NAME)
+def open_store(state_dir: Path, *, read_only: bool = False) -> Store:
+    """The store of a state directory (created, and migrated, as needed).
+
+    ``read_only``: an existing store, only read (one of an older reconciler is
+    migrated first).
+    """
+    return SqliteStore(state_dir / DATABASE_NAME, read_only=read_only)
 
 
 def store_exists(state_dir: Path) -> bool:

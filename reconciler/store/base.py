@@ -22,6 +22,7 @@ from reconciler.store.records import (
     AuditEntry,
     BillingLock,
     CompanyRecord,
+    CreatedInvoice,
     NewRequest,
     NewStatusError,
     PlanHistoryEntry,
@@ -104,16 +105,16 @@ class Store(abc.ABC):
     # ----------------------------------------------------- sign-in throttling
 
     @abc.abstractmethod
-    def failed_sign_ins(self, username: str, client: str, since: dt.datetime) -> tuple[int, int]:
-        """Failed sign-ins since ``since``: (for this user from this client, for this user)."""
+    def failed_sign_ins(self, client: str, since: dt.datetime) -> int:
+        """Failed sign-ins from this client address since ``since``, whatever the user name."""
 
     @abc.abstractmethod
     def record_failed_sign_in(self, username: str, client: str, at: dt.datetime) -> None:
         """Count one failed sign-in (old ones are forgotten)."""
 
     @abc.abstractmethod
-    def clear_failed_sign_ins(self, username: str, client: str) -> None:
-        """Forget the failures of this user from this client (after a success)."""
+    def clear_failed_sign_ins(self, client: str) -> None:
+        """Forget the failures of this client (after a success)."""
 
     # ---------------------------------------------------------------- sessions
 
@@ -189,8 +190,10 @@ class Store(abc.ABC):
         documents: Sequence[str],
         session_id: int | None = None,
         fingerprint: str | None = None,
+        coverage: dict[str, Any] | None = None,
     ) -> SnapshotRecord:
-        """Store a new snapshot version with the raw responses it holds."""
+        """Store a new snapshot version with the raw responses it holds, and what of
+        the invoices its refresh read (``coverage``)."""
 
     @abc.abstractmethod
     def set_snapshot_fingerprint(self, snapshot_id: int, fingerprint: str) -> None:
@@ -207,6 +210,31 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def snapshot_documents(self, snapshot_id: int) -> list[str]:
         """The raw qbXML responses of a snapshot, in order."""
+
+    # -------------------------------------------------------- created invoices
+
+    @abc.abstractmethod
+    def record_created_invoice(
+        self,
+        company_id: int,
+        *,
+        external_guid: str,
+        txn_id: str,
+        customer: str | None,
+        txn_date: str | None,
+        request_id: int | None,
+        at: dt.datetime,
+    ) -> None:
+        """Remember an invoice reconciler created (or found created): its ExternalGUID and
+        TxnID. A GUID recorded before (one deleted and created again) takes the new TxnID."""
+
+    @abc.abstractmethod
+    def created_invoices(self, company_id: int) -> list[CreatedInvoice]:
+        """Every invoice reconciler created for the company, deleted ones too."""
+
+    @abc.abstractmethod
+    def mark_created_invoice_deleted(self, company_id: int, txn_id: str, at: dt.datetime) -> None:
+        """Note that QuickBooks no longer has the created invoice ``txn_id``."""
 
     # ----------------------------------------------------------- plans, queue
 

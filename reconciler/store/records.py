@@ -106,6 +106,20 @@ class SnapshotRecord:
     fingerprint: str | None  # sha256 of the parsed state; None until first needed
     qbxml_version: str
     document_count: int
+    # What its refresh read of the invoices (``reconciler.coverage.Coverage`` as
+    # JSON); None for snapshots taken before it was recorded.
+    coverage: dict[str, Any] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class CreatedInvoice:
+    """An invoice reconciler created: found again by its TxnID wherever it moved."""
+
+    external_guid: str  # canonical (lower case, no braces)
+    txn_id: str
+    customer: str | None  # the customer it was created for (full name)
+    txn_date: str | None  # the date it was created with (ISO)
+    deleted_at: dt.datetime | None = None  # when a refresh found it deleted in QuickBooks
 
 
 @dataclass(frozen=True)

@@ -184,6 +184,43 @@ CREATE TABLE api_tokens (
 CREATE UNIQUE INDEX api_tokens_live_name ON api_tokens (name) WHERE revoked_at IS NULL;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# What the server reads of QuickBooks beyond the billing windows, and what it read:
+# - created_invoices: every invoice reconciler created (its ExternalGUID and the
+#   TxnID QuickBooks gave it), read by TxnID at every refresh wherever it moved;
+#   deleted_at when QuickBooks no longer has it. Filled from the InvoiceAdd
+#   responses recorded so far.
+# - snapshots.coverage: the invoice dates and the customers whose invoices the
+#   snapshot's refresh read (JSON; NULL for older snapshots: unknown).
+# - failed sign-ins are throttled per client address.
+_V3 = """
+CREATE TABLE created_invoices (
+    company_id    INTEGER NOT NULL REFERENCES companies (id),
+    external_guid TEXT NOT NULL,
+    txn_id        TEXT NOT NULL,
+    customer      TEXT,
+    txn_date      TEXT,
+    request_id    INTEGER REFERENCES requests (id),
+    recorded_at   TEXT NOT NULL,
+    deleted_at    TEXT,
+    PRIMARY KEY (company_id, external_guid)
+);
+CREATE INDEX created_invoices_by_txn ON created_invoices (company_id, txn_id);
+
+INSERT OR REPLACE INTO created_invoices
+    (company_id, external_guid, txn_id, customer, txn_date, request_id, recorded_at)
+SELECT r.company_id, lower(trim(trim(r.external_guid), '{}')), s.txn_id,
+       json_extract(r.lookup, '$.customer'), json_extract(r.lookup, '$.txn_date'),
+       r.id, s.received_at
+FROM requests r JOIN responses s ON s.request_id = r.id
+WHERE r.kind = 'InvoiceAddRq' AND r.external_guid IS NOT NULL
+  AND s.txn_id IS NOT NULL AND s.status_code = 0
+ORDER BY s.id;
+
+ALTER TABLE snapshots ADD COLUMN coverage TEXT;
+
+CREATE INDEX failed_sign_ins_by_client ON failed_sign_ins (client, at);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 
 SCHEMA_VERSION = len(MIGRATIONS)

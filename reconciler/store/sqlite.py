@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from reconciler.qbxml.values import canonical_guid
 from reconciler.store.base import Store, StoreError
 from reconciler.store.records import (
     PENDING_STATES,
@@ -29,6 +30,7 @@ from reconciler.store.records import (
     AuditEntry,
     BillingLock,
     CompanyRecord,
+    CreatedInvoice,
     NewRequest,
     NewStatusError,
     PlanHistoryEntry,
@@ -124,15 +126,28 @@ def _split_statements(script: str) -> Iterator[str]:
 
 
 class SqliteStore(Store):
-    """The store in ``<state dir>/reconciler.sqlite3``."""
+    """The store in ``<state dir>/reconciler.sqlite3``.
 
-    def __init__(self, path: Path) -> None:
+    ``read_only``: the database must exist and is only read (a connection in
+    SQLite's ``mode=ro``); one written by an older reconciler is migrated first,
+    since this one could not read it otherwise.
+    """
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self._path = path
+        self._read_only = read_only
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._writer = threading.Lock()
-        self._migrate()
+        if not read_only:
+            self._migrate()
+        elif self._schema_version() < SCHEMA_VERSION:
+            self.close()
+            self._read_only = False
+            self._migrate()
+            self.close()
+            self._read_only = True
 
     # ----------------------------------------------------------- connections
 
@@ -143,18 +158,49 @@ class SqliteStore(Store):
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(
-                self._path, timeout=LOCK_TIMEOUT, isolation_level=None, check_same_thread=False
-            )
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
-            conn.execute("PRAGMA journal_mode = WAL")
+            try:
+                conn = self._connect()
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"{self._path}: cannot use the state database: {exc}") from None
             self._local.conn = conn
             self._local.depth = 0
             with self._connections_lock:
                 self._connections.append(conn)
         return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._read_only:
+            # mode=ro: never creates the file, never writes (a URI, so that a
+            # Windows path works too).
+            conn = sqlite3.connect(
+                f"{self._path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=LOCK_TIMEOUT,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.row_factory = sqlite3.Row
+            return conn
+        conn = sqlite3.connect(
+            self._path, timeout=LOCK_TIMEOUT, isolation_level=None, check_same_thread=False
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        return conn
+
+    def _schema_version(self) -> int:
+        try:
+            version = int(self._one("PRAGMA user_version")[0])  # type: ignore[index]
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self._path}: cannot use the state database: {exc}") from None
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self._path} was written by a newer reconciler "
+                f"(schema {version}, this one knows {SCHEMA_VERSION}); upgrade reconciler"
+            )
+        return version
 
     def close(self) -> None:
         with self._connections_lock:
@@ -203,12 +249,7 @@ class SqliteStore(Store):
         self._path.parent.mkdir(parents=True, exist_ok=True)
         try:
             with self.atomic():
-                version = self._one("PRAGMA user_version")[0]  # type: ignore[index]
-                if version > SCHEMA_VERSION:
-                    raise StoreError(
-                        f"{self._path} was written by a newer reconciler "
-                        f"(schema {version}, this one knows {SCHEMA_VERSION}); upgrade reconciler"
-                    )
+                version = self._schema_version()
                 for target in range(version, SCHEMA_VERSION):
                     for statement in _split_statements(MIGRATIONS[target]):
                         self._run(statement)
@@ -306,14 +347,12 @@ class SqliteStore(Store):
 
     # ----------------------------------------------------- sign-in throttling
 
-    def failed_sign_ins(self, username: str, client: str, since: dt.datetime) -> tuple[int, int]:
+    def failed_sign_ins(self, client: str, since: dt.datetime) -> int:
         row = self._one(
-            "SELECT COALESCE(SUM(client = ?), 0) AS here, COUNT(*) AS anywhere"
-            " FROM failed_sign_ins WHERE username = ? AND at >= ?",
-            (client, username, _ts(since)),
+            "SELECT COUNT(*) FROM failed_sign_ins WHERE client = ? AND at >= ?",
+            (client, _ts(since)),
         )
-        assert row is not None
-        return int(row["here"]), int(row["anywhere"])
+        return int(row[0]) if row else 0
 
     def record_failed_sign_in(self, username: str, client: str, at: dt.datetime) -> None:
         with self.atomic():
@@ -325,11 +364,9 @@ class SqliteStore(Store):
                 (username, client, _ts(at)),
             )
 
-    def clear_failed_sign_ins(self, username: str, client: str) -> None:
+    def clear_failed_sign_ins(self, client: str) -> None:
         with self.atomic():
-            self._run(
-                "DELETE FROM failed_sign_ins WHERE username = ? AND client = ?", (username, client)
-            )
+            self._run("DELETE FROM failed_sign_ins WHERE client = ?", (client,))
 
     # ---------------------------------------------------------------- sessions
 
@@ -488,6 +525,7 @@ class SqliteStore(Store):
             fingerprint=row["fingerprint"],
             qbxml_version=row["qbxml_version"],
             document_count=row["document_count"],
+            coverage=None if row["coverage"] is None else json.loads(row["coverage"]),
         )
 
     _SNAPSHOT_SELECT = (
@@ -504,6 +542,7 @@ class SqliteStore(Store):
         documents: Sequence[str],
         session_id: int | None = None,
         fingerprint: str | None = None,
+        coverage: dict[str, Any] | None = None,
     ) -> SnapshotRecord:
         with self.atomic():
             row = self._one(
@@ -514,8 +553,16 @@ class SqliteStore(Store):
             assert row is not None
             cursor = self._run(
                 "INSERT INTO snapshots (company_id, version, taken_at, fingerprint,"
-                " qbxml_version, session_id) VALUES (?, ?, ?, ?, ?, ?)",
-                (company_id, row["version"], _ts(taken_at), fingerprint, qbxml_version, session_id),
+                " qbxml_version, session_id, coverage) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    company_id,
+                    row["version"],
+                    _ts(taken_at),
+                    fingerprint,
+                    qbxml_version,
+                    session_id,
+                    None if coverage is None else json.dumps(coverage, sort_keys=True),
+                ),
             )
             snapshot_id = int(cursor.lastrowid or 0)
             self._run("UPDATE companies SET snapshot_outdated = 0 WHERE id = ?", (company_id,))
@@ -550,6 +597,63 @@ class SqliteStore(Store):
             (snapshot_id,),
         )
         return [_unpack(row["document"]) for row in rows]
+
+    # -------------------------------------------------------- created invoices
+
+    def record_created_invoice(
+        self,
+        company_id: int,
+        *,
+        external_guid: str,
+        txn_id: str,
+        customer: str | None,
+        txn_date: str | None,
+        request_id: int | None,
+        at: dt.datetime,
+    ) -> None:
+        with self.atomic():
+            self._run(
+                "INSERT INTO created_invoices (company_id, external_guid, txn_id, customer,"
+                " txn_date, request_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (company_id, external_guid) DO UPDATE SET txn_id = excluded.txn_id,"
+                " customer = COALESCE(excluded.customer, customer),"
+                " txn_date = COALESCE(excluded.txn_date, txn_date),"
+                " request_id = COALESCE(excluded.request_id, request_id),"
+                " recorded_at = excluded.recorded_at, deleted_at = NULL",
+                (
+                    company_id,
+                    canonical_guid(external_guid),
+                    txn_id,
+                    customer,
+                    txn_date,
+                    request_id,
+                    _ts(at),
+                ),
+            )
+
+    def created_invoices(self, company_id: int) -> list[CreatedInvoice]:
+        rows = self._q(
+            "SELECT * FROM created_invoices WHERE company_id = ? ORDER BY recorded_at, txn_id",
+            (company_id,),
+        )
+        return [
+            CreatedInvoice(
+                external_guid=row["external_guid"],
+                txn_id=row["txn_id"],
+                customer=row["customer"],
+                txn_date=row["txn_date"],
+                deleted_at=_dt(row["deleted_at"]),
+            )
+            for row in rows
+        ]
+
+    def mark_created_invoice_deleted(self, company_id: int, txn_id: str, at: dt.datetime) -> None:
+        with self.atomic():
+            self._run(
+                "UPDATE created_invoices SET deleted_at = ? WHERE company_id = ? AND txn_id = ?"
+                " AND deleted_at IS NULL",
+                (_ts(at), company_id, txn_id),
+            )
 
     # ----------------------------------------------------------- plans, queue
 
