@@ -379,6 +379,115 @@ def test_private_data_only_for_the_owner_id_asked(ask) -> None:
     assert marker.findtext("DataExtValue") == "x"
 
 
+def data_ext_add(target: str, value: str = "Robin", *, owner: str = "0") -> str:
+    return (
+        f'<DataExtAddRq requestID="7"><DataExtAdd><OwnerID>{owner}</OwnerID>'
+        f"<DataExtName>Contract</DataExtName>{target}<DataExtValue>{value}</DataExtValue>"
+        "</DataExtAdd></DataExtAddRq>"
+    )
+
+
+def test_data_ext_add_writes_a_custom_field_on_a_customer(
+    sim: QuickBooksSimulator, ask, clock: Clock
+) -> None:
+    before = sim.company.customer("Alpha").findtext("EditSequence")
+    clock.tick(minutes=1)
+    (added,) = ask(
+        data_ext_add(
+            "<ListDataExtType>Customer</ListDataExtType>"
+            "<ListObjRef><FullName>Alpha</FullName></ListObjRef>",
+            "C-17",
+        )
+    )
+    assert status(added) == (0, "Info")
+    assert [child.text for child in added.find("DataExtRet")] == [
+        "0",
+        "Contract",
+        "STR255TYPE",
+        "C-17",
+    ]
+    (found,) = ask(
+        "<CustomerQueryRq><FullName>Alpha</FullName><OwnerID>0</OwnerID></CustomerQueryRq>"
+    )
+    customer = found.find("CustomerRet")
+    assert customer.findtext("DataExtRet/DataExtValue") == "C-17"
+    # Writing a custom field is a change to the customer.
+    assert customer.findtext("EditSequence") != before
+    assert customer.findtext("TimeModified") == "2026-12-02T09:01:00-05:00"
+
+
+def test_data_ext_add_on_an_item_an_invoice_and_an_invoice_line(
+    sim: QuickBooksSimulator, ask
+) -> None:
+    invoice = open_invoice(sim)
+    txn_id, before = invoice.findtext("TxnID"), invoice.findtext("EditSequence")
+    line_id = line_ids(invoice)[1]
+    item, on_invoice, on_line = ask(
+        data_ext_add(
+            "<ListDataExtType>Item</ListDataExtType>"
+            "<ListObjRef><FullName>Cloud:Seat</FullName></ListObjRef>",
+            "SKU-1",
+        ),
+        data_ext_add(
+            f"<TxnDataExtType>Invoice</TxnDataExtType><TxnID>{txn_id}</TxnID>",
+            "whole",
+            owner=OWNER,
+        ),
+        data_ext_add(
+            f"<TxnDataExtType>Invoice</TxnDataExtType><TxnID>{txn_id}</TxnID>"
+            f"<TxnLineID>{line_id}</TxnLineID>",
+            "line",
+            owner=OWNER,
+        ),
+    )
+    assert [status(r) for r in (item, on_invoice, on_line)] == [(0, "Info")] * 3
+    assert sim.company.item("Cloud:Seat").findtext("DataExtRet/DataExtValue") == "SKU-1"
+    stored = open_invoice(sim)
+    assert stored.findtext("DataExtRet/DataExtValue") == "whole"
+    assert stored.findall("InvoiceLineRet")[1].findtext("DataExtRet/DataExtValue") == "line"
+    assert int(stored.findtext("EditSequence")) > int(before)
+
+
+@pytest.mark.parametrize(
+    ("target", "code"),
+    [
+        ("<ListDataExtType>Customer</ListDataExtType><ListObjRef><FullName>Nobody</FullName></ListObjRef>", 3140),
+        ("<ListDataExtType>Item</ListDataExtType><ListObjRef><FullName>Alpha</FullName></ListObjRef>", 3140),
+        ("<ListDataExtType>Vendor</ListDataExtType><ListObjRef><FullName>Alpha</FullName></ListObjRef>", 3140),
+        ("<TxnDataExtType>Invoice</TxnDataExtType><TxnID>0-0</TxnID>", 3120),
+        ("<TxnDataExtType>Bill</TxnDataExtType><TxnID>{txn_id}</TxnID>", 3120),
+        ("<TxnDataExtType>Invoice</TxnDataExtType><TxnID>{txn_id}</TxnID><TxnLineID>0-0</TxnLineID>", 3120),
+    ],
+)  # fmt: skip
+def test_data_ext_add_on_what_does_not_exist_is_refused_and_changes_nothing(
+    sim: QuickBooksSimulator, ask, target: str, code: int
+) -> None:
+    before = sim.company.to_qbxml()
+    (refused,) = ask(data_ext_add(target.format(txn_id=open_invoice(sim).findtext("TxnID"))))
+    assert status(refused) == (code, "Error")
+    assert refused.find("DataExtRet") is None
+    assert sim.company.to_qbxml() == before
+
+
+def test_data_ext_add_of_a_value_already_set_is_3180(sim: QuickBooksSimulator, ask) -> None:
+    target = "<ListDataExtType>Customer</ListDataExtType><ListObjRef><FullName>Beta</FullName></ListObjRef>"
+    first, second, other_owner = ask(
+        data_ext_add(target, "1"),
+        data_ext_add(target, "2"),
+        data_ext_add(target, "3", owner=OWNER),
+        on_error="continueOnError",
+    )
+    assert (status(first), status(second), status(other_owner)) == (
+        (0, "Info"),
+        (3180, "Error"),
+        (0, "Info"),
+    )
+    values = [
+        ret.findtext("DataExtValue") for ret in sim.company.customer("Beta").iter("DataExtRet")
+    ]
+    assert values == ["1", "3"]
+
+
 def test_max_returned_caps_the_answer(ask) -> None:
     (response,) = ask("<InvoiceQueryRq><MaxReturned>2</MaxReturned></InvoiceQueryRq>")
     assert len(response) == 2
@@ -789,6 +898,24 @@ def test_continue_on_error_answers_every_request(ask) -> None:
         ("2", "InvoiceAddRs"),
         ("3", "CustomerQueryRs"),
     ]
+
+
+def test_requests_the_simulator_does_not_model_are_answered_not_crashed(
+    sim: QuickBooksSimulator, ask
+) -> None:
+    before = sim.company.to_qbxml()
+    vendors, vendor_add = ask(
+        '<VendorQueryRq requestID="1"/>',
+        '<VendorAddRq requestID="2"><VendorAdd><Name>Acme</Name></VendorAdd></VendorAddRq>',
+        on_error="continueOnError",
+    )
+    # The company has no vendors; adding one is refused as an edition refuses a feature.
+    assert status(vendors) == (1, "Info")
+    assert list(vendors) == []
+    assert status(vendor_add) == (3250, "Error")
+    assert "not available in this version of QuickBooks" in vendor_add.get("statusMessage")
+    assert sim.company.to_qbxml() == before
+    assert sim.log[-1] == "VendorAddRq is not modelled by the simulator"
 
 
 def test_the_simulator_keeps_every_request_it_received(sim: QuickBooksSimulator) -> None:

@@ -14,8 +14,11 @@
   answered; ``continueOnError`` answers every request.
 
 The semantics of each request live in :mod:`~reconciler.sandbox.queries`,
-:mod:`~reconciler.sandbox.invoices` and :mod:`~reconciler.sandbox.lists`;
-faults in :mod:`~reconciler.sandbox.faults`. The simulator never uses the
+:mod:`~reconciler.sandbox.invoices`, :mod:`~reconciler.sandbox.lists` and
+:mod:`~reconciler.sandbox.dataext`; faults in :mod:`~reconciler.sandbox.faults`.
+A query of a list or transaction kind the simulator does not model finds
+nothing (status 1); any other request it does not model is refused with 3250,
+never answered with a success that changed nothing. The simulator never uses the
 product's own qbXML layer: it is an independent check of what the product sends.
 """
 
@@ -29,6 +32,7 @@ from pathlib import Path, PureWindowsPath
 from reconciler.qbxml.xsd import load_xsd, xsd_errors
 from reconciler.sandbox import elements as el
 from reconciler.sandbox.company import Company
+from reconciler.sandbox.dataext import add_data_ext
 from reconciler.sandbox.elements import Element
 from reconciler.sandbox.faults import Faults
 from reconciler.sandbox.host import (
@@ -42,8 +46,10 @@ from reconciler.sandbox.invoices import add_invoice, mod_invoice
 from reconciler.sandbox.lists import ADDS, MODS, add_list_object, mod_item
 from reconciler.sandbox.queries import Iterators, Shape, select_invoices, select_list
 from reconciler.sandbox.status import (
+    NO_MATCH,
     OTHER_FILE_OPEN,
     PARSE_ERROR,
+    UNSUPPORTED_FEATURE,
     UNSUPPORTED_VERSION,
     Reply,
     RequestProcessorError,
@@ -191,7 +197,7 @@ class QuickBooksSimulator:
 
     def _answer(self, request: Element, moment: dt.datetime) -> Element:
         if not request.tag.endswith("Rq"):
-            raise NotImplementedError(f"the simulator does not handle {request.tag}")
+            self._refuse(PARSE_ERROR, f"<{request.tag}> is not a request")
         request_id = request.get("requestID")
         response_tag = request.tag[:-2] + "Rs"
         try:
@@ -230,9 +236,14 @@ class QuickBooksSimulator:
             return self._list_query(request, self.company.items, _ITEM_QUERIES[tag])
         if tag == "InvoiceQueryRq":
             return self._invoice_query(request, moment)
+        if tag.endswith("QueryRq"):
+            # Lists and transactions the simulator does not model: the company has none.
+            return Reply(status=NO_MATCH)
         if body is None:
-            raise NotImplementedError(f"the simulator does not handle {tag}")
+            return self._unsupported(tag)
         shape = Shape.of(request)
+        if tag == "DataExtAddRq":
+            return Reply([add_data_ext(self.company, body, moment=moment)])
         if tag == "InvoiceAddRq":
             return Reply([shape.apply(add_invoice(self.company, body, moment=moment))])
         if tag == "InvoiceModRq":
@@ -241,7 +252,16 @@ class QuickBooksSimulator:
             return Reply([shape.apply(add_list_object(self.company, body, moment=moment))])
         if body.tag in MODS:
             return Reply([shape.apply(mod_item(self.company, body, moment=moment))])
-        raise NotImplementedError(f"the simulator does not handle {tag}")
+        return self._unsupported(tag)
+
+    def _unsupported(self, tag: str) -> Reply:
+        """A request QuickBooks would carry out and the simulator does not model.
+
+        It is refused as QuickBooks refuses what an edition lacks, so that a
+        client meets an error status rather than a success that changed nothing.
+        """
+        self.log.append(f"{tag} is not modelled by the simulator")
+        raise StatusError(3250, UNSUPPORTED_FEATURE)
 
     def _list_query(
         self,

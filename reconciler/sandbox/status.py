@@ -14,6 +14,7 @@ from reconciler.sandbox.elements import Element
 
 OK = (0, "Info", "Status OK")
 NO_MATCH = (1, "Info", "A query request did not find a matching object in QuickBooks")
+UNSUPPORTED_FEATURE = "This feature is not enabled or not available in this version of QuickBooks."
 
 # HRESULTs of QBXMLRP2 (the request processor) that the Web Connector passes on.
 PARSE_ERROR = ("0x80040400", "QuickBooks found an error when parsing the provided XML text stream.")
