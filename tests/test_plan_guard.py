@@ -314,7 +314,10 @@ def test_a_moved_not_before_is_refused(books):
     update = _change(document, "update-invoice")
     update["not_before"] = "2000-01-01T00:00:00+00:00"
     message = _refused(books, document)
-    assert "it may be sent from 2000-01-01T00:00:00+00:00, but billing.yaml says" in message
+    assert (
+        "it may be written to QuickBooks from 2000-01-01T00:00:00+00:00, but billing.yaml says"
+        in message
+    )
     assert "2026-12-01T05:00:00-05:00" in message
 
 

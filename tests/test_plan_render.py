@@ -183,8 +183,8 @@ def test_text_reads_like_terraform(every_kind_of_change):
     assert '          - description  = "Product BP (11/20/2026 - 11/30/2026)"\n' in text
     assert '          + item         = "Cloud:BS"\n' in text
     assert "  # invoice for Fabrikam | Co dated 2026-12-01 will be created\n" in text
-    assert '      + mark          = "Email later"\n        # sent from' in text
-    assert "        # sent from 2026-12-01 05:00 EST\n" in text
+    assert '      + mark          = "Email later"\n        # written to QuickBooks from' in text
+    assert "        # written to QuickBooks from 2026-12-01 05:00 EST\n" in text
     assert (
         "Plan: 1 invoice to create, 1 invoice to update, 1 item cost to update "
         "(lines: 2 to add, 1 to change, 1 to remove).\n"
@@ -220,7 +220,7 @@ def test_markdown_for_a_pull_request_comment(every_kind_of_change):
     assert "| | | *2 unchanged lines* | | | |" in markdown
     assert "~~12~~ 15" in markdown
     assert "~~Product BP (11/20/2026 - 11/30/2026)~~" in markdown
-    assert "”, marked Email later; sent from 2026-12-01 05:00 EST." in markdown
+    assert "”, marked Email later; written to QuickBooks from 2026-12-01 05:00 EST." in markdown
 
 
 def test_an_unmarked_new_invoice_shows_no_mark(every_kind_of_change):

@@ -285,7 +285,7 @@ class _Guard:
         if planned is None or planned.tzinfo is None or planned != schedule.invoice_at:
             raise self._refuse(
                 change_id,
-                f"it may be sent from {change['not_before']}, but billing.yaml says invoices "
+                f"it may be written to QuickBooks from {change['not_before']}, but billing.yaml says invoices "
                 f"of {billed} are generated at {schedule.invoice_at.isoformat()}",
             )
         return schedule

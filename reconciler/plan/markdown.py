@@ -123,13 +123,13 @@ def _invoice_details(change: Document, timezone: str) -> list[str]:
         marked = f", marked {label}" if label else ""
         out.append(
             f"ExternalGUID `{change['external_guid']}`, memo “{_cell(change['memo'])}”{marked}; "
-            f"sent from {local_time(change['not_before'], timezone)}."
+            f"written to QuickBooks from {local_time(change['not_before'], timezone)}."
         )
     else:
         invoice = change["invoice"]
         out.append(
             f"TxnID `{invoice['txn_id']}`, EditSequence `{invoice['edit_sequence']}`; "
-            f"sent from {local_time(change['not_before'], timezone)}."
+            f"written to QuickBooks from {local_time(change['not_before'], timezone)}."
         )
     out += [
         "",

@@ -127,7 +127,7 @@ def _create(out: _Writer, change: Document, timezone: str) -> None:
             *([("mark", label)] if (label := mark_label(change)) else []),
         ],
     )
-    out.add(f"        # sent from {local_time(change['not_before'], timezone)}")
+    out.add(f"        # written to QuickBooks from {local_time(change['not_before'], timezone)}")
     for line in change["lines"]:
         out.add("")
         _block(out, "      ", "+", "line", _line_pairs(line["after"]))
@@ -145,7 +145,7 @@ def _update(out: _Writer, change: Document, timezone: str) -> None:
         " ",
         [("txn_id", invoice["txn_id"]), ("edit_sequence", invoice["edit_sequence"])],
     )
-    out.add(f"        # sent from {local_time(change['not_before'], timezone)}")
+    out.add(f"        # written to QuickBooks from {local_time(change['not_before'], timezone)}")
     kept = 0
     after_block = False
     for line in change["lines"]:
