@@ -1,8 +1,8 @@
 """Web Connector passwords and session tickets.
 
 The password is generated here (the user pastes it into the Web Connector
-once) and only its scrypt hash is stored. Tickets are random; the store keeps
-their SHA-256, logs show a short prefix. Comparisons are constant-time.
+once) and only a salted SHA-256 of it is stored. Tickets are random; the store
+keeps their SHA-256, logs show a short prefix. Comparisons are constant-time.
 """
 
 from __future__ import annotations
@@ -12,15 +12,16 @@ import hashlib
 import hmac
 import secrets
 
-# scrypt cost. The passwords are generated (144 random bits), never chosen by
-# people: no amount of guessing finds one, so the cost only has to make a
-# stolen hash useless, not slow a dictionary down. 2 MiB and a few
-# milliseconds per sign-in: hashlib.scrypt holds the GIL, and fifty Web
-# Connectors signing in at once must not stall the server's other calls.
-_N, _R, _P = 2**11, 8, 1
+# The passwords are generated (144 random bits), never chosen by people: no
+# amount of guessing finds one, with or without the hash. A slow hash (a KDF)
+# only slows the guessing of weak secrets, and costs every sign-in: fifty Web
+# Connectors signing in at once would queue behind fifty KDF runs. So one
+# salted SHA-256, as NIST SP 800-63B allows for generated secrets of 112 bits
+# or more, and as the API's tokens are kept.
+_SCHEME = "sha256"
 _SALT_BYTES = 16
-_KEY_BYTES = 32
-_SCHEME = "scrypt"
+# Hashes written before the switch (scrypt$N$r$p$salt$key) still verify.
+_LEGACY_SCHEME = "scrypt"
 
 TICKET_PREFIX_LENGTH = 8
 
@@ -34,17 +35,14 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def _derive(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=0, dklen=_KEY_BYTES
-    )
+def _digest(password: str, salt: bytes) -> bytes:
+    return hmac.new(salt, password.encode("utf-8"), hashlib.sha256).digest()
 
 
 def hash_password(password: str) -> str:
-    """``scrypt$N$r$p$salt$key`` with a random salt (base64 parts)."""
+    """``sha256$salt$digest`` with a random salt (base64 parts)."""
     salt = secrets.token_bytes(_SALT_BYTES)
-    key = _derive(password, salt, _N, _R, _P)
-    return f"{_SCHEME}${_N}${_R}${_P}${_b64(salt)}${_b64(key)}"
+    return f"{_SCHEME}${_b64(salt)}${_b64(_digest(password, salt))}"
 
 
 # Verified against when the user name is unknown, so that a wrong name costs
@@ -56,11 +54,24 @@ def verify_password(password: str, stored: str | None) -> bool:
     """Whether ``password`` matches ``stored`` (None: verify a dummy and fail)."""
     encoded = stored or _DUMMY_HASH
     try:
-        scheme, n, r, p, salt, key = encoded.split("$")
-        if scheme != _SCHEME:
+        scheme, *parts = encoded.split("$")
+        if scheme == _SCHEME:
+            salt, key = parts
+            actual = _digest(password, base64.b64decode(salt))
+        elif scheme == _LEGACY_SCHEME:
+            n, r, p, salt, key = parts
+            actual = hashlib.scrypt(
+                password.encode("utf-8"),
+                salt=base64.b64decode(salt),
+                n=int(n),
+                r=int(r),
+                p=int(p),
+                maxmem=0,
+                dklen=len(base64.b64decode(key)),
+            )
+        else:
             return False
         expected = base64.b64decode(key)
-        actual = _derive(password, base64.b64decode(salt), int(n), int(r), int(p))
     except ValueError:
         return False
     return hmac.compare_digest(actual, expected) and stored is not None
