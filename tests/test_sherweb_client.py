@@ -387,6 +387,41 @@ def test_an_answer_outside_the_contract_names_the_field(fake, time_):
     assert "charges[0]" in str(caught.value)
 
 
+def test_fields_the_contract_does_not_name_are_dropped_not_refused(fake, time_, caplog):
+    answer = {
+        "periodFrom": "2026-11-01",
+        "periodTo": "2026-11-30",
+        "region": "CA",
+        "charges": [
+            {
+                **charge("MS-365-BP-M", "Microsoft 365 Business Premium", quantity=12),
+                "carbonFootprint": 1,
+            }
+        ],
+    }
+    fake.script("/billing/receivable-charges", Answer(200, answer))
+    with caplog.at_level("INFO"), make_client(fake, time_) as client:
+        charges = client.receivable_charges(CONTOSO, DATE)
+    assert "region" not in charges and "carbonFootprint" not in charges["charges"][0]
+    assert charges["charges"][0]["quantity"] == 12
+    assert "ignored fields the API contract does not name: charges[0].carbonFootprint, region" in (
+        caplog.text
+    )
+
+
+def test_a_known_field_of_the_wrong_type_is_refused_all_the_same(fake, time_):
+    wrong = {
+        **charge("MS-365-BP-M", "Microsoft 365 Business Premium", quantity=12),
+        "extra": True,
+        "quantity": "twelve",
+    }
+    answer = {"periodFrom": "2026-11-01", "periodTo": "2026-11-30", "charges": [wrong]}
+    fake.script("/billing/receivable-charges", Answer(200, answer))
+    with make_client(fake, time_) as client, pytest.raises(SherwebError) as caught:
+        client.receivable_charges(CONTOSO, DATE)
+    assert "charges[0].quantity: 'twelve' is not of type" in str(caught.value)
+
+
 def test_the_psa_integration_limitation_is_recognised(fake, time_):
     problem = {
         "type": "https://tools.ietf.org/html/rfc7231#section-6.5.1",

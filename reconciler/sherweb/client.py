@@ -6,7 +6,10 @@ carries the ``Ocp-Apim-Subscription-Key`` header of Azure API Management.
 Throttling (429) and server errors (5xx) are retried with backoff within a
 bounded time; other client errors are not. Every answer is decoded with exact
 decimals and checked against the JSON Schema derived from Sherweb's OpenAPI
-spec before anyone uses it.
+spec before anyone uses it. Fields the spec does not name are dropped first:
+an API adds fields without notice, and a field reconciler does not know can
+change nothing it does, whereas a known field of the wrong type or a missing
+one stops the command.
 
 The clock, the sleep, the wall-clock time and the random draw are injectable
 so that tests never really wait.
@@ -16,12 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import random
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -35,6 +39,8 @@ from reconciler.errors import UserError
 from reconciler.jsonschemas import error_path, validator
 from reconciler.model import SherwebSettings
 from reconciler.sherweb.retry import RetryPolicy, is_retryable, server_delay
+
+log = logging.getLogger(__name__)
 
 SCOPE = "service-provider"
 SUBSCRIPTION_KEY_HEADER = "Ocp-Apim-Subscription-Key"
@@ -327,6 +333,9 @@ class SherwebClient:
             ) from None
 
     def _check(self, data: Any, definition: str, what: str) -> None:
+        dropped = _drop_unknown_fields(_api_validator(definition), data)
+        if dropped:
+            log.info("%s: ignored fields the API contract does not name: %s", what, dropped)
         errors = sorted(
             _api_validator(definition).iter_errors(data),
             key=lambda e: list(map(str, e.absolute_path)),
@@ -411,6 +420,38 @@ class SherwebClient:
 @cache
 def _api_validator(definition: str) -> jsonschema.Draft202012Validator:
     return validator("sherweb-api", definition=definition)
+
+
+def _drop_unknown_fields(check: jsonschema.Draft202012Validator, data: Any) -> str:
+    """Remove, in place, the fields of ``data`` that the contract does not name.
+
+    Answers keep the shape the charges file is checked against. Returns the
+    dropped fields' paths ("" when none).
+    """
+    dropped: list[str] = []
+    while True:
+        removed = False
+        for error in _every_error(check.iter_errors(data)):
+            if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
+                continue
+            known = error.schema.get("properties", {})
+            where = f"{error_path(error)}." if error.absolute_path else ""
+            for name in [name for name in error.instance if name not in known]:
+                del error.instance[name]
+                dropped.append(where + name)
+                removed = True
+        # Objects under an anyOf (the nullable ones) are checked again once
+        # their siblings are clean; a round that drops nothing ends it.
+        if not removed:
+            return ", ".join(sorted(set(dropped)))
+
+
+def _every_error(
+    errors: Iterator[jsonschema.ValidationError],
+) -> Iterator[jsonschema.ValidationError]:
+    for error in errors:
+        yield error
+        yield from _every_error(iter(error.context or ()))
 
 
 def _give_up_hint(asked: float | None, wait: float, retry: RetryPolicy) -> str | None:
