@@ -248,6 +248,7 @@ class QueueCounts:
     next_due: dt.datetime | None  # the earliest not-before of a held request
 
     def count(self, state: RequestState) -> int:
+        """How many requests are in ``state`` (0 when none)."""
         return self.by_state.get(state, 0)
 
 
@@ -288,4 +289,5 @@ class PlanHistoryEntry:
 
     @property
     def done(self) -> int:
+        """How many of its requests QuickBooks applied (or were found already applied)."""
         return self.requests.get(RequestState.DONE, 0)
