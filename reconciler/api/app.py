@@ -75,16 +75,24 @@ class Request:
 
     @property
     def method(self) -> str:
+        """The HTTP method, upper case (GET when the environ has none)."""
         return str(self.environ.get("REQUEST_METHOD", "GET")).upper()
 
     @property
     def path(self) -> str:
+        """The request path (``/`` when empty)."""
         return str(self.environ.get("PATH_INFO", "") or "/")
 
     def query(self) -> dict[str, list[str]]:
+        """The query string's parameters, each with every value given (blank ones kept)."""
         return parse_qs(self.environ.get("QUERY_STRING", ""), keep_blank_values=True)
 
     def header(self, name: str) -> str:
+        """The value of the request header ``name`` (any case, e.g. ``Accept-Encoding``), or "".
+
+        WSGI keeps ``Content-Type`` and ``Content-Length`` outside the ``HTTP_`` keys, so
+        this never finds those two.
+        """
         return str(self.environ.get("HTTP_" + name.upper().replace("-", "_"), ""))
 
     def is_local(self) -> bool:
@@ -96,6 +104,7 @@ class Request:
         return address.is_loopback and not any(self.environ.get(h) for h in PROXY_HEADERS)
 
     def is_https(self) -> bool:
+        """Whether the WSGI server says the request came over HTTPS."""
         return self.environ.get("wsgi.url_scheme") == "https"
 
 
@@ -137,6 +146,11 @@ class ApiApp:
         return path.startswith(API_PREFIX) or path.rstrip("/") == STATUS_PATH
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Answer one WSGI request: the status page or an API call.
+
+        A :class:`Problem` becomes its problem+json answer; any other exception is logged
+        and answered 500 without its details.
+        """
         request = Request(environ)
         try:
             if request.path.rstrip("/") == STATUS_PATH:

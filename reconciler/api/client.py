@@ -74,6 +74,7 @@ class ApiClient:
         self.close()
 
     def close(self) -> None:
+        """Close the HTTP connections (the ``with`` block does it on leaving)."""
         self._http.close()
 
     # ------------------------------------------------------------------ calls

@@ -47,4 +47,5 @@ class Problem(Exception):
         }
 
     def body(self) -> bytes:
+        """:meth:`document` as UTF-8 JSON, the answer's body."""
         return json.dumps(self.document(), ensure_ascii=False).encode("utf-8")

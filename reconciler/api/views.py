@@ -44,6 +44,7 @@ def _required(text: str) -> dt.datetime:
 
 
 def company_view(company: CompanyRecord, timezone: str) -> Json:
+    """The company as the API shows it: name, Web Connector user, time zone, last contact."""
     return {
         "name": company.name,
         "username": company.username,
@@ -53,6 +54,7 @@ def company_view(company: CompanyRecord, timezone: str) -> Json:
 
 
 def snapshot_view(snapshot: SnapshotRecord, *, outdated: bool, now: dt.datetime) -> Json:
+    """A snapshot's summary (not its documents); ``age_seconds`` is never negative."""
     return {
         "version": snapshot.version,
         "taken_at": iso(snapshot.taken_at),
@@ -65,6 +67,7 @@ def snapshot_view(snapshot: SnapshotRecord, *, outdated: bool, now: dt.datetime)
 
 
 def lock_view(lock: BillingLock | None) -> Json | None:
+    """The billing lock as the API shows it; None when the mode was never locked."""
     return None if lock is None else {"mode": lock.mode, "locked_at": iso(lock.locked_at)}
 
 
@@ -83,6 +86,7 @@ def latest_snapshot_document(
 
 
 def counts_view(counts: dict[RequestState, int]) -> Json:
+    """The number of requests in every state, 0 for a state with none."""
     return {state.value: counts.get(state, 0) for state in RequestState}
 
 
@@ -106,6 +110,7 @@ def plan_view(entry: PlanHistoryEntry) -> Json:
 
 
 def error_view(error: StatusError) -> Json:
+    """A status error as the API shows it (without the store's ids)."""
     return {
         "object": error.object,
         "code": error.code,
