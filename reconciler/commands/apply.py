@@ -132,9 +132,11 @@ class LocalTarget:
     config_dir: Path
 
     def latest(self) -> SnapshotForPlan:
+        """The store's latest snapshot of the company (saying which, on stderr)."""
         return snapshot_for_plan(self.store, self.store.company(self.company.id))
 
     def submit(self, document: Document, source: str, *, force: bool) -> Queued:
+        """Queue the plan in the local store as the current user and commit; what was queued."""
         applied = queue_plan(
             self.store,
             self.company,
@@ -160,9 +162,11 @@ class RemoteTarget:
     config_dir: Path
 
     def latest(self) -> SnapshotForPlan:
+        """The server's latest snapshot (saying which, on stderr); refused for another company."""
         return remote_snapshot_for_plan(self.client, self.config)
 
     def submit(self, document: Document, source: str, *, force: bool) -> Queued:
+        """Send the plan to the server's API with the configuration's profile; what it queued."""
         answer = self.client.submit(
             with_digest(document),
             force=force,
@@ -222,6 +226,12 @@ class Planner:
     _charges: ChargesBundle | None = None
 
     def plan(self) -> Document:
+        """Plan against the target's latest snapshot, print the plan, and return it once confirmed.
+
+        The charges are fetched once, however often this is called. A plan with changes
+        needs a yes at the terminal (or ``--yes``); without a terminal it raises
+        :class:`UserError`, and a no aborts the command.
+        """
         if self._charges is None:  # fetched once, however often QuickBooks changes
             self._charges = charges_from(self.charges_source, self.config)
         latest = self.target.latest()
