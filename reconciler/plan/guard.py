@@ -131,6 +131,8 @@ class GuardRules:
 
     @classmethod
     def from_config(cls, config: Config) -> GuardRules:
+        """The rules the configuration sets: its billing options, the items its offers map, and
+        which of those each mapped customer syncs."""
         return cls.of(config.billing, (offer.item for offer in config.offers), synced_items(config))
 
 

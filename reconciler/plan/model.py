@@ -48,6 +48,7 @@ class SafetyCheck:
 
     @property
     def ratio(self) -> Decimal:
+        """Changed over existing invoices, to four decimal places (0 when there are none)."""
         if not self.existing_invoices:
             return Decimal(0)
         return (Decimal(self.changed_invoices) / Decimal(self.existing_invoices)).quantize(
@@ -56,6 +57,8 @@ class SafetyCheck:
 
     @property
     def exceeded(self) -> bool:
+        """Whether the plan changes too many existing invoices: more than ``max_change_ratio`` of
+        them, once there are at least ``min_existing``."""
         return (
             self.existing_invoices >= self.min_existing
             and Decimal(self.changed_invoices) > self.max_change_ratio * self.existing_invoices
@@ -91,6 +94,7 @@ class Summary:
 
     @property
     def changes(self) -> int:
+        """How many changes: item cost updates, invoices created and invoices updated."""
         return self.item_cost_updates + self.invoice_creates + self.invoice_updates
 
 
@@ -113,14 +117,17 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
+        """Whether the plan writes anything to QuickBooks."""
         return bool(self.changes)
 
     @property
     def errors(self) -> tuple[Notice, ...]:
+        """The plan's error notices."""
         return tuple(n for n in self.notices if n.level is Level.ERROR)
 
     @property
     def summary(self) -> Summary:
+        """The plan's counts, from its changes and notices."""
         kinds = [type(c.change) for c in self.changes]
         updates = [c.change for c in self.changes if isinstance(c.change, InvoiceUpdate)]
         creates = [c.change for c in self.changes if isinstance(c.change, InvoiceCreate)]

@@ -16,6 +16,7 @@ NO_CHANGES_DETAIL = (
 
 
 def plural(count: int, noun: str, suffix: str = "s") -> str:
+    """``count`` and ``noun``, with ``suffix`` added unless the count is 1 (``2 invoices``)."""
     return f"{count} {noun}{'' if count == 1 else suffix}"
 
 
@@ -33,20 +34,24 @@ def summary_sentence(summary: Document) -> str:
 
 
 def organizations(change: Document) -> str:
+    """The names of the organizations a change bills, comma-separated ("" when none)."""
     return ", ".join(org["name"] for org in change.get("organizations", []))
 
 
 def customer_name(change: Document) -> str:
+    """The customer a change is for, by full name, else ListID, else ``?``."""
     customer = change.get("customer") or {}
     return customer.get("full_name") or customer.get("list_id") or "?"
 
 
 def invoice_number(change: Document) -> str:
+    """The updated invoice's number, or its TxnID when it has none (invoice updates only)."""
     invoice = change["invoice"]
     return invoice.get("ref_number") or invoice["txn_id"]
 
 
 def invoice_date(change: Document) -> str:
+    """The invoice's date as the plan writes it: the new one's, or the updated one's."""
     if change["action"] == CREATE_INVOICE:
         return change["txn_date"]
     return change["invoice"]["txn_date"]
@@ -71,6 +76,7 @@ def mark_label(change: Document) -> str | None:
 
 
 def verb(change: Document) -> str:
+    """The plan's words for what happens to the changed object (``will be created``...)."""
     return {
         CREATE_INVOICE: "will be created",
         UPDATE_INVOICE: "will be updated in-place",
@@ -85,6 +91,7 @@ def local_time(moment: str, timezone: str) -> str:
 
 
 def line_counts(change: Document) -> dict[str, int]:
+    """How many of a change's lines are added, modified, removed and kept (keys ``add``...)."""
     counts = {"add": 0, "modify": 0, "remove": 0, "keep": 0}
     for line in change.get("lines", []):
         counts[line["op"]] += 1
