@@ -71,6 +71,8 @@ class QBWCApp:
         self.api = api
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Answer one WSGI request: the API's paths go to ``api``, a POST is a SOAP call, a GET
+        the endpoint, WSDL (``?wsdl``) or support page; any other method gets 405."""
         if self.api is not None and self.api.handles(environ.get("PATH_INFO", "")):
             return self.api(environ, start_response)
         method = environ.get("REQUEST_METHOD", "GET")

@@ -20,6 +20,8 @@ from reconciler.xmlsafe import XMLInputError, parse_xml
 
 
 class Outcome(StrEnum):
+    """What became of a modification whose answer was lost."""
+
     NOT_APPLIED = "not-applied"  # same EditSequence: send it again
     APPLIED = "applied"  # the object reads as the request left it
     CHANGED = "changed"  # changed otherwise, or not found: plan again

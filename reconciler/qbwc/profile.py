@@ -50,6 +50,7 @@ class Profile:
     config_fingerprint: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The profile as the store keeps it (JSON-ready); :meth:`from_dict` reads it back."""
         return {
             "company": self.company,
             "company_file": self.company_file,

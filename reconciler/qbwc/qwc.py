@@ -35,11 +35,13 @@ class QwcFile:
 
     @property
     def app_name(self) -> str:
+        """The AppName the Web Connector lists: ``reconciler (<company>)``."""
         # The Web Connector tells applications apart by name: one per company.
         return f"{APP_NAME} ({self.company})"
 
     @property
     def support_url(self) -> str:
+        """The AppSupport URL for :attr:`app_url` (see :func:`support_url`)."""
         return support_url(self.app_url)
 
 

@@ -81,6 +81,8 @@ class StatusReport:
         )
 
     def lines(self, now: dt.datetime) -> list[str]:
+        """The report as ``reconcile status`` prints it, one string a line; times relative to
+        ``now``, in the company's time zone. Only the three newest plans are listed."""
         tz = self.timezone
         out = [f"Company: {self.company.name} (Web Connector user {self.company.username})"]
         if self.company.last_contact is None:

@@ -44,6 +44,7 @@ class Listen:
 
     @property
     def scheme(self) -> str:
+        """``https`` when a certificate is given, else ``http``."""
         return "https" if self.certfile else "http"
 
 

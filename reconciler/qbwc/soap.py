@@ -33,6 +33,8 @@ MAX_BODY = 10 * MiB
 
 
 class ResultType(StrEnum):
+    """What an operation returns, by its type in Intuit's WSDL."""
+
     STRING = "string"
     INT = "int"
     STRINGS = "ArrayOfString"
@@ -40,6 +42,8 @@ class ResultType(StrEnum):
 
 @dataclass(frozen=True)
 class Param:
+    """One parameter of an operation, by its element name; ``is_int``: an ``xsd:int``."""
+
     name: str
     is_int: bool = False
 
@@ -55,10 +59,12 @@ class Operation:
 
     @property
     def result_element(self) -> str:
+        """The element that holds the operation's result (``<name>Result``)."""
         return f"{self.name}Result"
 
     @property
     def soap_action(self) -> str:
+        """The operation's SOAPAction: the Intuit namespace followed by its name."""
         return f"{NAMESPACE}{self.name}"
 
 
@@ -108,6 +114,8 @@ OPERATIONS: dict[str, Operation] = {
 
 
 class FaultCode(StrEnum):
+    """The SOAP 1.1 fault codes (written ``soap:<code>`` in ``faultcode``)."""
+
     CLIENT = "Client"
     SERVER = "Server"
     VERSION_MISMATCH = "VersionMismatch"
@@ -137,6 +145,7 @@ class SoapCall:
         return "" if value is None else str(value)
 
     def number(self, name: str) -> int | None:
+        """An integer argument; None when absent or nil."""
         value = self.args.get(name)
         return value if isinstance(value, int) else None
 

@@ -114,6 +114,8 @@ class RunLimits:
 
 
 class Phase:
+    """The steps of a run, as :attr:`RunState.phase` records them."""
+
     START = "start"
     HOST = "host"
     REFRESH = "refresh"
@@ -165,9 +167,11 @@ class RunState:
 
     @classmethod
     def load(cls, data: dict[str, Any]) -> RunState:
+        """The state a session row holds; a fresh one when it holds none."""
         return cls(**data) if data else cls()
 
     def dump(self) -> dict[str, Any]:
+        """The state as a session row keeps it (JSON-ready)."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
@@ -229,6 +233,9 @@ class SyncRun:
     # ------------------------------------------------------------- sign-in
 
     def has_work(self, company: CompanyRecord, now: dt.datetime) -> bool:
+        """Whether a session now would do anything: a profile is recorded, and the snapshot is
+        missing, older than ``refresh_every``, outdated or read for other customers, or
+        requests are due."""
         profile = Profile.from_dict(company.profile)
         if profile is None:
             return False
@@ -243,6 +250,8 @@ class SyncRun:
         return self.store.has_due_requests(company.id, now)
 
     def start(self, company: CompanyRecord, session: SessionRecord, now: dt.datetime) -> None:
+        """Start a session's run from scratch; failed requests, and held ones now due, are
+        queued again."""
         released = self.store.release_due_requests(company.id, now)
         if released:
             log.info("%s: %d request(s) due", company.name, released)
@@ -251,6 +260,8 @@ class SyncRun:
     # -------------------------------------------------------- the exchange
 
     def next_request(self, session: SessionRecord, call: SendRequest, now: dt.datetime) -> str:
+        """The next qbXML document, or "" when the run is over, failed, or pauses after a lock
+        error (getLastError then says which: the summary, the failure, or NoOp)."""
         state = RunState.load(session.state)
         if state.pause:
             # After a lock error "NoOp" makes the Web Connector wait, then ask again.
@@ -317,6 +328,10 @@ class SyncRun:
         now: dt.datetime,
         prepared: object = None,
     ) -> int:
+        """Consume a response (and what :meth:`prepare` made of it, unless a save came between).
+
+        The percentage done (100 only when nothing remains), or -1 when the run failed.
+        """
         state = RunState.load(session.state)
         pending, state.pending = state.pending, None
         try:
@@ -341,6 +356,8 @@ class SyncRun:
     def connection_error(
         self, session: SessionRecord, hresult: str, message: str, now: dt.datetime
     ) -> str:
+        """Record why the Web Connector could not open QuickBooks and end the run: always
+        ``done`` (no other company file to try)."""
         state = RunState.load(session.state)
         company = self.store.company(session.company_id)
         failure = RunFailed(
@@ -357,10 +374,14 @@ class SyncRun:
         return DONE
 
     def last_error(self, session: SessionRecord) -> str:
+        """What the run last said for getLastError (its failure, its summary, or NoOp); a
+        pointer to ``reconcile status`` when it said nothing."""
         state = RunState.load(session.state)
         return state.error or f"No error recorded; {STATUS_HINT}."
 
     def close(self, session: SessionRecord, now: dt.datetime) -> str:
+        """The summary the Web Connector shows at the end of the run (the service closes the
+        session in the store)."""
         return self._summary(RunState.load(session.state))
 
     # ----------------------------------------------------------- the start
