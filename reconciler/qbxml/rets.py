@@ -66,6 +66,7 @@ class RetBuilder:
     # ---------------------------------------------------------------- errors
 
     def error(self, element: Element, message: str) -> QbxmlParseError:
+        """A :class:`QbxmlParseError` naming the document and the element's line (to raise)."""
         return QbxmlParseError(f"{self.source}:{element.sourceline}: {message}")
 
     def _require(self, element: Element, fields: dict[str, Any], names: dict[str, str]) -> None:
@@ -97,6 +98,7 @@ class RetBuilder:
     # ---------------------------------------------------------------- values
 
     def text(self, element: Element) -> str:
+        """The element's text as written ("" when empty)."""
         return element.text or ""
 
     def shared_text(self, element: Element) -> str:
@@ -105,6 +107,7 @@ class RetBuilder:
         return self._texts.setdefault(text, text) if len(self._texts) < _CACHE_LIMIT else text
 
     def decimal(self, element: Element) -> Decimal:
+        """The element's number; raises :class:`QbxmlParseError` when not a finite decimal."""
         text = element.text
         value = self._decimals.get(text)
         if value is None:
@@ -119,12 +122,14 @@ class RetBuilder:
         return value
 
     def integer(self, element: Element) -> int:
+        """The element's integer; raises :class:`QbxmlParseError` when not one."""
         try:
             return int(element.text)
         except (ValueError, TypeError):
             raise self.error(element, f"{element.tag} {element.text!r} is not an integer") from None
 
     def boolean(self, element: Element) -> bool:
+        """``true`` or ``false`` (any case) as a bool; raises :class:`QbxmlParseError` otherwise."""
         text = (element.text or "").strip().lower()
         if text == "true":
             return True
@@ -133,6 +138,7 @@ class RetBuilder:
         raise self.error(element, f"{element.tag} {element.text!r} is not true or false")
 
     def date(self, element: Element) -> dt.date:
+        """The element's ISO date; raises :class:`QbxmlParseError` when not one."""
         text = element.text
         value = self._dates.get(text)
         if value is None:
@@ -145,6 +151,8 @@ class RetBuilder:
         return value
 
     def datetime(self, element: Element) -> dt.datetime:
+        """The element's ISO date and time (aware when it carries an offset); raises
+        :class:`QbxmlParseError` when not one."""
         text = element.text
         value = self._datetimes.get(text)
         if value is None:
@@ -159,9 +167,11 @@ class RetBuilder:
         return value
 
     def guid(self, element: Element) -> str:
+        """The element's GUID in canonical form (see :func:`canonical_guid`)."""
         return canonical_guid(element.text or "")
 
     def ref(self, element: Element) -> Ref:
+        """A ``*Ref`` element's ListID and full name (either may be None)."""
         list_id = full_name = None
         for child in element:
             if child.tag == "ListID":
@@ -177,6 +187,7 @@ class RetBuilder:
         return value
 
     def data_ext(self, element: Element) -> DataExt:
+        """A ``DataExtRet`` (OwnerID ``0`` when absent); it must have a DataExtName."""
         fields = {"owner_id": "0", "name": None, "value": "", "type": None}
         for child in element:
             attr = _DATA_EXT_FIELDS.get(child.tag)
@@ -188,6 +199,7 @@ class RetBuilder:
     # ----------------------------------------------------------------- lists
 
     def host(self, element: Element) -> HostInfo:
+        """A ``HostRet``; versions that are not whole numbers are None. Needs ProductName."""
         fields: dict[str, Any] = {}
         versions = []
         for child in element:
@@ -206,6 +218,7 @@ class RetBuilder:
         return HostInfo(**fields, supported_versions=tuple(versions))
 
     def company(self, element: Element) -> CompanyInfo:
+        """A ``CompanyRet``: its names, whether it is a sample, and its private data (FileID)."""
         fields: dict[str, Any] = {}
         data_ext = []
         for child in element:
@@ -220,6 +233,8 @@ class RetBuilder:
         return CompanyInfo(**fields, data_ext=tuple(data_ext))
 
     def customer(self, element: Element) -> Customer | ListHeader:
+        """A ``CustomerRet``, or only its header when the element is partial (the query's
+        ``IncludeRetElement`` asked for some fields); a partial one must still have a ListID."""
         fields: dict[str, Any] = {}
         data_ext = []
         for child in element:
@@ -236,6 +251,8 @@ class RetBuilder:
         return Customer(**fields, data_ext=tuple(data_ext))
 
     def item(self, element: Element) -> Item | ListHeader:
+        """An item of any kind (``Item*Ret``), or only its header when the element is partial;
+        a partial one must still have a ListID."""
         fields: dict[str, Any] = {"kind": ITEM_RETS[element.tag]}
         for child in element:
             tag = child.tag
@@ -267,6 +284,8 @@ class RetBuilder:
     # ---------------------------------------------------------- transactions
 
     def invoice(self, element: Element) -> Invoice | TxnHeader:
+        """An ``InvoiceRet`` with its lines, groups, linked transactions and private data, or
+        only its header when the element is partial; a partial one must still have a TxnID."""
         fields: dict[str, Any] = {}
         lines: list[InvoiceLine | InvoiceLineGroup] = []
         linked: list[LinkedTxn] = []
@@ -294,6 +313,7 @@ class RetBuilder:
         )
 
     def line(self, element: Element) -> InvoiceLine:
+        """An ``InvoiceLineRet``; it must have a TxnLineID."""
         # The hot path of a large InvoiceQueryRs: plain locals and an if-chain
         # in the order QuickBooks writes the fields.
         txn_line_id = item = desc = quantity = rate = rate_percent = amount = None
@@ -346,6 +366,7 @@ class RetBuilder:
         )
 
     def group(self, element: Element) -> InvoiceLineGroup:
+        """An ``InvoiceLineGroupRet`` with its lines; it must have TxnLineID and ItemGroupRef."""
         fields: dict[str, Any] = {}
         lines: list[InvoiceLine] = []
         data_ext: list[DataExt] = []
@@ -364,6 +385,7 @@ class RetBuilder:
         return InvoiceLineGroup(**fields, lines=tuple(lines), data_ext=tuple(data_ext))
 
     def linked_txn(self, element: Element) -> LinkedTxn:
+        """A ``LinkedTxn`` (a payment, credit... linked to the invoice); needs TxnID and TxnType."""
         fields: dict[str, Any] = {}
         self._fill(element, _LINKED_TXN_FIELDS, fields)
         self._require(element, fields, {"txn_id": "TxnID", "txn_type": "TxnType"})

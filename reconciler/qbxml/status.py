@@ -14,6 +14,8 @@ from enum import StrEnum
 
 
 class Severity(StrEnum):
+    """How bad a status is (``statusSeverity``): Info, Warning or Error."""
+
     INFO = "Info"
     WARNING = "Warning"
     ERROR = "Error"
@@ -143,4 +145,5 @@ class Status:
 
     @property
     def explanation(self) -> str:
+        """A one-line explanation of the code and what to do about it (see :func:`explain`)."""
         return explain(self.code)
