@@ -414,10 +414,12 @@ def quantity(value: Decimal) -> str:
 
 
 def boolean(value: bool) -> str:
+    """BOOLTYPE as qbXML writes it: ``true`` or ``false``."""
     return "true" if value else "false"
 
 
 def is_true(text: str | None) -> bool:
+    """Whether a qbXML BOOLTYPE text says ``true`` (any case, spaces ignored); absent is false."""
     return (text or "").strip().lower() == "true"
 
 

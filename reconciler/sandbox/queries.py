@@ -48,6 +48,8 @@ class Shape:
 
     @classmethod
     def of(cls, request: Element, *, lines: bool = True, linked: bool = True) -> Shape:
+        """The shape a query asks for: the private data of its ``OwnerID``s and its
+        ``IncludeRetElement``s; ``lines`` and ``linked`` as the caller read them from the query."""
         return cls(
             owner_ids=frozenset(
                 (node.text or "").strip().lower() for node in request.iterfind("OwnerID")
