@@ -39,6 +39,7 @@ class ItemCostUpdate:
 
     @property
     def before(self) -> Decimal | None:
+        """The item's purchase cost in QuickBooks now (None when it has none)."""
         return self.item.purchase_cost
 
 

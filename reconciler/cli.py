@@ -94,9 +94,11 @@ class ReconcileGroup(click.Group):
     reported as one clear message, no traceback."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command name: those already added and those :data:`COMMANDS` loads on use."""
         return sorted({*super().list_commands(ctx), *COMMANDS})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command ``cmd_name``, imported from :data:`COMMANDS` on first use."""
         if cmd_name not in self.commands and cmd_name in COMMANDS:
             self.add_command(load_command(cmd_name), cmd_name)
         return super().get_command(ctx, cmd_name)
@@ -114,6 +116,8 @@ class ReconcileGroup(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a user error is printed (its problems and hint too, no traceback)
+        and exits with its code."""
         try:
             return super().invoke(ctx)
         except InvalidInput as exc:

@@ -15,13 +15,15 @@ from typing import Protocol
 class Clock(Protocol):
     """A source of the current time, always timezone-aware UTC."""
 
-    def now(self) -> dt.datetime: ...
+    def now(self) -> dt.datetime:
+        """The current moment, timezone-aware, in UTC."""
 
 
 class SystemClock:
     """The wall clock."""
 
     def now(self) -> dt.datetime:
+        """The system's current time, in UTC."""
         return dt.datetime.now(dt.UTC)
 
 
@@ -43,4 +45,5 @@ class ShiftedClock:
         self._shift = utc(start) - dt.datetime.now(dt.UTC)
 
     def now(self) -> dt.datetime:
+        """The system's current time moved as if the clock had been set to ``start``, in UTC."""
         return dt.datetime.now(dt.UTC) + self._shift

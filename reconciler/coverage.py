@@ -41,9 +41,11 @@ class Coverage:
         return list_id in self.customer_ids
 
     def dates(self) -> str:
+        """The invoice dates read, as text (``2024-05-01 to 2024-06-30``)."""
         return f"{self.first.isoformat()} to {self.last.isoformat()}"
 
     def to_dict(self) -> dict[str, Any]:
+        """The coverage as a snapshot records it (JSON-ready); :meth:`from_dict` reads it back."""
         return {
             "invoice_dates": [self.first.isoformat(), self.last.isoformat()],
             "customer_ids": sorted(self.customer_ids),

@@ -47,10 +47,12 @@ class LinePlan:
 
     @property
     def added(self) -> int:
+        """How many lines are added."""
         return sum(isinstance(op, AddLine) for op in self.ops)
 
     @property
     def modified(self) -> int:
+        """How many existing lines are modified."""
         return sum(isinstance(op, ModifyLine) for op in self.ops)
 
     @property
@@ -60,6 +62,7 @@ class LinePlan:
 
     @property
     def is_noop(self) -> bool:
+        """Whether the invoice's lines stay as they are: nothing added, modified or removed."""
         return not self.removed and all(isinstance(op, KeepLine) for op in self.ops)
 
 

@@ -188,6 +188,8 @@ class Config:
 
 
 class ChargeType(StrEnum):
+    """A charge's kind, as Sherweb names it (``Unknown``: older invoices whose kind it lost)."""
+
     SETUP = "Setup"
     RECURRING = "Recurring"
     USAGE = "Usage"
@@ -195,6 +197,8 @@ class ChargeType(StrEnum):
 
 
 class BillingCycle(StrEnum):
+    """How often a charge recurs, as Sherweb names it (``billingCycleType``)."""
+
     ONE_TIME = "OneTime"
     MONTHLY = "Monthly"
     YEARLY = "Yearly"

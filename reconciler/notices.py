@@ -20,6 +20,7 @@ class Level(StrEnum):
 
     @property
     def rank(self) -> int:
+        """The level's place in sort order: errors first (0), then warnings, then notes."""
         return _RANKS[self]
 
 
@@ -70,4 +71,5 @@ class Notice:
         return cls(level, code, message, pairs)
 
     def sort_key(self) -> tuple[int, str, str]:
+        """The order of notices: errors first, then by code, then by message."""
         return (self.level.rank, self.code.value, self.message)

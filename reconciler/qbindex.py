@@ -46,9 +46,11 @@ class QBIndex:
                 self._by_customer_name[name_key(ref.full_name)].append(invoice)
 
     def customer(self, full_name: str) -> Customer | None:
+        """The customer with this full name (any case), if QuickBooks has it."""
         return self._customers.get(name_key(full_name))
 
     def item(self, full_name: str) -> Item | None:
+        """The item with this full name (any case), if QuickBooks has it."""
         return self._items.get(name_key(full_name))
 
     def item_by_ref(self, ref: Ref | None) -> Item | None:
@@ -60,6 +62,7 @@ class QBIndex:
         return self._items.get(name_key(ref.full_name)) if ref.full_name else None
 
     def invoice_by_guid(self, guid: str) -> Invoice | None:
+        """The invoice marked with this ExternalGUID (braces and case do not matter), if any."""
         return self._by_guid.get(canonical_guid(guid))
 
     def invoices_of(self, customer: Customer) -> list[Invoice]:

@@ -33,6 +33,8 @@ class StoredSnapshot:
         return snapshot
 
     def load(self) -> QBState:
+        """The state the latest snapshot holds; raises :class:`UserError` when there is none
+        or it cannot be read."""
         return snapshot_state(self.store, self.record())
 
     def coverage(self) -> Coverage | None:

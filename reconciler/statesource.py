@@ -47,6 +47,8 @@ class QbxmlResponseFiles:
         return found
 
     def load(self) -> QBState:
+        """The state the response files hold; raises :class:`UserError` naming a missing or
+        unreadable file."""
         from reconciler.qbxml.parse import QbxmlParseError, parse_state
 
         try:
