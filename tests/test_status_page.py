@@ -70,6 +70,25 @@ def test_the_page_is_open_on_loopback_and_needs_a_token_from_elsewhere(tmp_path)
         assert revoked.status_code == 401
 
 
+@pytest.mark.parametrize(
+    ("headers", "secure"),
+    [
+        (PROXIED, False),
+        ({**PROXIED, "X-Forwarded-Proto": "https"}, True),
+        ({**PROXIED, "X-Forwarded-Proto": "https, http"}, True),
+        ({"Forwarded": 'for=203.0.113.7;proto="https";host=qb.example.com'}, True),
+        ({"Forwarded": "for=203.0.113.7;proto=http, for=10.0.0.2;proto=https"}, False),
+    ],
+)
+def test_the_cookie_is_secure_when_a_proxy_says_the_browser_used_https(tmp_path, headers, secure):
+    # The browser must never send the token over plain HTTP once it reached the
+    # page over HTTPS, whichever proxy ended TLS.
+    with api_world(tmp_path) as w:
+        signed_in = HTTP.get(w.base + "/status", params={"token": w.plan_token}, headers=headers)
+        assert signed_in.status_code == 303
+        assert ("; Secure" in signed_in.headers["set-cookie"]) is secure
+
+
 def test_the_page_shows_the_sync_the_queue_the_errors_and_the_plans(tmp_path, monkeypatch):
     monkeypatch.setenv("GITHUB_SHA", "4b825dc642cb6eb9a060e54bf8d69288fbee4904")
     with api_world(tmp_path) as w:

@@ -104,8 +104,22 @@ class Request:
         return address.is_loopback and not any(self.environ.get(h) for h in PROXY_HEADERS)
 
     def is_https(self) -> bool:
-        """Whether the WSGI server says the request came over HTTPS."""
-        return self.environ.get("wsgi.url_scheme") == "https"
+        """Whether the browser used HTTPS: to this server, or to a proxy in front of it
+        that says so (``X-Forwarded-Proto``, ``Forwarded: proto=``).
+
+        Only the cookie's ``Secure`` attribute depends on it, which a forged header
+        can make stricter and never looser: no proxy needs to be trusted.
+        """
+        if self.environ.get("wsgi.url_scheme") == "https":
+            return True
+        forwarded = str(self.environ.get("HTTP_X_FORWARDED_PROTO", "")).split(",")[0]
+        if forwarded.strip().lower() == "https":
+            return True
+        # Forwarded: for=...;proto=https, ... (RFC 7239): the first hop is the browser's.
+        first_hop = str(self.environ.get("HTTP_FORWARDED", "")).split(",")[0]
+        return any(
+            part.strip().lower().replace('"', "") == "proto=https" for part in first_hop.split(";")
+        )
 
 
 @dataclass(frozen=True)
