@@ -537,12 +537,12 @@ class SyncRun:
     def _created_to_read(self, session: SessionRecord) -> list[str]:
         """The TxnIDs of the created invoices QuickBooks still has that this refresh has
         not read with the customers' invoices."""
+        created = self.store.created_invoices(session.company_id)
+        alive = [c.txn_id for c in created if c.deleted_at is None]
+        if not alive:
+            return []  # nothing to look for: the documents need not be read again
         read = _invoice_txn_ids(self.store.session_documents(session.id, INVOICES))
-        return [
-            created.txn_id
-            for created in self.store.created_invoices(session.company_id)
-            if created.deleted_at is None and created.txn_id not in read
-        ]
+        return [txn_id for txn_id in alive if txn_id not in read]
 
     def _created_batch(self, state: RunState) -> list[str]:
         """The TxnIDs the next created-invoices query asks for."""
@@ -864,9 +864,7 @@ class SyncRun:
         open?)."""
         if self.store.count_requests(company_id, [RequestState.SENT]) > 0:
             return True
-        return any(
-            r.kind == "InvoiceModRq" for r in self.store.requests(company_id, [RequestState.QUEUED])
-        )
+        return self.store.count_requests(company_id, [RequestState.QUEUED], "InvoiceModRq") > 0
 
     def _read_for_settling(self, company_id: int, documents: list[str]) -> Refreshed:
         """What settling needs of a refresh: ExternalGUIDs always; the whole state only

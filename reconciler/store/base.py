@@ -286,8 +286,11 @@ class Store(abc.ABC):
         """The next due requests (at most ``limit``), in plan and sequence order."""
 
     @abc.abstractmethod
-    def count_requests(self, company_id: int, states: Sequence[RequestState]) -> int:
-        """How many of the company's requests are in these states."""
+    def count_requests(
+        self, company_id: int, states: Sequence[RequestState], kind: str | None = None
+    ) -> int:
+        """How many of the company's requests are in these states (and of this ``kind``,
+        say ``InvoiceModRq``, when given)."""
 
     @abc.abstractmethod
     def requests_awaiting_outcome(self, company_id: int) -> list[QueuedRequest]:

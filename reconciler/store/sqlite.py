@@ -813,11 +813,13 @@ class SqliteStore(Store):
         )
         return [self._request(row) for row in rows]
 
-    def count_requests(self, company_id: int, states: Sequence[RequestState]) -> int:
+    def count_requests(
+        self, company_id: int, states: Sequence[RequestState], kind: str | None = None
+    ) -> int:
         row = self._one(
             "SELECT COUNT(*) FROM requests WHERE company_id = ?"
-            " AND state IN (SELECT value FROM json_each(?))",
-            (company_id, json.dumps([s.value for s in states])),
+            " AND state IN (SELECT value FROM json_each(?)) AND (? IS NULL OR kind = ?)",
+            (company_id, json.dumps([s.value for s in states]), kind, kind),
         )
         return int(row[0]) if row else 0
 
