@@ -51,6 +51,14 @@ def test_a_document_of_every_request_validates(assert_valid_qbxml):
     assert ids == [str(n) for n in range(len(REALISTIC))]
 
 
+def test_a_document_of_checked_requests_is_the_same_document():
+    requests = [_render(r, request_id=str(n)) for n, r in enumerate(REALISTIC.values())]
+    checked = render_document(requests, version="13.0", checked=True)
+    assert checked == render_document(requests, version="13.0")
+    # Not parsed again: the caller vouches for the elements.
+    assert "<InvoiceRet/>" in render_document(["<InvoiceRet/>"], version="13.0", checked=True)
+
+
 def test_envelope_declares_version_and_on_error():
     document = render_document([_render(HostQuery())], version="16.0")
     assert document.startswith('<?xml version="1.0" encoding="utf-8"?>\n<?qbxml version="16.0"?>\n')

@@ -608,8 +608,13 @@ class SyncRun:
                 return batch[0].qbxml  # exactly the document the plan holds
             version = _version_of(batch[0].qbxml)
             assert version is not None
+            # Each element comes from a queued document: rendered by render_document, and
+            # checked by the apply guard to hold exactly one request element.
             return render_document(
-                [_request_element(r.qbxml) for r in batch], version=version, on_error="stopOnError"
+                [_request_element(r.qbxml) for r in batch],
+                version=version,
+                on_error="stopOnError",
+                checked=True,
             )
         return ""
 
@@ -644,7 +649,7 @@ class SyncRun:
             ids.append(f"q{session.id}-{state.query_seq}")
             elements.append(render_request(query, version=speak, request_id=ids[-1]))
         state.pending = {"kind": kind, "request_ids": ids}
-        return render_document(elements, version=speak, on_error="continueOnError")
+        return render_document(elements, version=speak, on_error="continueOnError", checked=True)
 
     def _refresh_query(self, company_id: int, state: RunState, now: dt.datetime) -> Query:
         step = REFRESH_STEPS[state.step]
