@@ -272,6 +272,29 @@ def test_snapshots_are_versioned_and_keep_their_documents(tmp_path):
     assert size < 1_000  # compressed
 
 
+def test_a_session_snapshot_holds_the_session_documents_in_order(tmp_path):
+    store, company = new_store(tmp_path)
+    session_id = _session(store, company.id)
+    for kind, document in [("host", "<h/>"), ("items", "<i/>"), ("invoices", "<v/>")]:
+        store.add_session_document(session_id, kind, document)
+    store.clear_session_documents(session_id, keep=("host", "invoices"))
+    store.add_session_document(session_id, "created", "<c>é</c>")
+    store.save_snapshot(company.id, taken_at=NOW, qbxml_version="13.0", documents=[])
+    coverage = {"customer_ids": ["80-1"]}
+    snapshot = store.save_session_snapshot(
+        company.id, session_id, taken_at=NOW, qbxml_version="16.0", coverage=coverage
+    )
+    assert (snapshot.version, snapshot.document_count) == (2, 3)
+    assert (snapshot.qbxml_version, snapshot.coverage, snapshot.fingerprint) == (
+        "16.0",
+        coverage,
+        None,
+    )
+    assert store.latest_snapshot(company.id) == snapshot
+    assert store.snapshot_documents(snapshot.id) == ["<h/>", "<v/>", "<c>é</c>"]
+    assert store.session_documents(session_id) == ["<h/>", "<v/>", "<c>é</c>"]
+
+
 def test_atomic_rolls_back_everything_on_error(tmp_path):
     store, company = new_store(tmp_path)
     with pytest.raises(RuntimeError), store.atomic():

@@ -835,10 +835,10 @@ class SyncRun:
         Its fingerprint is computed by whoever needs it first (plan, apply), not
         here: a run only needs the state when there is something to settle.
         """
-        documents = self.store.session_documents(session.id)
         company_id = session.company_id
         settling = None
         if not state.after_changes and self._to_settle(company_id):
+            documents = self.store.session_documents(session.id)
             fits = (
                 refreshed is not None
                 and refreshed.documents == documents
@@ -846,12 +846,11 @@ class SyncRun:
             )
             settling = refreshed if fits else self._read_for_settling(company_id, documents)
         assert state.version is not None
-        snapshot = self.store.save_snapshot(
+        snapshot = self.store.save_session_snapshot(
             company_id,
+            session.id,
             taken_at=now,
             qbxml_version=state.version,
-            documents=documents,
-            session_id=session.id,
             coverage=self._coverage(company_id, state, now).to_dict(),
         )
         # The host, customer and item documents open the refresh after the changes.

@@ -196,6 +196,20 @@ class Store(abc.ABC):
         the invoices its refresh read (``coverage``)."""
 
     @abc.abstractmethod
+    def save_session_snapshot(
+        self,
+        company_id: int,
+        session_id: int,
+        *,
+        taken_at: dt.datetime,
+        qbxml_version: str,
+        coverage: dict[str, Any] | None = None,
+    ) -> SnapshotRecord:
+        """:meth:`save_snapshot` of the session's refresh documents, in the order they were
+        added (:meth:`add_session_document`), copied as stored rather than read and
+        written again."""
+
+    @abc.abstractmethod
     def set_snapshot_fingerprint(self, snapshot_id: int, fingerprint: str) -> None:
         """Record a snapshot's fingerprint once it is computed."""
 

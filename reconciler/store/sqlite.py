@@ -545,34 +545,72 @@ class SqliteStore(Store):
         coverage: dict[str, Any] | None = None,
     ) -> SnapshotRecord:
         with self.atomic():
-            row = self._one(
-                "SELECT COALESCE(MAX(version), 0) + 1 AS version FROM snapshots"
-                " WHERE company_id = ?",
-                (company_id,),
+            snapshot_id = self._new_snapshot(
+                company_id, taken_at, qbxml_version, session_id, fingerprint, coverage
             )
-            assert row is not None
-            cursor = self._run(
-                "INSERT INTO snapshots (company_id, version, taken_at, fingerprint,"
-                " qbxml_version, session_id, coverage) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    company_id,
-                    row["version"],
-                    _ts(taken_at),
-                    fingerprint,
-                    qbxml_version,
-                    session_id,
-                    None if coverage is None else json.dumps(coverage, sort_keys=True),
-                ),
-            )
-            snapshot_id = int(cursor.lastrowid or 0)
-            self._run("UPDATE companies SET snapshot_outdated = 0 WHERE id = ?", (company_id,))
             self._conn().executemany(
                 "INSERT INTO snapshot_documents (snapshot_id, seq, document) VALUES (?, ?, ?)",
                 [(snapshot_id, seq, _pack(doc)) for seq, doc in enumerate(documents, start=1)],
             )
-            found = self._one(f"{self._SNAPSHOT_SELECT} WHERE s.id = ?", (snapshot_id,))
-            assert found is not None
-            return self._snapshot(found)
+            return self._snapshot_by_id(snapshot_id)
+
+    def save_session_snapshot(
+        self,
+        company_id: int,
+        session_id: int,
+        *,
+        taken_at: dt.datetime,
+        qbxml_version: str,
+        coverage: dict[str, Any] | None = None,
+    ) -> SnapshotRecord:
+        with self.atomic():
+            snapshot_id = self._new_snapshot(
+                company_id, taken_at, qbxml_version, session_id, None, coverage
+            )
+            # The packed documents as they are: neither unpacked nor packed again.
+            self._run(
+                "INSERT INTO snapshot_documents (snapshot_id, seq, document)"
+                " SELECT ?, ROW_NUMBER() OVER (ORDER BY seq), document FROM session_documents"
+                " WHERE session_id = ? ORDER BY seq",
+                (snapshot_id, session_id),
+            )
+            return self._snapshot_by_id(snapshot_id)
+
+    def _new_snapshot(
+        self,
+        company_id: int,
+        taken_at: dt.datetime,
+        qbxml_version: str,
+        session_id: int | None,
+        fingerprint: str | None,
+        coverage: dict[str, Any] | None,
+    ) -> int:
+        """Insert the next snapshot version of the company (without its documents)."""
+        row = self._one(
+            "SELECT COALESCE(MAX(version), 0) + 1 AS version FROM snapshots WHERE company_id = ?",
+            (company_id,),
+        )
+        assert row is not None
+        cursor = self._run(
+            "INSERT INTO snapshots (company_id, version, taken_at, fingerprint,"
+            " qbxml_version, session_id, coverage) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                company_id,
+                row["version"],
+                _ts(taken_at),
+                fingerprint,
+                qbxml_version,
+                session_id,
+                None if coverage is None else json.dumps(coverage, sort_keys=True),
+            ),
+        )
+        self._run("UPDATE companies SET snapshot_outdated = 0 WHERE id = ?", (company_id,))
+        return int(cursor.lastrowid or 0)
+
+    def _snapshot_by_id(self, snapshot_id: int) -> SnapshotRecord:
+        found = self._one(f"{self._SNAPSHOT_SELECT} WHERE s.id = ?", (snapshot_id,))
+        assert found is not None
+        return self._snapshot(found)
 
     def set_snapshot_fingerprint(self, snapshot_id: int, fingerprint: str) -> None:
         with self.atomic():
