@@ -14,6 +14,7 @@ from qbwc_support import new_store
 
 from reconciler.store import StoreError, open_store
 from reconciler.store.records import (
+    CreatedInvoice,
     NewRequest,
     NewStatusError,
     PlanStatus,
@@ -378,6 +379,31 @@ def test_created_invoices_are_recorded_by_guid_and_found_deleted(tmp_path):
     )
     [again] = store.created_invoices(company.id)
     assert (again.txn_id, again.customer, again.deleted_at) == ("20-2", "Contoso", None)
+
+
+def test_created_invoices_are_recorded_together(tmp_path):
+    store, company = new_store(tmp_path)
+    _queue(store, company.id, _requests(due=2))
+    first = store.requests(company.id)[0].id
+    store.record_created_invoices(
+        company.id,
+        [
+            CreatedInvoice("{AAAAAAAA-0000-0000-0000-000000000001}", "1-1", "A", None, None, first),
+            CreatedInvoice("bbbbbbbb-0000-0000-0000-000000000002", "2-2", "B", "2026-12-01"),
+            # The same GUID again in the batch: the later TxnID, the earlier request kept.
+            CreatedInvoice("aaaaaaaa-0000-0000-0000-000000000001", "3-3", None, None, NOW, None),
+        ],
+        NOW,
+    )
+    found = {c.external_guid: c for c in store.created_invoices(company.id)}
+    assert found == {
+        "aaaaaaaa-0000-0000-0000-000000000001": CreatedInvoice(
+            "aaaaaaaa-0000-0000-0000-000000000001", "3-3", "A", None, None, first
+        ),
+        "bbbbbbbb-0000-0000-0000-000000000002": CreatedInvoice(
+            "bbbbbbbb-0000-0000-0000-000000000002", "2-2", "B", "2026-12-01"
+        ),
+    }
 
 
 def test_a_snapshot_keeps_its_coverage(tmp_path):

@@ -83,6 +83,7 @@ from reconciler.qbxml.version import (
 from reconciler.store import Store
 from reconciler.store.records import (
     CompanyRecord,
+    CreatedInvoice,
     NewStatusError,
     QueuedRequest,
     RequestState,
@@ -1033,14 +1034,17 @@ class SyncRun:
         # The batch's requests in one read: they are the company's sent ones.
         sent_requests = {r.id: r for r in self.store.requests_awaiting_outcome(session.company_id)}
         done: list[tuple[int, ResponseRecord | None]] = []
+        created: list[CreatedInvoice] = []
         for queue_id, answer in answered:
             request = sent_requests.get(queue_id) or self.store.queued_request(queue_id)
             if answer.status.action is not Action.NONE:
                 # Recorded in the order QuickBooks answered: what went through first.
                 self.store.finish_requests(done, RequestState.DONE, now)
                 done = []
-            self._written(session, state, request, answer, now, done)
+            self._written(session, state, request, answer, now, done, created)
         self.store.finish_requests(done, RequestState.DONE, now)
+        if created:
+            self.store.record_created_invoices(session.company_id, created, now)
         if missing and not stopped:
             # Left sent: the next run settles them against what QuickBooks holds.
             raise RunFailed(
@@ -1055,9 +1059,11 @@ class SyncRun:
         answer: WriteAnswer,
         now: dt.datetime,
         done: list[tuple[int, ResponseRecord | None]],
+        created: list[CreatedInvoice],
     ) -> None:
         """Record QuickBooks' answer to one write; one that went through joins ``done``
-        (its request and response, recorded with the others of the batch)."""
+        (its request and response, recorded with the others of the batch), and the
+        invoice an InvoiceAdd created joins ``created``."""
         status = answer.status
         record = ResponseRecord(
             request_id=request.id,
@@ -1072,8 +1078,9 @@ class SyncRun:
         state.done_steps += 1
         if status.action is Action.NONE:
             done.append((request.id, record))
-            if answer.object_id is not None:
-                self._remember_created(request, answer.object_id, now)
+            invoice = None if answer.object_id is None else _created(request, answer.object_id)
+            if invoice is not None:
+                created.append(invoice)
             if request.attempts > 1:  # only a request sent before can have errors
                 self.store.resolve_request_errors(session.company_id, request.id, now)
             state.applied += 1
@@ -1112,17 +1119,9 @@ class SyncRun:
 
     def _remember_created(self, request: QueuedRequest, txn_id: str, now: dt.datetime) -> None:
         """Record the TxnID of an invoice an InvoiceAdd created: every refresh reads it."""
-        if request.kind != "InvoiceAddRq" or not request.external_guid:
-            return
-        self.store.record_created_invoice(
-            request.company_id,
-            external_guid=request.external_guid,
-            txn_id=txn_id,
-            customer=request.lookup.get("customer"),
-            txn_date=request.lookup.get("txn_date"),
-            request_id=request.id,
-            at=now,
-        )
+        invoice = _created(request, txn_id)
+        if invoice is not None:
+            self.store.record_created_invoices(request.company_id, [invoice], now)
 
     def _stale(self, request: QueuedRequest, reason: str, now: dt.datetime) -> None:
         stopped = self.store.mark_plan_stale(request.plan_id, reason, now)
@@ -1269,6 +1268,19 @@ def _write_answers(document: str) -> dict[str, WriteAnswer]:
             etree.tostring(rs, encoding="unicode"),
         )
     return answers
+
+
+def _created(request: QueuedRequest, txn_id: str) -> CreatedInvoice | None:
+    """The invoice an InvoiceAdd created, as the store remembers it (None for other writes)."""
+    if request.kind != "InvoiceAddRq" or not request.external_guid:
+        return None
+    return CreatedInvoice(
+        external_guid=request.external_guid,
+        txn_id=txn_id,
+        customer=request.lookup.get("customer"),
+        txn_date=request.lookup.get("txn_date"),
+        request_id=request.id,
+    )
 
 
 def _invoice_guids(documents: list[str]) -> dict[str, str]:

@@ -243,6 +243,13 @@ class Store(abc.ABC):
         TxnID. A GUID recorded before (one deleted and created again) takes the new TxnID."""
 
     @abc.abstractmethod
+    def record_created_invoices(
+        self, company_id: int, invoices: Sequence[CreatedInvoice], at: dt.datetime
+    ) -> None:
+        """:meth:`record_created_invoice` of each of ``invoices`` (their ``deleted_at`` is
+        not read: recorded, an invoice is no longer deleted)."""
+
+    @abc.abstractmethod
     def created_invoices(self, company_id: int) -> list[CreatedInvoice]:
         """Every invoice reconciler created for the company, deleted ones too."""
 

@@ -649,8 +649,14 @@ class SqliteStore(Store):
         request_id: int | None,
         at: dt.datetime,
     ) -> None:
+        created = CreatedInvoice(external_guid, txn_id, customer, txn_date, request_id=request_id)
+        self.record_created_invoices(company_id, [created], at)
+
+    def record_created_invoices(
+        self, company_id: int, invoices: Sequence[CreatedInvoice], at: dt.datetime
+    ) -> None:
         with self.atomic():
-            self._run(
+            self._conn().executemany(
                 "INSERT INTO created_invoices (company_id, external_guid, txn_id, customer,"
                 " txn_date, request_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (company_id, external_guid) DO UPDATE SET txn_id = excluded.txn_id,"
@@ -658,15 +664,18 @@ class SqliteStore(Store):
                 " txn_date = COALESCE(excluded.txn_date, txn_date),"
                 " request_id = COALESCE(excluded.request_id, request_id),"
                 " recorded_at = excluded.recorded_at, deleted_at = NULL",
-                (
-                    company_id,
-                    canonical_guid(external_guid),
-                    txn_id,
-                    customer,
-                    txn_date,
-                    request_id,
-                    _ts(at),
-                ),
+                [
+                    (
+                        company_id,
+                        canonical_guid(created.external_guid),
+                        created.txn_id,
+                        created.customer,
+                        created.txn_date,
+                        created.request_id,
+                        _ts(at),
+                    )
+                    for created in invoices
+                ],
             )
 
     def created_invoices(self, company_id: int) -> list[CreatedInvoice]:
@@ -681,6 +690,7 @@ class SqliteStore(Store):
                 customer=row["customer"],
                 txn_date=row["txn_date"],
                 deleted_at=_dt(row["deleted_at"]),
+                request_id=row["request_id"],
             )
             for row in rows
         ]
