@@ -50,7 +50,15 @@ from lxml import etree
 
 from reconciler.clock import Clock
 from reconciler.coverage import Coverage
-from reconciler.model import CompanyInfo, Customer, HostInfo, Invoice, QBState, UnsentInvoices
+from reconciler.model import (
+    CompanyInfo,
+    Customer,
+    HostInfo,
+    Invoice,
+    QBState,
+    TxnHeader,
+    UnsentInvoices,
+)
 from reconciler.period import invoice_day_after, invoice_day_on_or_before
 from reconciler.qbwc.outcome import Outcome, modification_outcome
 from reconciler.qbwc.profile import Profile
@@ -535,14 +543,20 @@ class SyncRun:
             return bool(state.created_pending)
         return True
 
-    def _created_to_read(self, session: SessionRecord) -> list[str]:
+    def _created_to_read(
+        self, session: SessionRecord, last_page: set[str] | None = None
+    ) -> list[str]:
         """The TxnIDs of the created invoices QuickBooks still has that this refresh has
-        not read with the customers' invoices."""
+        not read with the customers' invoices (``last_page``: the TxnIDs of the invoice
+        page stored last, when they are known already)."""
         created = self.store.created_invoices(session.company_id)
         alive = [c.txn_id for c in created if c.deleted_at is None]
         if not alive:
             return []  # nothing to look for: the documents need not be read again
-        read = _invoice_txn_ids(self.store.session_documents(session.id, INVOICES))
+        documents = self.store.session_documents(session.id, INVOICES)
+        if last_page is not None:
+            documents = documents[:-1]
+        read = _invoice_txn_ids(documents) | (last_page or set())
         return [txn_id for txn_id in alive if txn_id not in read]
 
     def _created_batch(self, state: RunState) -> list[str]:
@@ -773,6 +787,9 @@ class SyncRun:
             self._created_read(session, state, pending["txn_ids"], answer, now)
             return
         if not _more_pages(state, answer):
+            if step == INVOICES:
+                # The last page was just read whole: what it holds need not be read again.
+                state.created_pending = self._created_to_read(session, _txn_ids(answer))
             state.step += 1
 
     def _created_read(
@@ -1356,6 +1373,17 @@ def _invoice_txn_ids(documents: list[str]) -> set[str]:
         }
     except QbxmlParseError as exc:
         raise _incomplete(exc) from None
+
+
+def _txn_ids(answer: Response) -> set[str]:
+    """The TxnIDs of the invoices a query response holds (whole or in part), as
+    :func:`_invoice_txn_ids` reads them from its document."""
+    return {
+        o.txn_id
+        for o in answer.objects
+        if (isinstance(o, Invoice) or (isinstance(o, TxnHeader) and o.object_type == "Invoice"))
+        and o.txn_id
+    }
 
 
 def _untouchable(
