@@ -21,6 +21,7 @@ from reconciler.api.app import MAX_API_BODY
 from reconciler.errors import UserError
 from reconciler.qbwc.app import QBWCApp
 from reconciler.qbwc.soap import MAX_BODY
+from reconciler.qbxml.render import compile_templates
 
 log = logging.getLogger("reconciler.qbwc")
 
@@ -95,6 +96,7 @@ def serve_forever(app: QBWCApp, listen: Listen) -> None:
         server.prepare()
     except OSError as exc:
         raise UserError(f"cannot listen on {listen.host}:{listen.port}: {exc}") from None
+    compile_templates()
     log.info("serving the Web Connector at %s", _url(listen, server))
     try:
         server.serve()

@@ -56,7 +56,7 @@ from reconciler.qbxml.version import (
 from reconciler.resources import templates_dir
 from reconciler.xmlsafe import parse_xml
 
-__all__ = ["QbxmlRenderError", "render_document", "render_request"]
+__all__ = ["QbxmlRenderError", "compile_templates", "render_document", "render_request"]
 
 OnError = Literal["stopOnError", "continueOnError"]
 
@@ -73,6 +73,14 @@ def _environment() -> jinja2.Environment:
         # on disk again (the server renders on every call).
         auto_reload=False,
     )
+
+
+def compile_templates() -> None:
+    """Compile every qbXML template now rather than at its first use: a server calls this
+    as it starts, so that its first Web Connector calls (tens of ms of CPU) do not pay."""
+    environment = _environment()
+    for name in environment.list_templates(filter_func=lambda name: name.endswith(".j2")):
+        environment.get_template(name)
 
 
 def _render(template: str, **context: Any) -> str:
