@@ -54,14 +54,15 @@ The latency target speaks of QuickBooks taking its usual time: try
 ``--companies 50 --qb-ms 300 --stagger-ms 1000``. ``--by-operation`` adds,
 under each row, the server's latency and CPU per SOAP operation.
 
-A call's CPU time is a few milliseconds (a sign-in about 2 ms, since the
-password hash is a salted SHA-256 rather than a KDF); its latency is mostly
-its wait for the interpreter behind the calls in the server at the same
-moment. On 2 cores (2026-11-29), server p99 at 50 sessions with QuickBooks
-taking 300 ms: about 40 ms when the Web Connectors start within 5 s
-(``--stagger-ms 5000``), 55-65 ms within 1 s, about 100 ms when all start
-at the same instant: then some 40 calls arrive together and the last waits
-for the CPU of all the others.
+A call's CPU time is a few milliseconds (receiveResponseXML about 4.5 ms,
+sendRequestXML about 2.2 ms, a sign-in about 2 ms, since the password hash
+is a salted SHA-256 rather than a KDF); its latency is mostly its wait for
+the interpreter behind the calls in the server at the same moment. On 2
+cores (2026-11-30), server p99 at 50 sessions with QuickBooks taking 300 ms:
+about 20 ms when the Web Connectors start within 5 s (``--stagger-ms
+5000``), 50-56 ms within 1 s, 65-90 ms when all start at the same instant:
+then some 40 calls arrive together and the last waits for the CPU of all
+the others. The runs are noisy: run each two or three times.
 
     python benchmarks/server_benchmark.py [--changes 1000] [--companies 1 50] [--qb-ms 0 20]
 """

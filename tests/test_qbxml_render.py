@@ -26,7 +26,13 @@ from qbxml_factories import (
 from reconciler.changes import KeepLine
 from reconciler.model import InvoiceLine, ItemKind, LinkedTxn, Ref
 from reconciler.qbxml.queries import CustomerQuery, HostQuery, InvoiceQuery, ItemQuery
-from reconciler.qbxml.render import QbxmlRenderError, render_document, render_request
+from reconciler.qbxml.render import (
+    QbxmlRenderError,
+    _environment,
+    compile_templates,
+    render_document,
+    render_request,
+)
 from reconciler.qbxml.values import check_text, format_quantity
 from reconciler.qbxml.version import UnsupportedQuickBooks
 
@@ -49,6 +55,26 @@ def test_a_document_of_every_request_validates(assert_valid_qbxml):
     root = etree.fromstring(re.sub(rb"<\?qbxml[^>]*\?>", b"", document.encode()))
     ids = [rq.get("requestID") for rq in root.find("QBXMLMsgsRq")]
     assert ids == [str(n) for n in range(len(REALISTIC))]
+
+
+def test_a_document_of_checked_requests_is_the_same_document():
+    requests = [_render(r, request_id=str(n)) for n, r in enumerate(REALISTIC.values())]
+    checked = render_document(requests, version="13.0", checked=True)
+    assert checked == render_document(requests, version="13.0")
+    # Not parsed again: the caller vouches for the elements.
+    assert "<InvoiceRet/>" in render_document(["<InvoiceRet/>"], version="13.0", checked=True)
+
+
+def test_compiled_templates_are_never_loaded_again(monkeypatch):
+    _environment().cache.clear()  # as in a server that has rendered nothing yet
+    compile_templates()
+
+    def gone(*args):
+        raise AssertionError("a template was loaded after compile_templates")
+
+    monkeypatch.setattr(_environment().loader, "get_source", gone)
+    for request in REALISTIC.values():
+        render_document([_render(request)], version="13.0", checked=True)
 
 
 def test_envelope_declares_version_and_on_error():

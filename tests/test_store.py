@@ -14,6 +14,7 @@ from qbwc_support import new_store
 
 from reconciler.store import StoreError, open_store
 from reconciler.store.records import (
+    CreatedInvoice,
     NewRequest,
     NewStatusError,
     PlanStatus,
@@ -272,6 +273,29 @@ def test_snapshots_are_versioned_and_keep_their_documents(tmp_path):
     assert size < 1_000  # compressed
 
 
+def test_a_session_snapshot_holds_the_session_documents_in_order(tmp_path):
+    store, company = new_store(tmp_path)
+    session_id = _session(store, company.id)
+    for kind, document in [("host", "<h/>"), ("items", "<i/>"), ("invoices", "<v/>")]:
+        store.add_session_document(session_id, kind, document)
+    store.clear_session_documents(session_id, keep=("host", "invoices"))
+    store.add_session_document(session_id, "created", "<c>é</c>")
+    store.save_snapshot(company.id, taken_at=NOW, qbxml_version="13.0", documents=[])
+    coverage = {"customer_ids": ["80-1"]}
+    snapshot = store.save_session_snapshot(
+        company.id, session_id, taken_at=NOW, qbxml_version="16.0", coverage=coverage
+    )
+    assert (snapshot.version, snapshot.document_count) == (2, 3)
+    assert (snapshot.qbxml_version, snapshot.coverage, snapshot.fingerprint) == (
+        "16.0",
+        coverage,
+        None,
+    )
+    assert store.latest_snapshot(company.id) == snapshot
+    assert store.snapshot_documents(snapshot.id) == ["<h/>", "<v/>", "<c>é</c>"]
+    assert store.session_documents(session_id) == ["<h/>", "<v/>", "<c>é</c>"]
+
+
 def test_atomic_rolls_back_everything_on_error(tmp_path):
     store, company = new_store(tmp_path)
     with pytest.raises(RuntimeError), store.atomic():
@@ -355,6 +379,31 @@ def test_created_invoices_are_recorded_by_guid_and_found_deleted(tmp_path):
     )
     [again] = store.created_invoices(company.id)
     assert (again.txn_id, again.customer, again.deleted_at) == ("20-2", "Contoso", None)
+
+
+def test_created_invoices_are_recorded_together(tmp_path):
+    store, company = new_store(tmp_path)
+    _queue(store, company.id, _requests(due=2))
+    first = store.requests(company.id)[0].id
+    store.record_created_invoices(
+        company.id,
+        [
+            CreatedInvoice("{AAAAAAAA-0000-0000-0000-000000000001}", "1-1", "A", None, None, first),
+            CreatedInvoice("bbbbbbbb-0000-0000-0000-000000000002", "2-2", "B", "2026-12-01"),
+            # The same GUID again in the batch: the later TxnID, the earlier request kept.
+            CreatedInvoice("aaaaaaaa-0000-0000-0000-000000000001", "3-3", None, None, NOW, None),
+        ],
+        NOW,
+    )
+    found = {c.external_guid: c for c in store.created_invoices(company.id)}
+    assert found == {
+        "aaaaaaaa-0000-0000-0000-000000000001": CreatedInvoice(
+            "aaaaaaaa-0000-0000-0000-000000000001", "3-3", "A", None, None, first
+        ),
+        "bbbbbbbb-0000-0000-0000-000000000002": CreatedInvoice(
+            "bbbbbbbb-0000-0000-0000-000000000002", "2-2", "B", "2026-12-01"
+        ),
+    }
 
 
 def test_a_snapshot_keeps_its_coverage(tmp_path):

@@ -310,6 +310,22 @@ def test_every_list_is_read_page_by_page(tmp_path):
         _no_guid_twice(w)
 
 
+def test_created_invoices_read_on_any_invoice_page_are_not_asked_for_again(tmp_path):
+    with world(tmp_path, limits=RunLimits(invoice_page=2)) as w:
+        assert w.sync().ok
+        w.apply(w.plan())
+        result = w.sync()
+        assert result.ok, result.status
+        sent = [answer for op, _, answer in result.calls if op == "sendRequestXML"]
+        pages = [s for s in sent if "<InvoiceQueryRq" in s and "<EntityFilter>" in s]
+        assert len(_created(w)) > 2 and len(pages) > 2  # created ones on several pages
+        assert not [s for s in sent if "<InvoiceQueryRq" in s and "<TxnID>" in s]
+        w.clock.advance(days=1)
+        result = w.sync()
+        sent = [answer for op, _, answer in result.calls if op == "sendRequestXML"]
+        assert result.ok and not [s for s in sent if "<InvoiceQueryRq" in s and "<TxnID>" in s]
+
+
 def test_a_lost_modification_of_an_invoice_sent_since_is_not_sent_again(tmp_path):
     from reconciler.sandbox.status import ResponseLost
 

@@ -50,7 +50,15 @@ from lxml import etree
 
 from reconciler.clock import Clock
 from reconciler.coverage import Coverage
-from reconciler.model import CompanyInfo, Customer, HostInfo, Invoice, QBState, UnsentInvoices
+from reconciler.model import (
+    CompanyInfo,
+    Customer,
+    HostInfo,
+    Invoice,
+    QBState,
+    TxnHeader,
+    UnsentInvoices,
+)
 from reconciler.period import invoice_day_after, invoice_day_on_or_before
 from reconciler.qbwc.outcome import Outcome, modification_outcome
 from reconciler.qbwc.profile import Profile
@@ -83,6 +91,7 @@ from reconciler.qbxml.version import (
 from reconciler.store import Store
 from reconciler.store.records import (
     CompanyRecord,
+    CreatedInvoice,
     NewStatusError,
     QueuedRequest,
     RequestState,
@@ -534,15 +543,21 @@ class SyncRun:
             return bool(state.created_pending)
         return True
 
-    def _created_to_read(self, session: SessionRecord) -> list[str]:
+    def _created_to_read(
+        self, session: SessionRecord, last_page: set[str] | None = None
+    ) -> list[str]:
         """The TxnIDs of the created invoices QuickBooks still has that this refresh has
-        not read with the customers' invoices."""
-        read = _invoice_txn_ids(self.store.session_documents(session.id, INVOICES))
-        return [
-            created.txn_id
-            for created in self.store.created_invoices(session.company_id)
-            if created.deleted_at is None and created.txn_id not in read
-        ]
+        not read with the customers' invoices (``last_page``: the TxnIDs of the invoice
+        page stored last, when they are known already)."""
+        created = self.store.created_invoices(session.company_id)
+        alive = [c.txn_id for c in created if c.deleted_at is None]
+        if not alive:
+            return []  # nothing to look for: the documents need not be read again
+        documents = self.store.session_documents(session.id, INVOICES)
+        if last_page is not None:
+            documents = documents[:-1]
+        read = _invoice_txn_ids(documents) | (last_page or set())
+        return [txn_id for txn_id in alive if txn_id not in read]
 
     def _created_batch(self, state: RunState) -> list[str]:
         """The TxnIDs the next created-invoices query asks for."""
@@ -608,8 +623,13 @@ class SyncRun:
                 return batch[0].qbxml  # exactly the document the plan holds
             version = _version_of(batch[0].qbxml)
             assert version is not None
+            # Each element comes from a queued document: rendered by render_document, and
+            # checked by the apply guard to hold exactly one request element.
             return render_document(
-                [_request_element(r.qbxml) for r in batch], version=version, on_error="stopOnError"
+                [_request_element(r.qbxml) for r in batch],
+                version=version,
+                on_error="stopOnError",
+                checked=True,
             )
         return ""
 
@@ -644,7 +664,7 @@ class SyncRun:
             ids.append(f"q{session.id}-{state.query_seq}")
             elements.append(render_request(query, version=speak, request_id=ids[-1]))
         state.pending = {"kind": kind, "request_ids": ids}
-        return render_document(elements, version=speak, on_error="continueOnError")
+        return render_document(elements, version=speak, on_error="continueOnError", checked=True)
 
     def _refresh_query(self, company_id: int, state: RunState, now: dt.datetime) -> Query:
         step = REFRESH_STEPS[state.step]
@@ -767,6 +787,9 @@ class SyncRun:
             self._created_read(session, state, pending["txn_ids"], answer, now)
             return
         if not _more_pages(state, answer):
+            if step == INVOICES:
+                # The last page was just read whole: what it holds need not be read again.
+                state.created_pending = self._created_to_read(session, _txn_ids(answer))
             state.step += 1
 
     def _created_read(
@@ -830,10 +853,10 @@ class SyncRun:
         Its fingerprint is computed by whoever needs it first (plan, apply), not
         here: a run only needs the state when there is something to settle.
         """
-        documents = self.store.session_documents(session.id)
         company_id = session.company_id
         settling = None
         if not state.after_changes and self._to_settle(company_id):
+            documents = self.store.session_documents(session.id)
             fits = (
                 refreshed is not None
                 and refreshed.documents == documents
@@ -841,12 +864,11 @@ class SyncRun:
             )
             settling = refreshed if fits else self._read_for_settling(company_id, documents)
         assert state.version is not None
-        snapshot = self.store.save_snapshot(
+        snapshot = self.store.save_session_snapshot(
             company_id,
+            session.id,
             taken_at=now,
             qbxml_version=state.version,
-            documents=documents,
-            session_id=session.id,
             coverage=self._coverage(company_id, state, now).to_dict(),
         )
         # The host, customer and item documents open the refresh after the changes.
@@ -864,9 +886,7 @@ class SyncRun:
         open?)."""
         if self.store.count_requests(company_id, [RequestState.SENT]) > 0:
             return True
-        return any(
-            r.kind == "InvoiceModRq" for r in self.store.requests(company_id, [RequestState.QUEUED])
-        )
+        return self.store.count_requests(company_id, [RequestState.QUEUED], "InvoiceModRq") > 0
 
     def _read_for_settling(self, company_id: int, documents: list[str]) -> Refreshed:
         """What settling needs of a refresh: ExternalGUIDs always; the whole state only
@@ -1031,14 +1051,17 @@ class SyncRun:
         # The batch's requests in one read: they are the company's sent ones.
         sent_requests = {r.id: r for r in self.store.requests_awaiting_outcome(session.company_id)}
         done: list[tuple[int, ResponseRecord | None]] = []
+        created: list[CreatedInvoice] = []
         for queue_id, answer in answered:
             request = sent_requests.get(queue_id) or self.store.queued_request(queue_id)
             if answer.status.action is not Action.NONE:
                 # Recorded in the order QuickBooks answered: what went through first.
                 self.store.finish_requests(done, RequestState.DONE, now)
                 done = []
-            self._written(session, state, request, answer, now, done)
+            self._written(session, state, request, answer, now, done, created)
         self.store.finish_requests(done, RequestState.DONE, now)
+        if created:
+            self.store.record_created_invoices(session.company_id, created, now)
         if missing and not stopped:
             # Left sent: the next run settles them against what QuickBooks holds.
             raise RunFailed(
@@ -1053,9 +1076,11 @@ class SyncRun:
         answer: WriteAnswer,
         now: dt.datetime,
         done: list[tuple[int, ResponseRecord | None]],
+        created: list[CreatedInvoice],
     ) -> None:
         """Record QuickBooks' answer to one write; one that went through joins ``done``
-        (its request and response, recorded with the others of the batch)."""
+        (its request and response, recorded with the others of the batch), and the
+        invoice an InvoiceAdd created joins ``created``."""
         status = answer.status
         record = ResponseRecord(
             request_id=request.id,
@@ -1070,8 +1095,9 @@ class SyncRun:
         state.done_steps += 1
         if status.action is Action.NONE:
             done.append((request.id, record))
-            if answer.object_id is not None:
-                self._remember_created(request, answer.object_id, now)
+            invoice = None if answer.object_id is None else _created(request, answer.object_id)
+            if invoice is not None:
+                created.append(invoice)
             if request.attempts > 1:  # only a request sent before can have errors
                 self.store.resolve_request_errors(session.company_id, request.id, now)
             state.applied += 1
@@ -1110,17 +1136,9 @@ class SyncRun:
 
     def _remember_created(self, request: QueuedRequest, txn_id: str, now: dt.datetime) -> None:
         """Record the TxnID of an invoice an InvoiceAdd created: every refresh reads it."""
-        if request.kind != "InvoiceAddRq" or not request.external_guid:
-            return
-        self.store.record_created_invoice(
-            request.company_id,
-            external_guid=request.external_guid,
-            txn_id=txn_id,
-            customer=request.lookup.get("customer"),
-            txn_date=request.lookup.get("txn_date"),
-            request_id=request.id,
-            at=now,
-        )
+        invoice = _created(request, txn_id)
+        if invoice is not None:
+            self.store.record_created_invoices(request.company_id, [invoice], now)
 
     def _stale(self, request: QueuedRequest, reason: str, now: dt.datetime) -> None:
         stopped = self.store.mark_plan_stale(request.plan_id, reason, now)
@@ -1269,6 +1287,19 @@ def _write_answers(document: str) -> dict[str, WriteAnswer]:
     return answers
 
 
+def _created(request: QueuedRequest, txn_id: str) -> CreatedInvoice | None:
+    """The invoice an InvoiceAdd created, as the store remembers it (None for other writes)."""
+    if request.kind != "InvoiceAddRq" or not request.external_guid:
+        return None
+    return CreatedInvoice(
+        external_guid=request.external_guid,
+        txn_id=txn_id,
+        customer=request.lookup.get("customer"),
+        txn_date=request.lookup.get("txn_date"),
+        request_id=request.id,
+    )
+
+
 def _invoice_guids(documents: list[str]) -> dict[str, str]:
     """The TxnID of every invoice the documents hold, by its ExternalGUID."""
     try:
@@ -1342,6 +1373,17 @@ def _invoice_txn_ids(documents: list[str]) -> set[str]:
         }
     except QbxmlParseError as exc:
         raise _incomplete(exc) from None
+
+
+def _txn_ids(answer: Response) -> set[str]:
+    """The TxnIDs of the invoices a query response holds (whole or in part), as
+    :func:`_invoice_txn_ids` reads them from its document."""
+    return {
+        o.txn_id
+        for o in answer.objects
+        if (isinstance(o, Invoice) or (isinstance(o, TxnHeader) and o.object_type == "Invoice"))
+        and o.txn_id
+    }
 
 
 def _untouchable(

@@ -9,6 +9,8 @@ version lacks is never sent to it: QuickBooks rejects the whole request
 
 from __future__ import annotations
 
+import functools
+
 from reconciler.errors import UserError
 from reconciler.model import HostInfo
 
@@ -76,6 +78,9 @@ class UnsupportedQuickBooks(UserError):
     """The QuickBooks that answered is older than the product supports."""
 
 
+# Cached: a pure function of a handful of distinct texts, which the server asks for
+# a dozen times per call (each field of each request it renders is checked).
+@functools.lru_cache(maxsize=256)
 def version_key(version: str) -> tuple[int, ...]:
     """``"13.0"`` -> ``(13, 0)``: versions compare as numbers, not text."""
     try:

@@ -196,6 +196,20 @@ class Store(abc.ABC):
         the invoices its refresh read (``coverage``)."""
 
     @abc.abstractmethod
+    def save_session_snapshot(
+        self,
+        company_id: int,
+        session_id: int,
+        *,
+        taken_at: dt.datetime,
+        qbxml_version: str,
+        coverage: dict[str, Any] | None = None,
+    ) -> SnapshotRecord:
+        """:meth:`save_snapshot` of the session's refresh documents, in the order they were
+        added (:meth:`add_session_document`), copied as stored rather than read and
+        written again."""
+
+    @abc.abstractmethod
     def set_snapshot_fingerprint(self, snapshot_id: int, fingerprint: str) -> None:
         """Record a snapshot's fingerprint once it is computed."""
 
@@ -227,6 +241,13 @@ class Store(abc.ABC):
     ) -> None:
         """Remember an invoice reconciler created (or found created): its ExternalGUID and
         TxnID. A GUID recorded before (one deleted and created again) takes the new TxnID."""
+
+    @abc.abstractmethod
+    def record_created_invoices(
+        self, company_id: int, invoices: Sequence[CreatedInvoice], at: dt.datetime
+    ) -> None:
+        """:meth:`record_created_invoice` of each of ``invoices`` (their ``deleted_at`` is
+        not read: recorded, an invoice is no longer deleted)."""
 
     @abc.abstractmethod
     def created_invoices(self, company_id: int) -> list[CreatedInvoice]:
@@ -286,8 +307,11 @@ class Store(abc.ABC):
         """The next due requests (at most ``limit``), in plan and sequence order."""
 
     @abc.abstractmethod
-    def count_requests(self, company_id: int, states: Sequence[RequestState]) -> int:
-        """How many of the company's requests are in these states."""
+    def count_requests(
+        self, company_id: int, states: Sequence[RequestState], kind: str | None = None
+    ) -> int:
+        """How many of the company's requests are in these states (and of this ``kind``,
+        say ``InvoiceModRq``, when given)."""
 
     @abc.abstractmethod
     def requests_awaiting_outcome(self, company_id: int) -> list[QueuedRequest]:

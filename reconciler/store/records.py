@@ -120,6 +120,7 @@ class CreatedInvoice:
     customer: str | None  # the customer it was created for (full name)
     txn_date: str | None  # the date it was created with (ISO)
     deleted_at: dt.datetime | None = None  # when a refresh found it deleted in QuickBooks
+    request_id: int | None = None  # the queued request that created it, when known
 
 
 @dataclass(frozen=True)

@@ -545,34 +545,72 @@ class SqliteStore(Store):
         coverage: dict[str, Any] | None = None,
     ) -> SnapshotRecord:
         with self.atomic():
-            row = self._one(
-                "SELECT COALESCE(MAX(version), 0) + 1 AS version FROM snapshots"
-                " WHERE company_id = ?",
-                (company_id,),
+            snapshot_id = self._new_snapshot(
+                company_id, taken_at, qbxml_version, session_id, fingerprint, coverage
             )
-            assert row is not None
-            cursor = self._run(
-                "INSERT INTO snapshots (company_id, version, taken_at, fingerprint,"
-                " qbxml_version, session_id, coverage) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    company_id,
-                    row["version"],
-                    _ts(taken_at),
-                    fingerprint,
-                    qbxml_version,
-                    session_id,
-                    None if coverage is None else json.dumps(coverage, sort_keys=True),
-                ),
-            )
-            snapshot_id = int(cursor.lastrowid or 0)
-            self._run("UPDATE companies SET snapshot_outdated = 0 WHERE id = ?", (company_id,))
             self._conn().executemany(
                 "INSERT INTO snapshot_documents (snapshot_id, seq, document) VALUES (?, ?, ?)",
                 [(snapshot_id, seq, _pack(doc)) for seq, doc in enumerate(documents, start=1)],
             )
-            found = self._one(f"{self._SNAPSHOT_SELECT} WHERE s.id = ?", (snapshot_id,))
-            assert found is not None
-            return self._snapshot(found)
+            return self._snapshot_by_id(snapshot_id)
+
+    def save_session_snapshot(
+        self,
+        company_id: int,
+        session_id: int,
+        *,
+        taken_at: dt.datetime,
+        qbxml_version: str,
+        coverage: dict[str, Any] | None = None,
+    ) -> SnapshotRecord:
+        with self.atomic():
+            snapshot_id = self._new_snapshot(
+                company_id, taken_at, qbxml_version, session_id, None, coverage
+            )
+            # The packed documents as they are: neither unpacked nor packed again.
+            self._run(
+                "INSERT INTO snapshot_documents (snapshot_id, seq, document)"
+                " SELECT ?, ROW_NUMBER() OVER (ORDER BY seq), document FROM session_documents"
+                " WHERE session_id = ? ORDER BY seq",
+                (snapshot_id, session_id),
+            )
+            return self._snapshot_by_id(snapshot_id)
+
+    def _new_snapshot(
+        self,
+        company_id: int,
+        taken_at: dt.datetime,
+        qbxml_version: str,
+        session_id: int | None,
+        fingerprint: str | None,
+        coverage: dict[str, Any] | None,
+    ) -> int:
+        """Insert the next snapshot version of the company (without its documents)."""
+        row = self._one(
+            "SELECT COALESCE(MAX(version), 0) + 1 AS version FROM snapshots WHERE company_id = ?",
+            (company_id,),
+        )
+        assert row is not None
+        cursor = self._run(
+            "INSERT INTO snapshots (company_id, version, taken_at, fingerprint,"
+            " qbxml_version, session_id, coverage) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                company_id,
+                row["version"],
+                _ts(taken_at),
+                fingerprint,
+                qbxml_version,
+                session_id,
+                None if coverage is None else json.dumps(coverage, sort_keys=True),
+            ),
+        )
+        self._run("UPDATE companies SET snapshot_outdated = 0 WHERE id = ?", (company_id,))
+        return int(cursor.lastrowid or 0)
+
+    def _snapshot_by_id(self, snapshot_id: int) -> SnapshotRecord:
+        found = self._one(f"{self._SNAPSHOT_SELECT} WHERE s.id = ?", (snapshot_id,))
+        assert found is not None
+        return self._snapshot(found)
 
     def set_snapshot_fingerprint(self, snapshot_id: int, fingerprint: str) -> None:
         with self.atomic():
@@ -611,8 +649,14 @@ class SqliteStore(Store):
         request_id: int | None,
         at: dt.datetime,
     ) -> None:
+        created = CreatedInvoice(external_guid, txn_id, customer, txn_date, request_id=request_id)
+        self.record_created_invoices(company_id, [created], at)
+
+    def record_created_invoices(
+        self, company_id: int, invoices: Sequence[CreatedInvoice], at: dt.datetime
+    ) -> None:
         with self.atomic():
-            self._run(
+            self._conn().executemany(
                 "INSERT INTO created_invoices (company_id, external_guid, txn_id, customer,"
                 " txn_date, request_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (company_id, external_guid) DO UPDATE SET txn_id = excluded.txn_id,"
@@ -620,15 +664,18 @@ class SqliteStore(Store):
                 " txn_date = COALESCE(excluded.txn_date, txn_date),"
                 " request_id = COALESCE(excluded.request_id, request_id),"
                 " recorded_at = excluded.recorded_at, deleted_at = NULL",
-                (
-                    company_id,
-                    canonical_guid(external_guid),
-                    txn_id,
-                    customer,
-                    txn_date,
-                    request_id,
-                    _ts(at),
-                ),
+                [
+                    (
+                        company_id,
+                        canonical_guid(created.external_guid),
+                        created.txn_id,
+                        created.customer,
+                        created.txn_date,
+                        created.request_id,
+                        _ts(at),
+                    )
+                    for created in invoices
+                ],
             )
 
     def created_invoices(self, company_id: int) -> list[CreatedInvoice]:
@@ -643,6 +690,7 @@ class SqliteStore(Store):
                 customer=row["customer"],
                 txn_date=row["txn_date"],
                 deleted_at=_dt(row["deleted_at"]),
+                request_id=row["request_id"],
             )
             for row in rows
         ]
@@ -813,11 +861,13 @@ class SqliteStore(Store):
         )
         return [self._request(row) for row in rows]
 
-    def count_requests(self, company_id: int, states: Sequence[RequestState]) -> int:
+    def count_requests(
+        self, company_id: int, states: Sequence[RequestState], kind: str | None = None
+    ) -> int:
         row = self._one(
             "SELECT COUNT(*) FROM requests WHERE company_id = ?"
-            " AND state IN (SELECT value FROM json_each(?))",
-            (company_id, json.dumps([s.value for s in states])),
+            " AND state IN (SELECT value FROM json_each(?)) AND (? IS NULL OR kind = ?)",
+            (company_id, json.dumps([s.value for s in states]), kind, kind),
         )
         return int(row[0]) if row else 0
 
