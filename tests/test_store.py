@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import itertools
 import sqlite3
 import threading
 from zoneinfo import ZoneInfo
@@ -123,10 +125,10 @@ def _next(store, company_id):
     return found[0] if found else None
 
 
-def _session(store, company_id):
+def _session(store, company_id, ticket_hash="h" * 64):
     return store.open_session(
         company_id,
-        ticket_hash="h" * 64,
+        ticket_hash=ticket_hash,
         ticket_prefix="hhhhhhhh",
         boot_id="boot",
         client="127.0.0.1",
@@ -134,6 +136,19 @@ def _session(store, company_id):
         expires_at=NOW + dt.timedelta(minutes=30),
         state={},
     ).id
+
+
+_TICKETS = itertools.count(1)
+
+
+def _snapshot(store, company_id, documents=(), coverage=None):
+    """A snapshot taken the way a run takes one: of a session's refresh documents."""
+    session_id = _session(store, company_id, ticket_hash=f"{next(_TICKETS):064x}")
+    for document in documents:
+        store.add_session_document(session_id, "host", document)
+    return store.save_session_snapshot(
+        company_id, session_id, taken_at=NOW, qbxml_version="13.0", coverage=coverage
+    )
 
 
 def test_finishing_every_request_finishes_the_plan(tmp_path):
@@ -255,14 +270,14 @@ def test_billing_mode_lock_is_set_once(tmp_path):
 def test_snapshots_are_versioned_and_keep_their_documents(tmp_path):
     store, company = new_store(tmp_path)
     documents = ["<QBXML>" + "x" * 10_000 + "</QBXML>", "<QBXML>é</QBXML>"]
-    first = store.save_snapshot(company.id, taken_at=NOW, qbxml_version="13.0", documents=documents)
-    second = store.save_snapshot(
-        company.id, taken_at=NOW, fingerprint="b", qbxml_version="13.0", documents=[]
-    )
+    first = _snapshot(store, company.id, documents)
+    second = _snapshot(store, company.id)
     assert (first.version, second.version) == (1, 2)
-    assert first.fingerprint is None and second.fingerprint == "b"
+    assert first.fingerprint is None and second.fingerprint is None
     store.set_snapshot_fingerprint(first.id, "a")
-    assert store.latest_snapshot(company.id) == second
+    store.set_snapshot_fingerprint(second.id, "b")
+    assert store.latest_snapshot(company.id).fingerprint == "b"
+    assert store.latest_snapshot(company.id) == dataclasses.replace(second, fingerprint="b")
     assert first.document_count == 2
     assert store.snapshot_documents(first.id) == documents
     size = (
@@ -280,7 +295,7 @@ def test_a_session_snapshot_holds_the_session_documents_in_order(tmp_path):
         store.add_session_document(session_id, kind, document)
     store.clear_session_documents(session_id, keep=("host", "invoices"))
     store.add_session_document(session_id, "created", "<c>é</c>")
-    store.save_snapshot(company.id, taken_at=NOW, qbxml_version="13.0", documents=[])
+    _snapshot(store, company.id)
     coverage = {"customer_ids": ["80-1"]}
     snapshot = store.save_session_snapshot(
         company.id, session_id, taken_at=NOW, qbxml_version="16.0", coverage=coverage
@@ -352,14 +367,10 @@ def test_failed_sign_ins_count_per_client_whatever_the_user(tmp_path):
 
 def test_created_invoices_are_recorded_by_guid_and_found_deleted(tmp_path):
     store, company = new_store(tmp_path)
-    store.record_created_invoice(
+    store.record_created_invoices(
         company.id,
-        external_guid="{6F9619FF-8B86-D011-B42D-00C04FC964FF}",
-        txn_id="10-1",
-        customer="Contoso",
-        txn_date="2026-12-01",
-        request_id=None,
-        at=NOW,
+        [CreatedInvoice("{6F9619FF-8B86-D011-B42D-00C04FC964FF}", "10-1", "Contoso", "2026-12-01")],
+        NOW,
     )
     [created] = store.created_invoices(company.id)
     assert created.external_guid == "6f9619ff-8b86-d011-b42d-00c04fc964ff"
@@ -368,14 +379,10 @@ def test_created_invoices_are_recorded_by_guid_and_found_deleted(tmp_path):
     [deleted] = store.created_invoices(company.id)
     assert deleted.deleted_at == NOW
     # Created again (deleted in QuickBooks, so planned again): the new TxnID, live.
-    store.record_created_invoice(
+    store.record_created_invoices(
         company.id,
-        external_guid="6f9619ff-8b86-d011-b42d-00c04fc964ff",
-        txn_id="20-2",
-        customer=None,
-        txn_date=None,
-        request_id=None,
-        at=NOW,
+        [CreatedInvoice("6f9619ff-8b86-d011-b42d-00c04fc964ff", "20-2", None, None)],
+        NOW,
     )
     [again] = store.created_invoices(company.id)
     assert (again.txn_id, again.customer, again.deleted_at) == ("20-2", "Contoso", None)
@@ -409,15 +416,11 @@ def test_created_invoices_are_recorded_together(tmp_path):
 def test_a_snapshot_keeps_its_coverage(tmp_path):
     store, company = new_store(tmp_path)
     coverage = {"windows": [["2026-11-01", "2027-01-31"]], "customer_ids": ["80-1"]}
-    store.save_snapshot(
-        company.id, taken_at=NOW, qbxml_version="13.0", documents=[], coverage=coverage
-    )
-    store.save_snapshot(company.id, taken_at=NOW, qbxml_version="13.0", documents=[])
+    _snapshot(store, company.id, coverage=coverage)
+    _snapshot(store, company.id)
     first, second = (
         store.latest_snapshot(company.id),
-        store.save_snapshot(
-            company.id, taken_at=NOW, qbxml_version="13.0", documents=[], coverage=coverage
-        ),
+        _snapshot(store, company.id, coverage=coverage),
     )
     assert first is not None and first.coverage is None
     assert second.coverage == coverage == store.latest_snapshot(company.id).coverage

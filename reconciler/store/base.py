@@ -181,21 +181,6 @@ class Store(abc.ABC):
     # --------------------------------------------------------------- snapshots
 
     @abc.abstractmethod
-    def save_snapshot(
-        self,
-        company_id: int,
-        *,
-        taken_at: dt.datetime,
-        qbxml_version: str,
-        documents: Sequence[str],
-        session_id: int | None = None,
-        fingerprint: str | None = None,
-        coverage: dict[str, Any] | None = None,
-    ) -> SnapshotRecord:
-        """Store a new snapshot version with the raw responses it holds, and what of
-        the invoices its refresh read (``coverage``)."""
-
-    @abc.abstractmethod
     def save_session_snapshot(
         self,
         company_id: int,
@@ -205,9 +190,10 @@ class Store(abc.ABC):
         qbxml_version: str,
         coverage: dict[str, Any] | None = None,
     ) -> SnapshotRecord:
-        """:meth:`save_snapshot` of the session's refresh documents, in the order they were
-        added (:meth:`add_session_document`), copied as stored rather than read and
-        written again."""
+        """Store a new snapshot version holding the session's refresh documents, in the
+        order they were added (:meth:`add_session_document`), copied as stored rather
+        than read and written again, and what of the invoices the refresh read
+        (``coverage``)."""
 
     @abc.abstractmethod
     def set_snapshot_fingerprint(self, snapshot_id: int, fingerprint: str) -> None:
@@ -228,26 +214,12 @@ class Store(abc.ABC):
     # -------------------------------------------------------- created invoices
 
     @abc.abstractmethod
-    def record_created_invoice(
-        self,
-        company_id: int,
-        *,
-        external_guid: str,
-        txn_id: str,
-        customer: str | None,
-        txn_date: str | None,
-        request_id: int | None,
-        at: dt.datetime,
-    ) -> None:
-        """Remember an invoice reconciler created (or found created): its ExternalGUID and
-        TxnID. A GUID recorded before (one deleted and created again) takes the new TxnID."""
-
-    @abc.abstractmethod
     def record_created_invoices(
         self, company_id: int, invoices: Sequence[CreatedInvoice], at: dt.datetime
     ) -> None:
-        """:meth:`record_created_invoice` of each of ``invoices`` (their ``deleted_at`` is
-        not read: recorded, an invoice is no longer deleted)."""
+        """Remember invoices reconciler created (or found created): their ExternalGUID and
+        TxnID. A GUID recorded before (one deleted and created again) takes the new
+        TxnID; ``deleted_at`` is not read: recorded, an invoice is no longer deleted."""
 
     @abc.abstractmethod
     def created_invoices(self, company_id: int) -> list[CreatedInvoice]:

@@ -533,27 +533,6 @@ class SqliteStore(Store):
         " AS document_count FROM snapshots s"
     )
 
-    def save_snapshot(
-        self,
-        company_id: int,
-        *,
-        taken_at: dt.datetime,
-        qbxml_version: str,
-        documents: Sequence[str],
-        session_id: int | None = None,
-        fingerprint: str | None = None,
-        coverage: dict[str, Any] | None = None,
-    ) -> SnapshotRecord:
-        with self.atomic():
-            snapshot_id = self._new_snapshot(
-                company_id, taken_at, qbxml_version, session_id, fingerprint, coverage
-            )
-            self._conn().executemany(
-                "INSERT INTO snapshot_documents (snapshot_id, seq, document) VALUES (?, ?, ?)",
-                [(snapshot_id, seq, _pack(doc)) for seq, doc in enumerate(documents, start=1)],
-            )
-            return self._snapshot_by_id(snapshot_id)
-
     def save_session_snapshot(
         self,
         company_id: int,
@@ -564,9 +543,26 @@ class SqliteStore(Store):
         coverage: dict[str, Any] | None = None,
     ) -> SnapshotRecord:
         with self.atomic():
-            snapshot_id = self._new_snapshot(
-                company_id, taken_at, qbxml_version, session_id, None, coverage
+            row = self._one(
+                "SELECT COALESCE(MAX(version), 0) + 1 AS version FROM snapshots"
+                " WHERE company_id = ?",
+                (company_id,),
             )
+            assert row is not None
+            cursor = self._run(
+                "INSERT INTO snapshots (company_id, version, taken_at, qbxml_version,"
+                " session_id, coverage) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    company_id,
+                    row["version"],
+                    _ts(taken_at),
+                    qbxml_version,
+                    session_id,
+                    None if coverage is None else json.dumps(coverage, sort_keys=True),
+                ),
+            )
+            snapshot_id = int(cursor.lastrowid or 0)
+            self._run("UPDATE companies SET snapshot_outdated = 0 WHERE id = ?", (company_id,))
             # The packed documents as they are: neither unpacked nor packed again.
             self._run(
                 "INSERT INTO snapshot_documents (snapshot_id, seq, document)"
@@ -574,43 +570,9 @@ class SqliteStore(Store):
                 " WHERE session_id = ? ORDER BY seq",
                 (snapshot_id, session_id),
             )
-            return self._snapshot_by_id(snapshot_id)
-
-    def _new_snapshot(
-        self,
-        company_id: int,
-        taken_at: dt.datetime,
-        qbxml_version: str,
-        session_id: int | None,
-        fingerprint: str | None,
-        coverage: dict[str, Any] | None,
-    ) -> int:
-        """Insert the next snapshot version of the company (without its documents)."""
-        row = self._one(
-            "SELECT COALESCE(MAX(version), 0) + 1 AS version FROM snapshots WHERE company_id = ?",
-            (company_id,),
-        )
-        assert row is not None
-        cursor = self._run(
-            "INSERT INTO snapshots (company_id, version, taken_at, fingerprint,"
-            " qbxml_version, session_id, coverage) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                company_id,
-                row["version"],
-                _ts(taken_at),
-                fingerprint,
-                qbxml_version,
-                session_id,
-                None if coverage is None else json.dumps(coverage, sort_keys=True),
-            ),
-        )
-        self._run("UPDATE companies SET snapshot_outdated = 0 WHERE id = ?", (company_id,))
-        return int(cursor.lastrowid or 0)
-
-    def _snapshot_by_id(self, snapshot_id: int) -> SnapshotRecord:
-        found = self._one(f"{self._SNAPSHOT_SELECT} WHERE s.id = ?", (snapshot_id,))
-        assert found is not None
-        return self._snapshot(found)
+            found = self._one(f"{self._SNAPSHOT_SELECT} WHERE s.id = ?", (snapshot_id,))
+            assert found is not None
+            return self._snapshot(found)
 
     def set_snapshot_fingerprint(self, snapshot_id: int, fingerprint: str) -> None:
         with self.atomic():
@@ -637,20 +599,6 @@ class SqliteStore(Store):
         return [_unpack(row["document"]) for row in rows]
 
     # -------------------------------------------------------- created invoices
-
-    def record_created_invoice(
-        self,
-        company_id: int,
-        *,
-        external_guid: str,
-        txn_id: str,
-        customer: str | None,
-        txn_date: str | None,
-        request_id: int | None,
-        at: dt.datetime,
-    ) -> None:
-        created = CreatedInvoice(external_guid, txn_id, customer, txn_date, request_id=request_id)
-        self.record_created_invoices(company_id, [created], at)
 
     def record_created_invoices(
         self, company_id: int, invoices: Sequence[CreatedInvoice], at: dt.datetime
