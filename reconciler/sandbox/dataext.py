@@ -17,12 +17,10 @@ from __future__ import annotations
 import copy
 import datetime as dt
 
-from lxml import etree
-
 from reconciler.sandbox import elements as el
 from reconciler.sandbox.company import Company
 from reconciler.sandbox.elements import Element
-from reconciler.sandbox.invoices import bump
+from reconciler.sandbox.invoices import bump, data_ext_ret
 from reconciler.sandbox.status import StatusError, invalid_reference, object_not_found
 
 _LINES = ("InvoiceLineRet", "InvoiceLineGroupRet")
@@ -30,13 +28,8 @@ _LINES = ("InvoiceLineRet", "InvoiceLineGroupRet")
 
 def add_data_ext(company: Company, add: Element, *, moment: dt.datetime) -> Element:
     """Carry out a ``DataExtAdd``; the ``DataExtRet`` it answers with."""
-    owner_id = el.text_of(add, "OwnerID", "0") or "0"
-    name = el.text_of(add, "DataExtName", "") or ""
-    ret = etree.Element("DataExtRet")
-    el.leaf(ret, "OwnerID", owner_id)
-    el.leaf(ret, "DataExtName", name)
-    el.leaf(ret, "DataExtType", "STR255TYPE")
-    el.leaf(ret, "DataExtValue", el.text_of(add, "DataExtValue", "") or "")
+    ret = data_ext_ret(add)
+    owner_id, name = el.text_of(ret, "OwnerID", "0") or "0", el.text_of(ret, "DataExtName")
     target = _target(company, add)
     for existing in el.children(target, "DataExtRet"):
         same_owner = (el.text_of(existing, "OwnerID", "0") or "0").lower() == owner_id.lower()

@@ -192,7 +192,7 @@ def _new_line(company: Company, source: Element, moment: dt.datetime) -> Element
         _item_rate(line, item)
     _set_line_fields(line, source)
     for data_ext in el.children(source, "DataExt"):
-        el.place(line, _data_ext_ret(data_ext))
+        el.place(line, data_ext_ret(data_ext))
     _compute_amount(line, source, amount_owed=item is not None)
     return line
 
@@ -280,7 +280,7 @@ def _new_group(company: Company, source: Element, moment: dt.datetime) -> Elemen
         el.leaf(member_add, "Quantity", el.quantity(per_group * count))
         el.place(line, _new_line(company, member_add, moment))
     for data_ext in el.children(source, "DataExt"):
-        el.place(line, _data_ext_ret(data_ext))
+        el.place(line, data_ext_ret(data_ext))
     return line
 
 
@@ -307,7 +307,8 @@ def _line_item(company: Company, ref: Element | None) -> Element | None:
     return item
 
 
-def _data_ext_ret(data_ext: Element) -> Element:
+def data_ext_ret(data_ext: Element) -> Element:
+    """The ``DataExtRet`` of a ``DataExt`` (or ``DataExtAdd``): a string value of its owner."""
     ret = etree.Element("DataExtRet")
     el.leaf(ret, "OwnerID", el.text_of(data_ext, "OwnerID", "0") or "0")
     el.leaf(ret, "DataExtName", el.text_of(data_ext, "DataExtName", "") or "")

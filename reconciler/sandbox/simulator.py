@@ -240,7 +240,7 @@ class QuickBooksSimulator:
             # Lists and transactions the simulator does not model: the company has none.
             return Reply(status=NO_MATCH)
         if body is None:
-            return self._unsupported(tag)
+            raise self._unsupported(tag)
         shape = Shape.of(request)
         if tag == "DataExtAddRq":
             return Reply([add_data_ext(self.company, body, moment=moment)])
@@ -252,16 +252,16 @@ class QuickBooksSimulator:
             return Reply([shape.apply(add_list_object(self.company, body, moment=moment))])
         if body.tag in MODS:
             return Reply([shape.apply(mod_item(self.company, body, moment=moment))])
-        return self._unsupported(tag)
+        raise self._unsupported(tag)
 
-    def _unsupported(self, tag: str) -> Reply:
-        """A request QuickBooks would carry out and the simulator does not model.
+    def _unsupported(self, tag: str) -> StatusError:
+        """The refusal of a request QuickBooks would carry out and the simulator does not model.
 
         It is refused as QuickBooks refuses what an edition lacks, so that a
         client meets an error status rather than a success that changed nothing.
         """
         self.log.append(f"{tag} is not modelled by the simulator")
-        raise StatusError(3250, UNSUPPORTED_FEATURE)
+        return StatusError(3250, UNSUPPORTED_FEATURE)
 
     def _list_query(
         self,
