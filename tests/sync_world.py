@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 from qbwc_support import HTTP, PASSWORD, FakeClock
 
 from reconciler.apply import Applied, queue_plan
@@ -123,9 +124,16 @@ def register(store: Store, config: Config) -> CompanyRecord:
 
 
 def assemble(
-    store: Store, config: Config, clock: FakeClock, simulator: QuickBooksSimulator, url: str
+    store: Store,
+    config: Config,
+    clock: FakeClock,
+    simulator: QuickBooksSimulator,
+    url: str,
+    *,
+    client: httpx.Client = HTTP,
 ) -> World:
-    """A world around a server at ``url`` and a registered company."""
+    """A world around a server at ``url`` and a registered company; the Web Connector
+    talks to it through ``client``."""
     company = register(store, config)
     sleeps: list[float] = []
     web_connector = WebConnector(
@@ -133,7 +141,7 @@ def assemble(
         USERNAME,
         PASSWORD,
         simulator,
-        client=HTTP,
+        client=client,
         owner_id=store.app_identity().owner_id,
         file_id=company.file_id,
         sleep=sleeps.append,
