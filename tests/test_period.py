@@ -127,7 +127,7 @@ days = st.dates(min_value=D(2000, 1, 1), max_value=D(2099, 12, 31))
 invoice_days = st.one_of(st.integers(1, 28), st.just(LAST_DAY))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(day=days, invoice_day=invoice_days)
 def test_invoice_days_around_a_date_bracket_it_with_none_between(day, invoice_day):
     before = invoice_day_on_or_before(day, invoice_day)
@@ -138,7 +138,7 @@ def test_invoice_days_around_a_date_bracket_it_with_none_between(day, invoice_da
     assert (after - before).days <= 31
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(day=days, invoice_day=invoice_days, mode=st.sampled_from(BillingMode))
 def test_every_invoice_date_lies_in_its_own_window(day, invoice_day, mode):
     period = containing_period(day, BillingPeriod(D(2026, 12, 1), D(2026, 12, 31)))

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from applier import QuickBooks
 from builders import bundle, charge, config, customer_charges, offer, org
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.changes import InvoiceCreate, InvoiceUpdate
@@ -230,7 +230,7 @@ def _plan_apply_replan(world: World):
     return plan, after, build_plan(world.config, world.charges, after)
 
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60)
 
 
 @SETTINGS

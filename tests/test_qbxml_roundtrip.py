@@ -31,7 +31,11 @@ from reconciler.qbxml.xsd import xsd_errors
 
 PRICES = {"80000021-1700000000": Decimal("22.00")}
 SETTINGS = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    suppress_health_check=[
+        *settings.default.suppress_health_check,
+        HealthCheck.function_scoped_fixture,
+    ],
 )
 
 # Everything QuickBooks (Windows-1252) can store, tab and newline included.

@@ -260,7 +260,13 @@ awkward = st.text(
 ).filter(lambda s: s.strip() and ":" not in s)
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60,
+    suppress_health_check=[
+        *settings.default.suppress_health_check,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 @given(name=awkward, target=awkward, sku=awkward)
 def test_any_name_survives_the_yaml_writer(name, target, sku, tmp_path_factory):
     proposal = ImportProposal(
