@@ -3,14 +3,15 @@
 It serves payloads shaped by the OpenAPI spec (and checks each against the
 derived JSON Schema before sending it), enforces the subscription key and the
 bearer token as Azure API Management and the API would, and can be scripted
-to answer a path with errors, delays or garbage first.
+to answer a path with errors, time-outs or garbage first. Nothing in it
+waits on a timer: a time-out is the client's transport (:class:`TimingOut`)
+raising at once, and concurrency is shown by answers held at a barrier.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import simplejson
 import yaml
 
@@ -38,6 +40,10 @@ ENV = {
 }
 TOKEN_PATH = "/auth/oidc/connect/token"
 API_PREFIX = "/service-provider/v1"
+# Marks an answer scripted with ``time_out``: :class:`TimingOut` turns it into a time-out.
+TIME_OUT_HEADER = "X-Fake-Time-Out"
+# A safety net against a test that never gathers its held requests; not a measure.
+HOLD_LIMIT = 30.0
 
 
 # --------------------------------------------------------------------------
@@ -118,12 +124,19 @@ def subscription(
 
 @dataclass
 class Answer:
-    """A scripted answer: status, body (text or JSON-able), headers, delay."""
+    """A scripted answer: status, body (text or JSON-able), headers.
+
+    ``time_out``: the request is received, but its answer does not come within the
+    client's time-out (a client on :class:`TimingOut` gets ``httpx.ReadTimeout`` at
+    once). ``hold``: the answer waits until as many requests as the barrier has
+    parties are held at once.
+    """
 
     status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # seconds before answering (a time-out test)
+    time_out: bool = False
+    hold: threading.Barrier | None = None
 
 
 @dataclass(frozen=True)
@@ -339,8 +352,8 @@ class _Handler(BaseHTTPRequestHandler):
             owner.max_in_flight = max(owner.max_in_flight, owner.in_flight)
         try:
             answer = owner.answer(seen)
-            if answer.delay:
-                time.sleep(answer.delay)
+            if answer.hold is not None:
+                answer.hold.wait(HOLD_LIMIT)
         finally:
             with owner._lock:
                 owner.in_flight -= 1
@@ -356,8 +369,23 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         for name, value in answer.headers.items():
             self.send_header(name, value)
+        if answer.time_out:
+            self.send_header(TIME_OUT_HEADER, "1")
         self.end_headers()
         self.wfile.write(data)
+
+
+class TimingOut(httpx.HTTPTransport):
+    """A client's transport to the fake on which an answer scripted with ``time_out``
+    never comes in time: the fake has the request, the client gets ``httpx.ReadTimeout``
+    without waiting for any timer."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if TIME_OUT_HEADER in response.headers:
+            response.close()
+            raise httpx.ReadTimeout("the fake's answer did not come in time", request=request)
+        return response
 
 
 class FakeTime:

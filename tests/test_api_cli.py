@@ -221,7 +221,7 @@ def test_the_api_over_https_with_a_private_certificate(tmp_path, monkeypatch):
         assert "Snapshot: none yet" in trusted.stdout
 
         context = ssl.create_default_context(cafile=str(TLS / "localhost.pem"))
-        with httpx.Client(verify=context) as client:
+        with httpx.Client(verify=context, timeout=30) as client:
             signed_in = client.get(
                 w.base + "/status",
                 params={"token": w.plan_token},
@@ -275,11 +275,12 @@ def test_reconcile_serve_answers_the_api_and_the_status_page(tmp_path, example_c
         else:
             raise AssertionError("the server did not start:\n" + "".join(said))
         threading.Thread(target=server.stderr.read, daemon=True).start()
-        status = httpx.get(base + "/api/v1/status", headers={"Authorization": f"Bearer {token}"})
-        assert status.status_code == 200
-        assert status.json()["company"]["name"] == "Northwind IT Services LLC"
-        assert httpx.get(base + "/api/v1/status").status_code == 401
-        page = httpx.get(base + "/status")
+        with httpx.Client(timeout=30) as http:
+            status = http.get(base + "/api/v1/status", headers={"Authorization": f"Bearer {token}"})
+            assert status.status_code == 200
+            assert status.json()["company"]["name"] == "Northwind IT Services LLC"
+            assert http.get(base + "/api/v1/status").status_code == 401
+            page = http.get(base + "/status")
         assert page.status_code == 200 and "Never signed in" in page.text
     finally:
         server.terminate()

@@ -338,7 +338,7 @@ def test_https_with_a_certificate_and_key(tmp_path):
         assert served == ssl.PEM_cert_to_DER_cert(
             (tls / "localhost.pem").read_text(encoding="utf-8")
         )
-        with httpx.Client(verify=False) as client:
+        with httpx.Client(verify=False, timeout=30) as client:
             answer = client.post(server.url, content=envelope("serverVersion"))
         assert answer.status_code == 200 and b"serverVersionResult" in answer.content
     store.close()

@@ -17,6 +17,7 @@ from sherweb_fake import (
     Answer,
     FakeSherweb,
     FakeTime,
+    TimingOut,
     charge,
     subscription,
 )
@@ -57,7 +58,7 @@ def time_() -> FakeTime:
 
 
 def make_client(
-    fake: FakeSherweb, time_: FakeTime, *, timeout: float = 5.0, retry: RetryPolicy | None = None
+    fake: FakeSherweb, time_: FakeTime, *, timeout: float = 30.0, retry: RetryPolicy | None = None
 ) -> SherwebClient:
     return SherwebClient(
         fake.settings(),
@@ -68,6 +69,7 @@ def make_client(
         sleep=time_.sleep,
         now=lambda: WALL_CLOCK,
         draw=lambda: 0.5,
+        transport=TimingOut(),
     )
 
 
@@ -318,19 +320,21 @@ def test_an_unknown_customer_is_a_clear_404(fake, time_):
 
 
 def test_a_time_out_is_retried(fake, time_):
-    fake.script("/customers", Answer(200, {"items": []}, delay=0.5))
-    with make_client(fake, time_, timeout=0.1) as client:
+    fake.script("/customers", Answer(200, {"items": []}, time_out=True))
+    with make_client(fake, time_) as client:
         assert len(client.customers()) == 2
+    assert len(fake.api_requests("/customers")) == 2
     assert len(time_.sleeps) == 1
 
 
 def test_time_outs_every_time_end_in_a_clear_error(fake, time_):
-    fake.script("/customers", *[Answer(200, {"items": []}, delay=0.3)] * 2)
+    fake.script("/customers", *[Answer(200, {"items": []}, time_out=True)] * 2)
     retry = RetryPolicy(max_attempts=2)
-    client = make_client(fake, time_, timeout=0.05, retry=retry)
+    client = make_client(fake, time_, timeout=7.5, retry=retry)
     with client, pytest.raises(SherwebError) as caught:
         client.customers()
-    assert "no answer within 0.05 s" in str(caught.value)
+    assert "no answer within 7.5 s" in str(caught.value)
+    assert len(fake.api_requests("/customers")) == 2
 
 
 def test_an_unreachable_server_is_retried_then_reported(time_):

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import json
 import shutil
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -163,15 +164,18 @@ def test_charges_json_writes_decimals_as_numbers():
 def test_concurrency_is_bounded_by_the_workers(fake, config):
     for n in range(12):
         fake.add_customer(f"00000000-0000-4000-8000-{n:012d}", f"Customer {n:02d}")
-    slow = Answer(200, {"periodFrom": "2026-11-01", "periodTo": "2026-11-30", "charges": []},
-                  delay=0.05)  # fmt: skip
-    fake.script("/billing/receivable-charges", *[slow] * 18)
+    # The first three answers wait for one another: three workers must be asking at once.
+    together = threading.Barrier(3)
+    held = Answer(200, {"periodFrom": "2026-11-01", "periodTo": "2026-11-30", "charges": []},
+                  hold=together)  # fmt: skip
+    fake.script("/billing/receivable-charges", *[held] * 3)
     with client_for(fake) as client:
         data = fetch_charges_data(
             config, date=DATE, client=client, all_customers=True, workers=3, warn=lambda _: None
         )
     assert len(data["customers"]) == 18
-    assert 2 <= fake.max_in_flight <= 3
+    assert not together.broken
+    assert fake.max_in_flight == 3
 
 
 def test_one_failing_customer_fails_the_fetch_and_stops_the_rest(fake, config):
