@@ -246,9 +246,11 @@ def test_killed_at_protocol_events_and_restarted(tmp_path, kind, seed):
     server = ServerProcess(tmp_path / "state")
     killer = Killer(server)
     http = httpx.Client(transport=killer, timeout=30)
-    w = assemble(store, load_config(REPO / "config"), clock, simulator, server.start(), client=http)
-    connector, company = w.web_connector, w.company
     try:
+        w = assemble(
+            store, load_config(REPO / "config"), clock, simulator, server.start(), client=http
+        )
+        connector, company = w.web_connector, w.company
         assert w.sync().ok
         before = w.invoices()
         applied = w.apply(w.plan())
@@ -266,6 +268,7 @@ def test_killed_at_protocol_events_and_restarted(tmp_path, kind, seed):
             assert server.alive
             if store.plan(applied.plan.id).status is PlanStatus.DONE and result.ok:
                 break
+        # Every seed has at least one kill point, and every one of them fired.
         assert fired == points, "a kill point was not reached"
         assert store.plan(applied.plan.id).status is PlanStatus.DONE
         assert store.open_errors(company.id) == []
