@@ -127,9 +127,7 @@ def test_init_never_overwrites_without_force(tmp_path):
 
 @pytest.mark.parametrize("command", [["validate"], ["plan", "--charges", CHARGES]])
 def test_no_configuration_directory_says_how_to_get_one(command, tmp_path):
-    message = refused(
-        run(*command, "--config", tmp_path / "config"), "not a configuration directory"
-    )
+    message = refused(run(*command, "--config", tmp_path / "config"), "no such directory")
     assert "--config DIR" in message and "reconcile init DIR" in message
 
 

@@ -144,7 +144,7 @@ def test_a_plan_file_edited_after_it_was_written_is_refused(tmp_path, every_kind
         load_plan(path)
     del saved["digest"]
     path.write_text(json.dumps(saved), encoding="utf-8")
-    with pytest.raises(InvalidInput, match="'digest' is a required property"):
+    with pytest.raises(InvalidInput, match="required key 'digest' is missing"):
         load_plan(path)
 
 

@@ -16,8 +16,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import Diagnostic, InvalidInput, Location, UserError
-from reconciler.jsonschemas import error_path, validator
+from reconciler.errors import Diagnostic, InvalidInput, Location, UserError, read_utf8
+from reconciler.jsonschemas import schema_problems as described_problems
+from reconciler.jsonschemas import validator
 from reconciler.plan.document import Document
 from reconciler.plan.model import FORMAT_VERSION
 from reconciler.sherweb.files import write_text_atomically
@@ -56,9 +57,9 @@ def save_plan(path: Path, document: Document) -> None:
 def load_plan(path: Path) -> Document:
     """Read and check a plan file; a clear error names what is wrong with it."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read the plan: {exc}") from None
+        text = read_utf8(path)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the plan: {exc.strerror or exc}") from None
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -114,10 +115,9 @@ def newer_format(document: object) -> int | None:
 
 def schema_problems(document: object) -> list[str]:
     """Where a plan document breaks its JSON Schema (the first few), as ``path: message``."""
-    errors = sorted(
-        validator("plan").iter_errors(document), key=lambda e: list(map(str, e.absolute_path))
-    )
-    return [f"{error_path(e)}: {e.message}" for e in errors[:MAX_REPORTED]]
+    return [str(problem) for problem in described_problems(validator("plan"), document)][
+        :MAX_REPORTED
+    ]
 
 
 def older_format(document: object) -> int | None:
