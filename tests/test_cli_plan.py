@@ -219,6 +219,39 @@ def test_show_refuses_a_file_that_is_not_a_plan(tmp_path):
     assert "problem" in result.stderr and "plan file" in result.stderr
 
 
+@pytest.mark.parametrize("command", ["apply", "show"])
+def test_a_charges_file_given_as_a_plan_is_named_as_such(tmp_path, command):
+    charges = tmp_path / "charges.json"
+    shutil.copyfile(CHARGES, charges)
+    result = run(command, charges)
+    assert result.exit_code == 1
+    then = f"then `reconcile {command} plan.json`"
+    at_once = f"; or `reconcile apply --charges {charges}` to plan and apply at once"
+    assert result.stderr == (
+        f"Error: {charges} is a charges file, not a plan\n"
+        f"  Run `reconcile plan --charges {charges} --out plan.json` first, {then}"
+        f"{at_once if command == 'apply' else ''}.\n"
+    )
+
+
+@pytest.mark.parametrize("command", ["apply", "show"])
+def test_other_files_given_as_a_plan_are_named(tmp_path, example_config_dir, base, command):
+    printed = tmp_path / "plan.txt"
+    printed.write_text(run(*base).stdout, encoding="utf-8")
+    markdown = tmp_path / "plan.md"
+    markdown.write_text(run(*base, "--format", "markdown").stdout, encoding="utf-8")
+    for path, what in [
+        (example_config_dir / "organizations.yaml", "a configuration file"),
+        (NORTHWIND_DECEMBER, "qbXML (QuickBooks state or requests)"),
+        (printed, "a plan as printed (text or markdown), not a saved one"),
+        (markdown, "a plan as printed (text or markdown), not a saved one"),
+    ]:
+        result = run(command, path)
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"Error: {path} is {what}, not a plan\n  "), result.stderr
+        assert "Traceback" not in result.output
+
+
 def test_a_plan_of_an_older_format_is_refused_with_what_to_do(tmp_path):
     old = tmp_path / "plan.json"
     old.write_text('{"format_version": 1}', encoding="utf-8")

@@ -208,7 +208,7 @@ def plan_command(
 )
 def show_command(plan_path: Path, fmt: str) -> None:
     """Show a saved plan."""
-    document = load_plan(plan_path)
+    document = load_plan(plan_path, command="show")
     if fmt == "qbxml":
         click.echo(
             "\n".join(change["qbxml"].rstrip("\n") + "\n" for change in document["changes"]),
