@@ -76,6 +76,35 @@ def test_detailed_exitcode_2_when_there_are_changes(base):
     assert run(*base, "--qb-state", NORTHWIND_DECEMBER).exit_code == 0
 
 
+def test_a_negative_whole_period_quantity_is_a_warning_naming_the_charge(tmp_path, base):
+    data = json.loads(CHARGES.read_text(encoding="utf-8"))
+    contoso = data["customers"][0]
+    wrong = contoso["receivableCharges"]["charges"][0]
+    assert (wrong["sku"], wrong["quantity"]) == ("MS-365-BP-M", 12)
+    wrong["quantity"] = -5
+    charges = tmp_path / "charges.json"
+    charges.write_text(json.dumps(data), encoding="utf-8")
+    args = [
+        *base[:3],
+        "--charges",
+        charges,
+        "--qb-state",
+        COMPANY,
+        "--qb-state",
+        NORTHWIND_DECEMBER,
+    ]
+    result = run(*args, "--detailed-exitcode")
+    assert result.exit_code == 2, result.output  # a warning: the changes are still changes
+    warned = [line for line in result.stdout.splitlines() if "[negative-quantity]" in line]
+    assert warned == [
+        "  - monthly charge Microsoft 365 Business Premium (MS-365-BP-M) of Contoso Dental "
+        f"Group, 2026-12-01 to 2026-12-31 (charge {wrong['chargeId']}, for its whole period) "
+        "has a negative quantity, -5: it is billed as a credit line. Licences held cannot be "
+        "negative (Sherweb reports a decrease as a prorated charge for part of the period): "
+        "check the charges before applying [negative-quantity]"
+    ]  # and Fabrikam's prorated decrease (-4 from 2026-12-20) is not warned of
+
+
 def test_no_changes_as_terraform_says_it(tmp_path, example_config_dir):
     charges = tmp_path / "charges.json"
     charges.write_text('{"date": "2026-12-15", "customers": []}', encoding="utf-8")
