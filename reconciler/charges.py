@@ -17,8 +17,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import Diagnostic, InvalidInput, Location, UserError
-from reconciler.jsonschemas import error_path, validator
+from reconciler.errors import Diagnostic, InvalidInput, Location, UserError, read_utf8
+from reconciler.jsonschemas import schema_problems, validator
 from reconciler.model import (
     BillingCycle,
     Charge,
@@ -35,9 +35,9 @@ MAX_REPORTED = 20
 def load_charges(path: Path) -> ChargesBundle:
     """Read and validate a charges file; :class:`InvalidInput` names each problem."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read the charges file: {exc}") from None
+        text = read_utf8(path)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the charges file: {exc.strerror or exc}") from None
     try:
         # Decimal, not float: 0.1 + 0.2 must stay 0.3 on an invoice.
         data = json.loads(text, parse_float=Decimal)
@@ -51,14 +51,9 @@ def load_charges(path: Path) -> ChargesBundle:
 
 def parse_charges(data: Any, source: Path) -> ChargesBundle:
     """Validate decoded charges data (numbers as Decimal) and build the model."""
-    errors = sorted(
-        validator("charges").iter_errors(data), key=lambda e: list(map(str, e.absolute_path))
-    )
+    errors = schema_problems(validator("charges"), data)
     if errors:
-        diagnostics = [
-            Diagnostic(Location(source), f"{error_path(e)}: {e.message}")
-            for e in errors[:MAX_REPORTED]
-        ]
+        diagnostics = [Diagnostic(Location(source), str(e)) for e in errors[:MAX_REPORTED]]
         if len(errors) > MAX_REPORTED:
             diagnostics.append(
                 Diagnostic(Location(source), f"... and {len(errors) - MAX_REPORTED} more")

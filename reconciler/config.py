@@ -3,13 +3,15 @@
 The configuration is three YAML files in one directory: ``billing.yaml``,
 ``offers.yaml`` and ``organizations.yaml``. Every problem in every file is
 collected (YAML syntax, JSON Schema, then the rules that span objects and
-files) and reported together, each with ``FILE:LINE:COL``.
+files) and reported together, each with ``FILE:LINE:COL``. The rules run on
+every value the schema found sound, whatever else is broken: a bad
+organization never hides a bad time zone or a bad offer.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -17,11 +19,10 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jsonschema
-from jsonschema.exceptions import ValidationError
 
 from reconciler.description import DescriptionTemplateError, check_template
-from reconciler.errors import Diagnostic, InvalidInput
-from reconciler.jsonschemas import load_schema
+from reconciler.errors import Diagnostic, InvalidInput, Location, NotUtf8Text
+from reconciler.jsonschemas import load_schema, schema_problems
 from reconciler.model import (
     LAST_DAY,
     BillingMode,
@@ -86,35 +87,97 @@ class ConfigSummary:
         )
 
 
+# A value that is absent, or present but broken (the schema already said how).
+_UNUSABLE: Any = object()
+
+
 @dataclass(frozen=True)
 class _CheckedFile:
-    """One configuration file after YAML and schema checks."""
+    """One configuration file after its YAML and schema checks.
 
-    # None when the file is missing, unreadable or too broken to build from.
+    The rules that need more than the schema run on every value the schema
+    found sound, whatever is broken elsewhere in the file: one mistake never
+    hides another.
+    """
+
+    # None when the file is missing, unreadable or not YAML.
     document: YamlDocument | None
-    # List entries that break the schema: left out of the rules that span
-    # entries, so that their neighbours' mistakes are still found.
-    broken_entries: frozenset[int] = frozenset()
+    # Where the schema found problems: values at or under them are not used.
+    broken: frozenset[PathKey] = frozenset()
+
+    def raw(self, path: PathKey) -> Any:
+        """The value at ``path`` whether sound or not; :data:`_UNUSABLE` when absent."""
+        data = None if self.document is None else self.document.data
+        for part in path:
+            in_list = isinstance(part, int) and isinstance(data, list) and 0 <= part < len(data)
+            if not (in_list or (isinstance(data, dict) and part in data)):
+                return _UNUSABLE
+            data = data[part]
+        return data
+
+    def sound(self, path: PathKey) -> bool:
+        """Whether the schema found no problem at ``path`` or under it."""
+        return not any(where[: len(path)] == path for where in self.broken)
+
+    def value(self, path: PathKey, default: Any = _UNUSABLE) -> Any:
+        """The value at ``path`` when sound, ``default`` when absent, else :data:`_UNUSABLE`."""
+        found = self.raw(path)
+        if found is _UNUSABLE:
+            return default
+        return found if self.sound(path) else _UNUSABLE
+
+    def entries(self, key: str) -> list[tuple[int, Any]]:
+        """The entries of the top-level list ``key`` (none when it is not a list)."""
+        found = self.raw((key,))
+        return list(enumerate(found)) if isinstance(found, list) else []
 
 
 def _check_file(path: Path, schema_name: str, problems: list[Diagnostic]) -> _CheckedFile:
     if not path.is_file():
-        problems.append(Diagnostic(None, f"{path}: missing (the configuration needs it)"))
+        why = "is a directory, not a file" if path.is_dir() else "missing"
+        problems.append(Diagnostic(Location(path), f"{why} (the configuration needs it)"))
         return _CheckedFile(None)
     try:
         document = load_yaml(path)
     except YamlSyntaxError as exc:
+        problems.extend(exc.diagnostics)
+        if exc.document is None:
+            return _CheckedFile(None)
+        document = exc.document  # duplicate keys: reported, and the rest is checked
+    except NotUtf8Text as exc:
         problems.append(exc.diagnostic)
         return _CheckedFile(None)
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Diagnostic(None, f"{path}: cannot read: {exc}"))
+    except OSError as exc:
+        problems.append(Diagnostic(Location(path), f"cannot read: {exc.strerror or exc}"))
         return _CheckedFile(None)
-    errors = _schema_errors(document, load_schema(schema_name))
-    problems.extend(Diagnostic(*_describe(document, at, e)) for at, e in errors)
-    if any(len(at) < 2 for at, _ in errors) or (schema_name == "billing" and errors):
-        return _CheckedFile(None)
-    broken = frozenset(at[1] for at, _ in errors if isinstance(at[1], int))
-    return _CheckedFile(document, broken)
+    found = schema_problems(
+        jsonschema.Draft202012Validator(
+            load_schema(schema_name), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+        ),
+        {} if document.data is None else document.data,
+        written=document.written.get,
+    )
+    problems.extend(Diagnostic(document.where(p.at, key=p.key is not None), str(p)) for p in found)
+    return _CheckedFile(document, frozenset(p.path for p in found))
+
+
+def _check_directory(directory: Path) -> None:
+    """Refuse a ``--config`` that is not a configuration directory, saying what it is."""
+    if directory.is_dir():
+        if any((directory / name).is_file() for name in CONFIG_FILES):
+            return
+        why = f"no {', '.join(CONFIG_FILES)} in this directory"
+    elif directory.is_file():
+        why = "is a file, not a directory"
+        if directory.name in CONFIG_FILES:
+            why += f": --config names the directory that holds it ({directory.parent})"
+    elif directory.exists():
+        why = "is not a directory"
+    else:
+        why = "no such directory"
+    raise InvalidInput(
+        [Diagnostic(Location(directory), why)], subject="configuration", hint=NO_CONFIGURATION_HINT
+    )
 
 
 def load_config(directory: Path) -> Config:
@@ -122,52 +185,36 @@ def load_config(directory: Path) -> Config:
 
     Raises :class:`InvalidInput` listing every problem found.
     """
-    if not directory.is_dir():
-        raise InvalidInput(
-            [Diagnostic(None, f"{directory}: not a configuration directory")],
-            subject="configuration",
-            hint=NO_CONFIGURATION_HINT,
-        )
-    if not any((directory / name).is_file() for name in CONFIG_FILES):
-        raise InvalidInput(
-            [Diagnostic(None, f"{directory}: no {', '.join(CONFIG_FILES)} in this directory")],
-            subject="configuration",
-            hint=NO_CONFIGURATION_HINT,
-        )
+    _check_directory(directory)
     problems: list[Diagnostic] = []
     checked = {
         file_name: _check_file(directory / file_name, schema_name, problems)
         for file_name, schema_name in CONFIG_FILES.items()
     }
     offers_file, organizations_file = checked[OFFERS_FILE], checked[ORGANIZATIONS_FILE]
-    billing = _build_billing(checked[BILLING_FILE].document, problems)
-    offers = _build_offers(offers_file.document, offers_file.broken_entries, problems)
-    organizations = _build_organizations(
-        organizations_file.document, organizations_file.broken_entries, problems
-    )
-    if offers is not None and organizations is not None:
-        assert offers_file.document is not None and organizations_file.document is not None
-        problems.extend(
-            _cross_checks(offers_file.document, organizations, organizations_file.document)
-        )
-        problems.extend(_shared_item_checks(offers, [org for _, org in organizations]))
-    if problems or billing is None or offers is None or organizations is None:
+    billing = _build_billing(checked[BILLING_FILE], problems)
+    offers = _build_offers(offers_file, problems)
+    organizations = _build_organizations(organizations_file, _known_skus(offers_file), problems)
+    problems.extend(_shared_item_checks(offers, organizations))
+    if problems or billing is None:
         raise InvalidInput(_sorted(problems), subject="configuration")
-    return Config(
-        billing=billing, offers=offers, organizations=tuple(org for _, org in organizations)
-    )
+    return Config(billing=billing, offers=offers, organizations=organizations)
 
 
 def load_billing(directory: Path) -> BillingOptions:
     """Load and validate ``billing.yaml`` alone, for commands that run before
     the mappings exist (``reconcile import``). Raises :class:`InvalidInput`."""
+    if not directory.is_dir():
+        _check_directory(directory)
     problems: list[Diagnostic] = []
     checked = _check_file(directory / BILLING_FILE, CONFIG_FILES[BILLING_FILE], problems)
-    billing = _build_billing(checked.document, problems)
+    billing = _build_billing(checked, problems)
     if problems or billing is None:
         missing = not (directory / BILLING_FILE).is_file()
         raise InvalidInput(
-            problems, subject="configuration", hint=NO_CONFIGURATION_HINT if missing else None
+            _sorted(problems),
+            subject="configuration",
+            hint=NO_CONFIGURATION_HINT if missing else None,
         )
     return billing
 
@@ -188,68 +235,29 @@ def _sorted(problems: list[Diagnostic]) -> list[Diagnostic]:
 
 
 # --------------------------------------------------------------------------
-# JSON Schema
+# The rules that need more than one value, and the model built from them
 # --------------------------------------------------------------------------
 
 
-def _schema_errors(
-    document: YamlDocument, schema: dict[str, Any]
-) -> list[tuple[PathKey, ValidationError]]:
-    validator = jsonschema.Draft202012Validator(
-        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
-    data = {} if document.data is None else document.data
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    return [(tuple(error.absolute_path), error) for error in errors]
-
-
-def _describe(document: YamlDocument, path: PathKey, error: ValidationError) -> tuple[Any, str]:
-    name = ".".join(str(p) for p in path) or "(top level)"
-    if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        if extra and isinstance(error.instance, dict):
-            key_path = (*path, extra[0])
-            allowed = ", ".join(sorted(error.schema.get("properties", {})))
-            hint = f" (allowed: {allowed})" if allowed else ""
-            return document.where(key_path, key=True), f"{name}: unknown key {extra[0]!r}{hint}"
-    if error.validator == "required":
-        return document.where(path), f"{name}: {error.message}"
-    if error.validator in {"enum", "const"} and "enum" in error.schema:
-        allowed = ", ".join(str(v) for v in error.schema["enum"])
-        return document.where(path), f"{name}: {error.instance!r} is not one of: {allowed}"
-    if error.validator == "oneOf" and error.context:
-        # The user wants the alternatives, not the validator's internals.
-        best = min(error.context, key=lambda e: len(e.message))
-        return document.where(path), f"{name}: {error.instance!r} is not valid ({best.message})"
-    if error.validator == "pattern" and path and path[-1] == "id":
-        return document.where(path), f"{name}: {error.instance!r} is not a UUID"
-    return document.where(path), f"{name}: {error.message}"
-
-
-# --------------------------------------------------------------------------
-# Building the model, with the checks that need more than one value
-# --------------------------------------------------------------------------
-
-
-def _build_billing(
-    document: YamlDocument | None, problems: list[Diagnostic]
-) -> BillingOptions | None:
+def _build_billing(checked: _CheckedFile, problems: list[Diagnostic]) -> BillingOptions | None:
+    document = checked.document
     if document is None:
         return None
-    data = document.data
-    try:
-        ZoneInfo(data.get("timezone", "America/New_York"))
-    except (ZoneInfoNotFoundError, ValueError):
-        problems.append(
-            Diagnostic(
-                document.where(("timezone",)),
-                f"timezone: unknown time zone {data['timezone']!r} (use an IANA name such as America/New_York)",
+    before = len(problems)
+    timezone = checked.value(("timezone",), "America/New_York")
+    if timezone is not _UNUSABLE:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            problems.append(
+                Diagnostic(
+                    document.where(("timezone",)),
+                    f"timezone: unknown time zone {timezone!r} (use an IANA name such as America/New_York)",
+                )
             )
-        )
-        return None
-    unsent = UnsentInvoices(data.get("unsent_invoices", UnsentInvoices.MARKED.value))
-    mark = SendMark(data.get("mark_created", SendMark.EMAIL.value))
-    if mark is SendMark.NONE and unsent is UnsentInvoices.MARKED:
+    unsent = checked.value(("unsent_invoices",), UnsentInvoices.MARKED.value)
+    mark = checked.value(("mark_created",), SendMark.EMAIL.value)
+    if mark == SendMark.NONE.value and unsent == UnsentInvoices.MARKED.value:
         # Unmarked, what reconciler creates would count as sent at once, and
         # later corrections of its charges would never reach it.
         problems.append(
@@ -261,7 +269,9 @@ def _build_billing(
                 "unsent_invoices: unpaid if your books do not use the Print/Email later marks",
             )
         )
+    if checked.broken or len(problems) > before:
         return None
+    data = document.data
     hours, minutes = (int(part) for part in data.get("invoice_time", "05:00").split(":"))
     safety = data.get("safety", {})
     company = data["company"]
@@ -273,190 +283,206 @@ def _build_billing(
         if data["invoice_day"] == LAST_DAY
         else int(data["invoice_day"]),
         invoice_time=dt.time(hours, minutes),
-        timezone=data.get("timezone", "America/New_York"),
+        timezone=timezone,
         safety=Safety(
             max_change_ratio=Decimal(str(safety.get("max_change_ratio", "0.30"))),
             min_existing=int(safety.get("min_existing", 10)),
         ),
         sherweb=SherwebSettings(**data.get("sherweb", {})),
-        unsent_invoices=unsent,
-        mark_created=mark,
+        unsent_invoices=UnsentInvoices(unsent),
+        mark_created=SendMark(mark),
         where=document.where(()),
     )
 
 
-def _name_problems(
-    full_name: str,
+def _checked_name(
+    checked: _CheckedFile,
+    path: PathKey,
     *,
     what: str,
-    level_max: int,
-    full_max: int,
-    where: Callable[[], Any],
-) -> Iterator[Diagnostic]:
+    limits: tuple[int, int],
+    problems: list[Diagnostic],
+) -> Any:
+    """The QuickBooks name at ``path``, once checked against QuickBooks' ``limits``
+    (per level, in all); :data:`_UNUSABLE` when broken."""
+    full_name = checked.value(path)
+    if not isinstance(full_name, str) or checked.document is None:
+        return full_name
+    where = checked.document.where(path)
+    level_max, full_max = limits
     levels = full_name.split(":")
     if any(not level.strip() for level in levels):
-        yield Diagnostic(
-            where(), f"{what} {full_name!r}: empty name level (levels are separated by ':')"
-        )
-        return
-    if len(full_name) > full_max:
-        yield Diagnostic(
-            where(),
-            f"{what} {full_name!r}: full name is {len(full_name)} characters; QuickBooks allows {full_max}",
-        )
-    for level in levels:
-        if len(level) > level_max:
-            yield Diagnostic(
-                where(),
-                f"{what} {full_name!r}: name {level!r} is {len(level)} characters; "
-                f"QuickBooks allows {level_max} per level",
+        problems.append(
+            Diagnostic(
+                where, f"{what} {full_name!r}: empty name level (levels are separated by ':')"
             )
+        )
+        return full_name
+    if len(full_name) > full_max:
+        problems.append(
+            Diagnostic(
+                where,
+                f"{what} {full_name!r}: full name is {len(full_name)} characters; QuickBooks allows {full_max}",
+            )
+        )
+    problems.extend(
+        Diagnostic(
+            where,
+            f"{what} {full_name!r}: name {level!r} is {len(level)} characters; "
+            f"QuickBooks allows {level_max} per level",
+        )
+        for level in levels
+        if len(level) > level_max
+    )
+    return full_name
 
 
-def _build_offers(
-    document: YamlDocument | None, skip: frozenset[int], problems: list[Diagnostic]
-) -> tuple[Offer, ...] | None:
+def _build_offers(checked: _CheckedFile, problems: list[Diagnostic]) -> tuple[Offer, ...]:
+    """The sound offers; the rules checked on every sound value of every entry."""
+    document = checked.document
     if document is None:
-        return None
+        return ()
     offers: list[Offer] = []
     first_seen: dict[str, int] = {}
-    for index, entry in enumerate(document.data["offers"]):
-        if index in skip:
-            continue
-        here = ("offers", index)
-        sku = entry["sku"]
-        if sku in first_seen:
-            first = document.where(("offers", first_seen[sku]))
-            problems.append(
-                Diagnostic(
-                    document.where((*here, "sku")),
-                    f"duplicate offer SKU {sku!r} (first mapped at line {first.line})",
+    for index, _ in checked.entries("offers"):
+        here: PathKey = ("offers", index)
+        sku = checked.value((*here, "sku"))
+        if isinstance(sku, str):
+            if sku in first_seen:
+                first = document.where(("offers", first_seen[sku]))
+                problems.append(
+                    Diagnostic(
+                        document.where((*here, "sku")),
+                        f"duplicate offer SKU {sku!r} (first mapped at line {first.line})",
+                    )
                 )
-            )
-        first_seen.setdefault(sku, index)
-        problems.extend(
-            _name_problems(
-                entry["item"],
-                what="item",
-                level_max=ITEM_LEVEL_MAX,
-                full_max=ITEM_FULL_NAME_MAX,
-                where=lambda here=here: document.where((*here, "item")),
-            )
+            first_seen.setdefault(sku, index)
+        item = _checked_name(
+            checked,
+            (*here, "item"),
+            what="item",
+            limits=(ITEM_LEVEL_MAX, ITEM_FULL_NAME_MAX),
+            problems=problems,
         )
-        description = entry.get("description")
-        if description is not None:
+        description = checked.value((*here, "description"), None)
+        if isinstance(description, str):
             try:
                 check_template(description)
             except DescriptionTemplateError as exc:
+                label = f"offer {sku}" if isinstance(sku, str) else "offer"
                 problems.append(
-                    Diagnostic(document.where((*here, "description")), f"offer {sku}: {exc}")
+                    Diagnostic(document.where((*here, "description")), f"{label}: {exc}")
                 )
-        offers.append(
-            Offer(
-                sku=sku,
-                item=entry["item"],
-                sync=entry.get("sync", True),
-                description=description,
-                where=document.where(here),
+        if checked.sound(here):
+            offers.append(
+                Offer(
+                    sku=sku,
+                    item=item,
+                    sync=checked.value((*here, "sync"), True),
+                    description=description,
+                    where=document.where(here),
+                )
             )
-        )
     return tuple(offers)
 
 
-def _build_organizations(
-    document: YamlDocument | None, skip: frozenset[int], problems: list[Diagnostic]
-) -> list[tuple[int, Organization]] | None:
-    """The valid organizations, each with its index in the file."""
-    if document is None:
+def _known_skus(offers: _CheckedFile) -> frozenset[str] | None:
+    """The SKUs offers.yaml maps (None when it holds no list of offers to tell by).
+
+    SKUs of entries that broke the schema still count as known: the user
+    fixes that entry, not every override that names it.
+    """
+    if not isinstance(offers.raw(("offers",)), list):
         return None
-    organizations: list[tuple[int, Organization]] = []
+    return frozenset(
+        entry["sku"]
+        for _, entry in offers.entries("offers")
+        if isinstance(entry, dict) and isinstance(entry.get("sku"), str)
+    )
+
+
+def _build_organizations(
+    checked: _CheckedFile, known_skus: frozenset[str] | None, problems: list[Diagnostic]
+) -> tuple[Organization, ...]:
+    """The sound organizations; the rules checked on every sound value of every entry."""
+    document = checked.document
+    if document is None:
+        return ()
+    organizations: list[Organization] = []
     first_seen: dict[str, int] = {}
-    for index, entry in enumerate(document.data["organizations"]):
-        if index in skip:
-            continue
-        here = ("organizations", index)
-        org_id = entry["id"].lower()
-        if org_id in first_seen:
-            first = document.where(("organizations", first_seen[org_id]))
-            problems.append(
-                Diagnostic(
-                    document.where((*here, "id")),
-                    f"duplicate organization {entry['id']} ({entry['name']}; first mapped at line {first.line})",
+    # Customer (case-folded) -> the first organization mapped to it: (index, name, action).
+    by_customer: dict[str, tuple[int, str, str]] = {}
+    for index, _ in checked.entries("organizations"):
+        here: PathKey = ("organizations", index)
+        org_id, name = checked.value((*here, "id")), checked.value((*here, "name"))
+        label = name if isinstance(name, str) else f"at line {document.where(here).line}"
+        if isinstance(org_id, str):
+            if org_id.lower() in first_seen:
+                first = document.where(("organizations", first_seen[org_id.lower()]))
+                problems.append(
+                    Diagnostic(
+                        document.where((*here, "id")),
+                        f"duplicate organization {org_id} ({label}; first mapped at line {first.line})",
+                    )
                 )
-            )
-        first_seen.setdefault(org_id, index)
-        problems.extend(
-            _name_problems(
-                entry["customer"],
-                what="customer",
-                level_max=CUSTOMER_LEVEL_MAX,
-                full_max=CUSTOMER_FULL_NAME_MAX,
-                where=lambda here=here: document.where((*here, "customer")),
-            )
+            first_seen.setdefault(org_id.lower(), index)
+        customer = _checked_name(
+            checked,
+            (*here, "customer"),
+            what="customer",
+            limits=(CUSTOMER_LEVEL_MAX, CUSTOMER_FULL_NAME_MAX),
+            problems=problems,
         )
-        action = InvoiceAction(entry["action"])
-        create_if_missing = entry.get("create_if_missing", False)
-        if create_if_missing and action is InvoiceAction.CREATE:
+        action = checked.value((*here, "action"))
+        create_if_missing = checked.value((*here, "create_if_missing"), False)
+        if create_if_missing is True and action == InvoiceAction.CREATE.value:
             problems.append(
                 Diagnostic(
                     document.where((*here, "create_if_missing"), key=True),
-                    f"organization {entry['name']}: create_if_missing applies only to action 'update'",
+                    f"organization {label}: create_if_missing applies only to action 'update'",
                 )
             )
-        organizations.append(
-            (
-                index,
+        overrides = checked.raw((*here, "offers"))
+        if isinstance(overrides, dict) and known_skus is not None:
+            problems.extend(
+                Diagnostic(
+                    document.where((*here, "offers", sku), key=True),
+                    f"organization {label}: override names unknown offer {sku!r} (not in offers.yaml)",
+                )
+                for sku in overrides
+                if sku not in known_skus
+            )
+        if isinstance(customer, str) and isinstance(action, str):
+            first_index, first_name, first_action = by_customer.setdefault(
+                customer.casefold(), (index, label, action)
+            )
+            if first_action != action:
+                line = document.where(("organizations", first_index)).line
+                problems.append(
+                    Diagnostic(
+                        document.where((*here, "action")),
+                        f"organizations {first_name} and {label} both map to customer "
+                        f"{customer!r} with different actions ({first_action} at line {line}, "
+                        f"{action} here)",
+                    )
+                )
+        if checked.sound(here):
+            organizations.append(
                 Organization(
-                    id=entry["id"],
-                    name=entry["name"],
-                    customer=entry["customer"],
-                    action=action,
-                    offers=tuple(entry.get("offers", {}).items()),
+                    id=org_id,
+                    name=name,
+                    customer=customer,
+                    action=InvoiceAction(action),
+                    offers=tuple(overrides.items()) if isinstance(overrides, dict) else (),
                     create_if_missing=create_if_missing,
                     where=document.where(here),
-                ),
+                )
             )
-        )
-    return organizations
-
-
-def _cross_checks(
-    offers_document: YamlDocument,
-    organizations: list[tuple[int, Organization]],
-    document: YamlDocument,
-) -> Iterator[Diagnostic]:
-    # SKUs of entries that broke the schema still count as known: the user
-    # fixes that entry, not every override that names it.
-    known = {
-        entry["sku"]
-        for entry in offers_document.data["offers"]
-        if isinstance(entry, dict) and isinstance(entry.get("sku"), str)
-    }
-    by_customer: dict[str, tuple[int, Organization]] = {}
-    for index, org in organizations:
-        for sku, _ in org.offers:
-            if sku not in known:
-                yield Diagnostic(
-                    document.where(("organizations", index, "offers", sku), key=True),
-                    f"organization {org.name}: override names unknown offer {sku!r} (not in offers.yaml)",
-                )
-        customer = org.customer.casefold()
-        if customer in by_customer:
-            first_index, first = by_customer[customer]
-            if first.action is not org.action:
-                line = document.where(("organizations", first_index)).line
-                yield Diagnostic(
-                    document.where(("organizations", index, "action")),
-                    f"organizations {first.name} and {org.name} both map to customer "
-                    f"{org.customer!r} with different actions ({first.action.value} at line {line}, "
-                    f"{org.action.value} here)",
-                )
-        else:
-            by_customer[customer] = (index, org)
+    return tuple(organizations)
 
 
 def _shared_item_checks(
-    offers: tuple[Offer, ...], organizations: list[Organization]
+    offers: tuple[Offer, ...], organizations: tuple[Organization, ...]
 ) -> Iterator[Diagnostic]:
     """Refuse offers that share a QuickBooks item but not their sync, for some organization.
 

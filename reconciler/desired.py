@@ -208,6 +208,8 @@ class _Planner:
                 )
                 return None
             quantity = quantity * _days(charge) / full.days
+        elif quantity < 0 and charge.charge_type is ChargeType.RECURRING:
+            self._negative_whole(org, charge)
         normal = self.quantities.get(quantity)
         if normal is None:
             normal = self.quantities[quantity] = normalize_quantity(quantity)
@@ -218,6 +220,32 @@ class _Planner:
             quantity=quantity,
             service_date=charge.period_from,
             sku=offer.sku,
+        )
+
+    def _negative_whole(self, org: Organization, charge: Charge) -> None:
+        """Warn of a recurring charge billed whole with a negative quantity.
+
+        A whole-period recurring charge counts the licences held: it cannot be
+        negative. Sherweb reports a decrease as a prorated charge for part of
+        the period (negative, rightly, and not warned of), so a negative whole
+        one is most likely a mistake in the charges; it is billed as given
+        (a credit line), and the reviewer is told.
+        """
+        which = f"charge {charge.charge_id}, " if charge.charge_id else ""
+        whole = "for its whole period" if charge.is_proratable else "not proratable: billed whole"
+        self.notices.append(
+            Notice.of(
+                Level.WARNING,
+                Code.NEGATIVE_QUANTITY,
+                f"{_cycle(charge).lower()} charge {_charge_label(org, charge)} ({which}{whole}) "
+                f"has a negative quantity, {charge.quantity}: it is billed as a credit "
+                f"line. Licences held cannot be negative (Sherweb reports a decrease as a "
+                "prorated charge for part of the period): check the charges before applying",
+                organization=org.id,
+                sku=charge.sku,
+                charge=charge.charge_id,
+                period=f"{charge.period_from} to {charge.period_to}",
+            )
         )
 
     def _description(

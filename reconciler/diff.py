@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from reconciler.changes import InvoiceCreate, InvoiceUpdate, ItemCostUpdate, SyncedLine
 from reconciler.coverage import Coverage
 from reconciler.desired import DesiredInvoice, DesiredState, ItemCost
+from reconciler.errors import Location
 from reconciler.lines import LinePlan, plan_lines
 from reconciler.model import (
     COST_CHECKBOX,
@@ -41,6 +42,7 @@ from reconciler.model import (
     InvoiceLine,
     InvoiceLineGroup,
     Item,
+    Offer,
     Organization,
     QBState,
     Ref,
@@ -49,6 +51,7 @@ from reconciler.notices import Code, Level, Notice
 from reconciler.period import InvoiceSchedule
 from reconciler.qbindex import QBIndex, is_void, name_key
 from reconciler.qbxml.values import canonical_guid
+from reconciler.sherweb.names import nearest
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,12 @@ class _Differ:
         self.mark = config.billing.mark_created
         self.notices: list[Notice] = []
         self.offers = config.offers
+        self.organizations = config.organizations
+        # A server snapshot (it has a coverage) read the customer and item lists
+        # whole, without a filter: a name missing from them is not in QuickBooks,
+        # which is a mistake in the configuration (a typo), not something to
+        # wait for. qbXML files given by hand may hold only part of the lists.
+        self.lists_read_whole = coverage is not None
         # Mapped items present and active in QuickBooks, by name key.
         self.managed: dict[str, Ref] = {}
         self.managed_ids: set[str] = set()
@@ -229,11 +238,14 @@ class _Differ:
         return lines
 
     def item_notices(self) -> None:
-        for name, item, lost in self.unusable.values():
+        for key, (name, item, lost) in self.unusable.items():
+            offers = [o for o in self.offers if name_key(o.item) == key]
+            synced = any(org.syncs(o) for o in offers for org in self.organizations)
+            if item is None and self.lists_read_whole and synced:
+                self.notices.append(self._missing_item(name, offers, lost))
+                continue
             if not lost:
                 continue
-            orgs = ", ".join(f"{org} ({count})" for org, count in lost.items())
-            total = sum(lost.values())
             if item is None:
                 code, why = Code.ITEM_MISSING, "is not in QuickBooks (check offers.yaml)"
             else:
@@ -242,9 +254,51 @@ class _Differ:
                 Notice.of(
                     Level.WARNING,
                     code,
-                    f'item "{name}" {why}: {total} line{"s" if total != 1 else ""} not '
-                    f"billed for {orgs}",
+                    f'item "{name}" {why}: {_lost_lines(lost)}',
                     item=name,
+                )
+            )
+
+    def _missing_item(self, name: str, offers: list[Offer], lost: dict[str, int]) -> Notice:
+        """The error for a mapped item that QuickBooks, whose items were read whole, lacks."""
+        items = self.index.state.items
+        near = nearest(name, [(i.full_name, i.name) for i in items])
+        mapped = ", ".join(f"{o.sku} ({_place(o.where, 'offers.yaml')})" for o in offers)
+        billed = _lost_lines(lost) if lost else "its charges cannot be billed"
+        return Notice.of(
+            Level.ERROR,
+            Code.ITEM_MISSING,
+            f'item "{name}" of offer{"s" if len(offers) > 1 else ""} {mapped} is not in '
+            f"QuickBooks (the last sync read every item){_nearest_text(near, items, 'item')}. "
+            f"Correct the item in offers.yaml, or add it in QuickBooks and plan after the next sync: {billed}.",
+            item=name,
+            sku=", ".join(o.sku for o in offers),
+        )
+
+    def customer_notices(self) -> None:
+        """An error for each organization mapped to a customer QuickBooks lacks, when
+        the customers were read whole (with or without charges to bill: a typo)."""
+        if not self.lists_read_whole:
+            return
+        customers = self.index.state.customers
+        near: dict[str, list[int]] = {}
+        for org in self.organizations:
+            if self.index.customer(org.customer) is not None:
+                continue
+            key = name_key(org.customer)
+            if key not in near:
+                near[key] = nearest(org.customer, [(c.full_name, c.name) for c in customers])
+            self.notices.append(
+                Notice.of(
+                    Level.ERROR,
+                    Code.CUSTOMER_MISSING,
+                    f"organization {org.name} ({_place(org.where, 'organizations.yaml')}) is "
+                    f'mapped to customer "{org.customer}", which is not in QuickBooks (the last '
+                    f"sync read every customer){_nearest_text(near[key], customers, 'customer')}. "
+                    "Correct the customer in organizations.yaml, or add it in QuickBooks and plan after the next sync: "
+                    f"nothing is billed for {org.name}.",
+                    organization=org.id,
+                    customer=org.customer,
                 )
             )
 
@@ -270,6 +324,8 @@ class _Differ:
         customer = self.index.customer(target.customer_name)
         context = {"organization": target.first.organization.id, "customer": target.customer_name}
         if customer is None:
+            if self.lists_read_whole:
+                return None  # an error of customer_notices
             self.notices.append(
                 Notice.of(
                     Level.WARNING,
@@ -665,6 +721,29 @@ def _item_key(ref: Ref | None, by_name: dict[str, Ref], ids: set[str]) -> str | 
     return found.list_id if found else None
 
 
+def _place(where: Location | None, file_name: str) -> str:
+    """``organizations.yaml:24``: where a mapping is, by file name (plans are read elsewhere)."""
+    if where is None or where.line is None:
+        return file_name
+    return f"{where.file.name}:{where.line}"
+
+
+def _nearest_text(
+    indexes: list[int], objects: tuple[Customer, ...] | tuple[Item, ...], what: str
+) -> str:
+    if not indexes:
+        return f"; no QuickBooks {what} has a name like it"
+    return f"; nearest QuickBooks {what}s: " + ", ".join(
+        f'"{objects[i].full_name}"' for i in indexes
+    )
+
+
+def _lost_lines(lost: dict[str, int]) -> str:
+    total = sum(lost.values())
+    orgs = ", ".join(f"{org} ({count})" for org, count in lost.items())
+    return f"{total} line{'s' if total != 1 else ''} not billed for {orgs}"
+
+
 def diff(
     config: Config, desired: DesiredState, state: QBState, coverage: Coverage | None = None
 ) -> Diff:
@@ -681,6 +760,7 @@ def diff(
         if change is not None:
             changes.append(change)
     differ.item_notices()
+    differ.customer_notices()
     return Diff(
         item_updates=tuple(item_updates),
         invoice_changes=tuple(changes),

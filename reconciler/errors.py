@@ -75,3 +75,42 @@ class InvalidInput(UserError):
 
     def __str__(self) -> str:
         return "\n".join(str(d) for d in self.diagnostics)
+
+
+class NotUtf8Text(UserError):
+    """A text file whose bytes are not UTF-8, with where the first bad byte is."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(str(diagnostic))
+        self.diagnostic = diagnostic
+
+
+def text_location(file: Path, text: str, index: int) -> Location:
+    """The line and column of character ``index`` of ``text`` (read from ``file``)."""
+    before = text[:index]
+    line_start = before.rfind("\n") + 1
+    return Location(file, before.count("\n") + 1, index - line_start + 1)
+
+
+def read_utf8(path: Path) -> str:
+    """The text of a UTF-8 file (``OSError`` when it cannot be read).
+
+    Raises :class:`NotUtf8Text` naming the line and column of the first byte
+    that is not UTF-8, where Python's codec names a byte offset.
+    """
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            where, why = Location(path, 1, 1), "the file is UTF-16"
+        else:
+            # Everything before the first bad byte decodes: count lines and columns in it.
+            before = data[: exc.start].decode("utf-8")
+            where, why = (
+                text_location(path, before, len(before)),
+                f"byte 0x{data[exc.start]:02x} here",
+            )
+        raise NotUtf8Text(
+            Diagnostic(where, f"not UTF-8 text ({why}): save the file as UTF-8")
+        ) from None

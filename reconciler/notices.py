@@ -51,6 +51,7 @@ class Code(StrEnum):
     GROUP_HOLDS_SYNCED_ITEM = "group-holds-synced-item"
     INVOICES_NOT_READ = "invoices-not-read"
     CREATED_INVOICE_DELETED = "created-invoice-deleted"
+    NEGATIVE_QUANTITY = "negative-quantity"
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,36 @@ def test_demo_runs_the_whole_loop_in_seconds(tmp_path):
     assert status.exit_code == 0 and "applied 1 change\n" in status.stdout
 
 
+def test_a_customer_quickbooks_lacks_is_an_error_not_a_mapping_to_apply(tmp_path):
+    """A typo in organizations.yaml: the snapshot read every customer, so the plan names the
+    organization's line and the nearest customers, and exits 1 (not 2, "changes to apply")."""
+    config = tmp_path / "config"
+    shutil.copytree(REPO / "config", config)
+    organizations = config / "organizations.yaml"
+    text = organizations.read_text(encoding="utf-8")
+    organizations.write_text(
+        text.replace("customer: Tailspin Toys", "customer: Tailspin Toyz"), encoding="utf-8"
+    )
+    lines = text.splitlines()
+    line = next(n for n, t in enumerate(lines, 1) if t.endswith("customer: Tailspin Toys")) - 2
+    assert lines[line - 1].startswith("  - id:")
+    with world(tmp_path) as w:
+        assert w.sync().ok
+        planned = _run(
+            "plan", "--config", str(config), "--state-dir", str(tmp_path), "--charges", CHARGES,
+            "--detailed-exitcode",
+        )  # fmt: skip
+        assert planned.exit_code == 1, planned.output
+        assert (
+            f"organization Tailspin Toys (organizations.yaml:{line}) is mapped to customer "
+            '"Tailspin Toyz", which is not in QuickBooks (the last sync read every customer); '
+            'nearest QuickBooks customers: "Tailspin Toys"'
+        ) in planned.stdout
+        assert "[customer-missing]" in planned.stdout
+        assert "has not read the invoices" not in planned.output
+        assert "Error: the plan lists 1 error" in planned.stderr
+
+
 def test_a_customer_mapped_since_the_last_sync_is_read_once_the_configuration_is_applied(
     tmp_path,
 ):

@@ -30,6 +30,18 @@ def refused(result, *expected: str) -> str:
     return result.stderr
 
 
+COMPANY = Path(__file__).resolve().parent / "data" / "example-company"
+
+
+def save_a_plan(directory: Path, config: Path) -> None:
+    """plan.json in ``directory``: apply reads the plan file before anything else."""
+    saved = run(
+        "plan", "--config", config, "--charges", CHARGES, "--qb-state", COMPANY,
+        "--out", directory / "plan.json",
+    )  # fmt: skip
+    assert (directory / "plan.json").is_file(), saved.output
+
+
 @pytest.fixture
 def under_a_file(tmp_path: Path) -> Path:
     """A state directory that cannot be created: its parent is a file."""
@@ -53,6 +65,8 @@ def test_a_state_directory_that_cannot_be_used_is_one_clear_error(
     command, under_a_file, example_config_dir, tmp_path, monkeypatch
 ):
     monkeypatch.chdir(tmp_path)
+    if command[0] == "apply":
+        save_a_plan(tmp_path, example_config_dir)
     args = [str(example_config_dir) if a == "{config}" else a for a in command]
     result = run(*args, "--state-dir", under_a_file)
     message = refused(result, str(under_a_file))
@@ -72,6 +86,8 @@ def test_a_state_directory_that_holds_no_state_is_never_created_but_by_qwc(
     command, tmp_path, example_config_dir, monkeypatch
 ):
     monkeypatch.chdir(tmp_path)
+    if command[0] == "apply":
+        save_a_plan(tmp_path, example_config_dir)
     typo = tmp_path / "stat"
     config = [] if command[0] in {"serve", "token"} else ["--config", example_config_dir]
     message = refused(run(*command, *config, "--state-dir", typo), f"no reconciler state in {typo}")
@@ -127,9 +143,7 @@ def test_init_never_overwrites_without_force(tmp_path):
 
 @pytest.mark.parametrize("command", [["validate"], ["plan", "--charges", CHARGES]])
 def test_no_configuration_directory_says_how_to_get_one(command, tmp_path):
-    message = refused(
-        run(*command, "--config", tmp_path / "config"), "not a configuration directory"
-    )
+    message = refused(run(*command, "--config", tmp_path / "config"), "no such directory")
     assert "--config DIR" in message and "reconcile init DIR" in message
 
 

@@ -76,6 +76,35 @@ def test_detailed_exitcode_2_when_there_are_changes(base):
     assert run(*base, "--qb-state", NORTHWIND_DECEMBER).exit_code == 0
 
 
+def test_a_negative_whole_period_quantity_is_a_warning_naming_the_charge(tmp_path, base):
+    data = json.loads(CHARGES.read_text(encoding="utf-8"))
+    contoso = data["customers"][0]
+    wrong = contoso["receivableCharges"]["charges"][0]
+    assert (wrong["sku"], wrong["quantity"]) == ("MS-365-BP-M", 12)
+    wrong["quantity"] = -5
+    charges = tmp_path / "charges.json"
+    charges.write_text(json.dumps(data), encoding="utf-8")
+    args = [
+        *base[:3],
+        "--charges",
+        charges,
+        "--qb-state",
+        COMPANY,
+        "--qb-state",
+        NORTHWIND_DECEMBER,
+    ]
+    result = run(*args, "--detailed-exitcode")
+    assert result.exit_code == 2, result.output  # a warning: the changes are still changes
+    warned = [line for line in result.stdout.splitlines() if "[negative-quantity]" in line]
+    assert warned == [
+        "  - monthly charge Microsoft 365 Business Premium (MS-365-BP-M) of Contoso Dental "
+        f"Group, 2026-12-01 to 2026-12-31 (charge {wrong['chargeId']}, for its whole period) "
+        "has a negative quantity, -5: it is billed as a credit line. Licences held cannot be "
+        "negative (Sherweb reports a decrease as a prorated charge for part of the period): "
+        "check the charges before applying [negative-quantity]"
+    ]  # and Fabrikam's prorated decrease (-4 from 2026-12-20) is not warned of
+
+
 def test_no_changes_as_terraform_says_it(tmp_path, example_config_dir):
     charges = tmp_path / "charges.json"
     charges.write_text('{"date": "2026-12-15", "customers": []}', encoding="utf-8")
@@ -217,6 +246,39 @@ def test_show_refuses_a_file_that_is_not_a_plan(tmp_path):
     result = run("show", bad)
     assert result.exit_code == 1
     assert "problem" in result.stderr and "plan file" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["apply", "show"])
+def test_a_charges_file_given_as_a_plan_is_named_as_such(tmp_path, command):
+    charges = tmp_path / "charges.json"
+    shutil.copyfile(CHARGES, charges)
+    result = run(command, charges)
+    assert result.exit_code == 1
+    then = f"then `reconcile {command} plan.json`"
+    at_once = f"; or `reconcile apply --charges {charges}` to plan and apply at once"
+    assert result.stderr == (
+        f"Error: {charges} is a charges file, not a plan\n"
+        f"  Run `reconcile plan --charges {charges} --out plan.json` first, {then}"
+        f"{at_once if command == 'apply' else ''}.\n"
+    )
+
+
+@pytest.mark.parametrize("command", ["apply", "show"])
+def test_other_files_given_as_a_plan_are_named(tmp_path, example_config_dir, base, command):
+    printed = tmp_path / "plan.txt"
+    printed.write_text(run(*base).stdout, encoding="utf-8")
+    markdown = tmp_path / "plan.md"
+    markdown.write_text(run(*base, "--format", "markdown").stdout, encoding="utf-8")
+    for path, what in [
+        (example_config_dir / "organizations.yaml", "a configuration file"),
+        (NORTHWIND_DECEMBER, "qbXML (QuickBooks state or requests)"),
+        (printed, "a plan as printed (text or markdown), not a saved one"),
+        (markdown, "a plan as printed (text or markdown), not a saved one"),
+    ]:
+        result = run(command, path)
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"Error: {path} is {what}, not a plan\n  "), result.stderr
+        assert "Traceback" not in result.output
 
 
 def test_a_plan_of_an_older_format_is_refused_with_what_to_do(tmp_path):

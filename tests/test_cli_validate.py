@@ -71,7 +71,56 @@ def test_yaml_syntax_error_is_one_clear_line(tmp_path: Path, example_config_dir:
 def test_missing_directory(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["validate", "--config", str(tmp_path / "absent")])
     assert result.exit_code == 1
-    assert "not a configuration directory" in result.stderr
+    assert result.stderr.startswith(f"{tmp_path / 'absent'}: no such directory\n")
+
+
+def test_a_file_given_as_the_directory(tmp_path: Path, example_config_dir: Path) -> None:
+    billing = example_config_dir / "billing.yaml"
+    result = CliRunner().invoke(cli, ["validate", "--config", str(billing)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"{billing}: is a file, not a directory: --config names the directory that holds it "
+        f"({example_config_dir})\n"
+    )
+
+
+def test_every_problem_at_once_each_with_file_line_column(
+    tmp_path: Path, example_config_dir: Path
+) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(example_config_dir, config)
+    billing = config / "billing.yaml"
+    text = billing.read_text(encoding="utf-8")
+    billing.write_text(
+        text.replace("invoice_day: 1 ", "invoice_day: 31 ")
+        .replace('invoice_time: "05:00"', 'invoice_time: "25:00"')
+        .replace("timezone: America/New_York", "timezone: Eastern")
+        .replace("mode: advance", "mode: advance\nmodes: arrears\nmood: calm"),
+        encoding="utf-8",
+    )
+    organizations = config / "organizations.yaml"
+    organizations.write_bytes(
+        organizations.read_text(encoding="utf-8")
+        .replace("name: Tailspin Toys", "name: Tailspin Jouets é")
+        .encode("cp1252")
+    )
+    result = CliRunner().invoke(cli, ["validate", "--config", str(config)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{billing}:9:1: (top level): unknown key 'modes' (allowed: company, invoice_day, "
+        "invoice_time, mark_created, mode, proration, safety, sherweb, timezone, "
+        "unsent_invoices)",
+        f"{billing}:10:1: (top level): unknown key 'mood' (allowed: company, invoice_day, "
+        "invoice_time, mark_created, mode, proration, safety, sherweb, timezone, "
+        "unsent_invoices)",
+        f"{billing}:14:14: invoice_day: 31 is not a whole number from 1 to 28 or last",
+        f"{billing}:15:15: invoice_time: '25:00' is not a time of day HH:MM from 00:00 to "
+        '23:59, in quotes ("05:00")',
+        f"{billing}:16:11: timezone: unknown time zone 'Eastern' (use an IANA name such as "
+        "America/New_York)",
+        f"{organizations}:26:27: not UTF-8 text (byte 0xe9 here): save the file as UTF-8",
+        "Error: 6 problems in the configuration",
+    ]
 
 
 def test_schema_prints_valid_draft_2020_12_schemas() -> None:

@@ -89,16 +89,84 @@ def test_missing_file_is_reported(config_dir: Path) -> None:
     assert "offers.yaml: missing" in message
 
 
-def test_not_a_directory(tmp_path: Path) -> None:
-    assert "not a configuration directory" in only_problem(tmp_path / "nowhere")
+def test_a_missing_directory_is_said_to_be_missing(tmp_path: Path) -> None:
+    assert only_problem(tmp_path / "nowhere") == f"{tmp_path / 'nowhere'}: no such directory"
+
+
+def test_a_file_given_as_the_directory_is_said_to_be_a_file(config_dir: Path) -> None:
+    message = only_problem(config_dir / "billing.yaml")
+    assert message == (
+        f"{config_dir / 'billing.yaml'}: is a file, not a directory: --config names the "
+        f"directory that holds it ({config_dir})"
+    )
+
+
+def test_a_directory_without_configuration_files(tmp_path: Path) -> None:
+    message = only_problem(tmp_path)
+    assert message.endswith("no billing.yaml, offers.yaml, organizations.yaml in this directory")
 
 
 def test_empty_file_breaks_the_schema(config_dir: Path) -> None:
     (config_dir / "offers.yaml").write_text("# nothing yet\n", encoding="utf-8")
-    assert "'offers' is a required property" in only_problem(config_dir)
+    assert "(top level): required key 'offers' is missing" in only_problem(config_dir)
+
+
+def test_every_duplicate_key_is_reported_and_the_rest_is_still_checked(config_dir: Path) -> None:
+    edit(config_dir / "billing.yaml", "mode: advance", "mode: advance\nmode: arrears")
+    edit(config_dir / "billing.yaml", "  min_existing: 10", "  min_existing: 10\n  min_existing: 5")
+    edit(config_dir / "billing.yaml", "timezone: America/New_York", "timezone: Eastern")
+    found = problems(config_dir)
+    assert len(found) == 3, found
+    assert "duplicate key 'mode' (first defined at line 8)" in found[0]
+    assert "unknown time zone 'Eastern'" in found[1]
+    assert "duplicate key 'min_existing'" in found[2]
+
+
+def test_a_file_that_is_not_utf8_is_reported_with_its_line_and_column(config_dir: Path) -> None:
+    path = config_dir / "organizations.yaml"
+    text = path.read_text(encoding="utf-8").replace(
+        "name: Tailspin Toys", "name: Tailspin Jouets é"
+    )
+    path.write_bytes(text.encode("cp1252"))
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if "Jouets" in t)
+    column = text.splitlines()[line - 1].index("é") + 1
+    assert only_problem(config_dir) == (
+        f"{path}:{line}:{column}: not UTF-8 text (byte 0xe9 here): save the file as UTF-8"
+    )
+
+
+def test_a_utf16_file_is_named_as_such(config_dir: Path) -> None:
+    path = config_dir / "offers.yaml"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16"))
+    assert "offers.yaml:1:1: not UTF-8 text (the file is UTF-16)" in only_problem(config_dir)
+
+
+def test_a_control_character_is_reported_with_its_line_and_column(config_dir: Path) -> None:
+    edit(config_dir / "offers.yaml", "  - sku: MS-365-BS-M", "  - sku: MS-365-BS-M\x07")
+    message = only_problem(config_dir)
+    assert "character U+0007 is not allowed" in message
+    lines = (config_dir / "offers.yaml").read_text(encoding="utf-8").splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if "\x07" in text)
+    assert message.split(":")[1:3] == [str(line), str(lines[line - 1].index("\x07") + 1)]
 
 
 # ---------------------------------------------------------------- JSON Schema
+
+
+def test_every_unknown_key_is_named_with_its_own_line(config_dir: Path) -> None:
+    edit(config_dir / "offers.yaml", "    sync: false", "    synch: false\n    colour: blue")
+    edit(config_dir / "billing.yaml", "mode: advance", "mode: advance\nmodes: arrears")
+    found = problems(config_dir)
+    assert len(found) == 3, found
+    for message, key in zip(found, ["modes", "synch", "colour"], strict=True):
+        file, line, column, text = message.split(":", 3)
+        assert f"unknown key {key!r}" in text
+        assert (
+            Path(file)
+            .read_text(encoding="utf-8")
+            .splitlines()[int(line) - 1]
+            .startswith(" " * (int(column) - 1) + key)
+        )
 
 
 def test_unknown_key_is_named_with_its_line(config_dir: Path) -> None:
@@ -116,10 +184,13 @@ def test_bad_billing_mode(config_dir: Path) -> None:
     assert "'monthly' is not one of: advance, arrears" in only_problem(config_dir)
 
 
-@pytest.mark.parametrize("day", ["0", "29", "31", "first"])
-def test_invoice_day_out_of_range(config_dir: Path, day: str) -> None:
+@pytest.mark.parametrize("day", ["0", "29", "31", "'first'", "2.5", "true"])
+def test_invoice_day_out_of_range_says_what_is_allowed(config_dir: Path, day: str) -> None:
     edit(config_dir / "billing.yaml", "invoice_day: 1 ", f"invoice_day: {day} ")
-    assert "invoice_day" in only_problem(config_dir)
+    shown = {"'first'": "'first'", "true": "true"}.get(day, day)
+    assert only_problem(config_dir).endswith(
+        f"billing.yaml:12:14: invoice_day: {shown} is not a whole number from 1 to 28 or last"
+    )
 
 
 @pytest.mark.parametrize("day", ["28", "last", "15"])
@@ -129,9 +200,66 @@ def test_invoice_day_in_range(config_dir: Path, day: str) -> None:
     assert load_config(config_dir).billing.invoice_day == expected
 
 
-def test_invoice_time_format(config_dir: Path) -> None:
-    edit(config_dir / "billing.yaml", 'invoice_time: "05:00"', 'invoice_time: "5am"')
-    assert "invoice_time" in only_problem(config_dir)
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [('"25:00"', "'25:00'"), ('"5am"', "'5am'"), ("6:30", "6:30 (a number to YAML, 390)")],
+)
+def test_invoice_time_says_what_is_allowed(config_dir: Path, written: str, shown: str) -> None:
+    edit(config_dir / "billing.yaml", 'invoice_time: "05:00"', f"invoice_time: {written}")
+    assert only_problem(config_dir).endswith(
+        f'invoice_time: {shown} is not a time of day HH:MM from 00:00 to 23:59, in quotes ("05:00")'
+    )
+
+
+def test_semantic_checks_run_beside_schema_errors_in_one_file(config_dir: Path) -> None:
+    edit(config_dir / "billing.yaml", 'invoice_time: "05:00"', 'invoice_time: "25:00"')
+    edit(config_dir / "billing.yaml", "timezone: America/New_York", "timezone: Mars/Olympus")
+    edit(config_dir / "billing.yaml", "mark_created: email", "mark_created: none")
+    found = problems(config_dir)
+    assert len(found) == 3, found
+    assert "invoice_time: '25:00' is not a time of day" in found[0]
+    assert "unknown time zone 'Mars/Olympus'" in found[1]
+    assert "would count as sent at once" in found[2]
+
+
+def test_a_broken_organization_hides_nothing_else(config_dir: Path) -> None:
+    organizations = config_dir / "organizations.yaml"
+    # One organization breaks the schema twice (id and action) and a rule (its customer name).
+    edit(organizations, "id: 3f2b6c1e-8a4d-4e0b-9c61-2d7a5b9e0f11", "id: contoso")
+    edit(organizations, "    action: create\n", "    action: bill\n")
+    edit(organizations, "customer: Contoso Dental Group", f"customer: {'C' * 42}")
+    # Its neighbours' rules still run: an override of an unknown offer, a conflicting action.
+    edit(organizations, "MS-AZ-PLAN: false", "MS-AZURE: false")
+    edit(organizations, "customer: Adventure Works Cycles", "customer: Tailspin Toys")
+    # And so do the other files' schema and rules.
+    edit(config_dir / "billing.yaml", "timezone: America/New_York", "timezone: Eastern")
+    edit(config_dir / "offers.yaml", "  - sku: MS-EXO-P1-M", "  - sku: MS-365-BP-M")
+    edit(config_dir / "offers.yaml", "    sync: false", "    sync: maybe")
+    found = problems(config_dir)
+    expected = [
+        "billing.yaml:14:11: timezone: unknown time zone 'Eastern'",
+        "offers.yaml:",  # the duplicate SKU
+        "offers.yaml:",  # sync: maybe
+        "organizations.yaml:",  # id: contoso
+        "organizations.yaml:",  # the customer name
+        "organizations.yaml:",  # action: bill
+        "organizations.yaml:",  # MS-AZURE
+        "organizations.yaml:",  # the conflicting actions
+    ]
+    assert len(found) == len(expected), found
+    for message, start in zip(found, expected, strict=True):
+        assert start in message, (start, message)
+    text = "\n".join(found)
+    for part in (
+        "duplicate offer SKU 'MS-365-BP-M'",
+        "'maybe' is not true or false",
+        "'contoso' is not a UUID",
+        "is 42 characters; QuickBooks allows 41 per level",
+        "'bill' is not one of: create, update",
+        "override names unknown offer 'MS-AZURE'",
+        "both map to customer 'Tailspin Toys' with different actions",
+    ):
+        assert part in text, part
 
 
 def test_invoice_time_override(config_dir: Path) -> None:
@@ -176,7 +304,7 @@ def test_missing_required_field(config_dir: Path) -> None:
         "    action: create\n",
         "",
     )
-    assert "'action' is a required property" in only_problem(config_dir)
+    assert "organizations[1]: required key 'action' is missing" in only_problem(config_dir)
 
 
 def test_secret_in_yaml_is_refused(config_dir: Path) -> None:

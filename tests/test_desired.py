@@ -276,3 +276,46 @@ def test_the_shipped_example_charges_fit_the_example_configuration(example_confi
     assert any(q < 0 for q in quantities)
     codes = {n.code for n in desired.notices}
     assert codes == {Code.UNMAPPED_CUSTOMER, Code.UNMAPPED_SKU, Code.OFFER_NOT_SYNCED}
+
+
+def test_a_negative_whole_period_recurring_charge_is_a_warning_naming_the_charge():
+    wrong = replace(charge("BP", -5), charge_id="9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f")
+    desired = _desired([charge("BS", 3), wrong])
+    assert [line.quantity for line in desired.invoices[0].lines] == [Decimal(3), Decimal(-5)]
+    (notice,) = desired.notices
+    assert (notice.level, notice.code) == (Level.WARNING, Code.NEGATIVE_QUANTITY)
+    assert notice.message.startswith(
+        "monthly charge Product BP (BP) of Contoso, 2026-12-01 to 2026-12-31 (charge "
+        "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f, for its whole period) has a negative quantity, "
+        "-5: it is billed as a credit line."
+    )
+    assert dict(notice.context) == {
+        "charge": "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f",
+        "organization": ORG_A,
+        "period": "2026-12-01 to 2026-12-31",
+        "sku": "BP",
+    }
+
+
+def test_a_negative_recurring_charge_that_is_not_proratable_is_a_warning_too():
+    desired = _desired([charge("BP", -2, start=D(2026, 12, 10), proratable=False)])
+    (notice,) = desired.notices
+    assert (
+        notice.code is Code.NEGATIVE_QUANTITY and "not proratable: billed whole" in notice.message
+    )
+
+
+@pytest.mark.parametrize(
+    "legitimate",
+    [
+        charge("BP", -4, start=D(2026, 12, 20)),  # a prorated decrease
+        charge("E3", -2, cycle=BillingCycle.YEARLY, start=D(2026, 12, 10), end=D(2027, 5, 31)),
+        charge("BP", -1, cycle=BillingCycle.ONE_TIME, charge_type=ChargeType.SETUP),  # a refund
+        charge("BP", -3, charge_type=ChargeType.USAGE),  # a usage credit
+    ],
+    ids=["prorated", "yearly-prorated", "setup", "usage"],
+)
+def test_legitimately_negative_charges_are_not_warned_of(legitimate):
+    desired = _desired([legitimate], offers=[offer("BP"), offer("E3")])
+    assert desired.invoices[0].lines[0].quantity < 0
+    assert desired.notices == ()

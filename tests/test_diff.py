@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from builders import (
@@ -36,6 +37,7 @@ from reconciler.changes import (
 )
 from reconciler.coverage import Coverage
 from reconciler.desired import invoice_guid
+from reconciler.errors import Location
 from reconciler.model import (
     InvoiceAction,
     InvoiceLineGroup,
@@ -677,3 +679,72 @@ def test_without_coverage_the_state_is_taken_as_whole():
     world = World(UPDATE)
     (error,) = world.plan().errors
     assert error.code is Code.NO_OPEN_INVOICE
+
+
+# -- mappings QuickBooks lacks, when the snapshot read every customer and item ----
+
+
+def _mapped_at(organization, line, file="organizations.yaml"):
+    return replace(organization, where=Location(Path("/repo/config") / file, line, 5))
+
+
+def test_a_mapped_customer_quickbooks_lacks_is_an_error_naming_the_line_and_the_nearest():
+    world = World()
+    (contoso,) = world.config.organizations
+    typo = _mapped_at(replace(contoso, customer="Contoso Dentl"), 27)
+    world.config = replace(world.config, organizations=(typo,))
+    customers = [qb_customer("Contoso Dental"), qb_customer("Fabrikam"), qb_customer("Contos")]
+    plan = checked(
+        build_plan(
+            world.config, world.charges, world.state(customers=customers), coverage=_coverage(world)
+        )
+    )
+    assert plan.changes == ()
+    (error,) = plan.errors
+    assert error.code is Code.CUSTOMER_MISSING
+    assert error.message == (
+        'organization Contoso (organizations.yaml:27) is mapped to customer "Contoso Dentl", '
+        "which is not in QuickBooks (the last sync read every customer); nearest QuickBooks "
+        'customers: "Contoso Dental", "Contos". Correct the customer in organizations.yaml, '
+        "or add it in QuickBooks and plan after the next sync: nothing is billed for Contoso."
+    )
+    assert dict(error.context) == {"customer": "Contoso Dentl", "organization": ORG_A}
+    assert [n for n in plan.notices if n.level is Level.WARNING] == []
+
+
+def test_a_mapped_customer_quickbooks_lacks_is_an_error_even_without_charges():
+    world = World()
+    nobody = org(ORG_B, "Fabrikam", customer="Fabrikm")
+    world.config = replace(world.config, organizations=(*world.config.organizations, nobody))
+    plan = _plan_read(world, _coverage(world))
+    (error,) = plan.errors
+    assert error.code is Code.CUSTOMER_MISSING and dict(error.context)["organization"] == ORG_B
+    assert 'Fabrikm", which is not in QuickBooks' in error.message
+    assert "no QuickBooks customer has a name like it" in error.message
+    assert len(_changes(plan, InvoiceCreate)) == 1  # Contoso is billed all the same
+
+
+def test_a_mapped_item_quickbooks_lacks_is_an_error_naming_the_offer_line_and_the_nearest():
+    world = World()
+    bp, bs = world.config.offers
+    typo = replace(bs, item="Cloud:BS2", where=Location(Path("offers.yaml"), 9, 5))
+    world.config = replace(world.config, offers=(bp, typo))
+    plan = _plan_read(world, _coverage(world))
+    (error,) = plan.errors
+    assert error.code is Code.ITEM_MISSING
+    assert error.message == (
+        'item "Cloud:BS2" of offer BS (offers.yaml:9) is not in QuickBooks (the last sync read '
+        'every item); nearest QuickBooks items: "Cloud:BS", "Cloud:BP". Correct the item in '
+        "offers.yaml, or add it in QuickBooks and plan after the next sync: 1 line not billed for Contoso (1)."
+    )
+    (create,) = _changes(plan, InvoiceCreate)
+    assert [ln.item.full_name for ln in create.lines] == ["Cloud:BP"]
+
+
+def test_without_the_whole_lists_read_missing_mappings_stay_warnings():
+    world = World()
+    (contoso,) = world.config.organizations
+    world.config = replace(
+        world.config, organizations=(replace(contoso, customer="Contoso Dentl"),)
+    )
+    assert _codes(world.plan()) == [(Level.WARNING, Code.CUSTOMER_MISSING)]

@@ -29,7 +29,7 @@ from reconciler.errors import InvalidInput, UserError
 from reconciler.jsonschemas import load_schema
 from reconciler.model import InvoiceAction, InvoiceLineGroup, Ref
 from reconciler.plan import build_plan, dumps_plan, load_plan, plan_document, save_plan
-from reconciler.plan.files import plan_digest
+from reconciler.plan.files import FileKind, NotAPlan, file_kind, plan_digest
 from reconciler.plan.markdown import COMMENT_MARKER, render_markdown
 from reconciler.plan.requests import render_plan_requests
 from reconciler.plan.text import render_text
@@ -144,7 +144,7 @@ def test_a_plan_file_edited_after_it_was_written_is_refused(tmp_path, every_kind
         load_plan(path)
     del saved["digest"]
     path.write_text(json.dumps(saved), encoding="utf-8")
-    with pytest.raises(InvalidInput, match="'digest' is a required property"):
+    with pytest.raises(InvalidInput, match="required key 'digest' is missing"):
         load_plan(path)
 
 
@@ -253,3 +253,30 @@ def test_forced_plans_say_so(every_kind_of_change):
     text = render_text(document_for(over, forced=True))
     assert "Safety: lines change on 10 of 10 existing invoices (accepted with --force)." in text
     assert "(accepted with `--force`)" in render_markdown(document_for(over, forced=True))
+
+
+def test_files_that_are_not_plans_are_recognised(tmp_path, every_kind_of_change):
+    saved = dumps_plan(document_for(every_kind_of_change))
+    assert file_kind(tmp_path / "plan.json", saved, json.loads(saved)) is None
+    charges = {"date": "2026-12-15", "customers": []}
+    assert file_kind(tmp_path / "c.json", json.dumps(charges), charges) is FileKind.CHARGES
+    qwc = "<?xml version='1.0'?>\n<QBWCXML><AppName>reconciler</AppName></QBWCXML>"
+    assert file_kind(tmp_path / "x.qwc", qwc, None) is FileKind.QWC
+    assert file_kind(tmp_path / "r.xml", "\ufeff<?xml?><QBXML/>", None) is FileKind.QBXML
+    billing = "mode: advance\ninvoice_day: 1\n"
+    assert file_kind(tmp_path / "billing.yaml", billing, None) is FileKind.CONFIGURATION
+    assert file_kind(tmp_path / "billing.txt", billing, None) is None
+    assert file_kind(tmp_path / "p.txt", "No changes. QuickBooks matches the configuration.", None)
+    assert file_kind(tmp_path / "n.json", "[1, 2", None) is None
+
+
+def test_load_plan_names_a_charges_file_and_what_to_do(tmp_path):
+    path = tmp_path / "charges.json"
+    path.write_text('{"date": "2026-12-15", "customers": []}', encoding="utf-8")
+    with pytest.raises(NotAPlan) as caught:
+        load_plan(path, command="show")
+    assert caught.value.message == f"{path} is a charges file, not a plan"
+    assert caught.value.hint == (
+        f"Run `reconcile plan --charges {path} --out plan.json` first, then "
+        "`reconcile show plan.json`."
+    )

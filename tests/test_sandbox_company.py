@@ -109,7 +109,7 @@ def test_a_fixture_with_an_unknown_key_names_the_file_and_line(tmp_path: Path) -
         Company.from_fixture(fixture)
     (problem,) = failure.value.diagnostics
     assert problem.location.file == fixture
-    assert problem.location.line == 4
+    assert problem.location.line == 5  # the unknown key itself
     assert "colour" in problem.message
 
 

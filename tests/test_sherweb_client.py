@@ -423,7 +423,7 @@ def test_a_known_field_of_the_wrong_type_is_refused_all_the_same(fake, time_):
     fake.script("/billing/receivable-charges", Answer(200, answer))
     with make_client(fake, time_) as client, pytest.raises(SherwebError) as caught:
         client.receivable_charges(CONTOSO, DATE)
-    assert "charges[0].quantity: 'twelve' is not of type" in str(caught.value)
+    assert "charges[0].quantity: 'twelve' is not a number" in str(caught.value)
 
 
 def test_the_psa_integration_limitation_is_recognised(fake, time_):

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.sherweb.names import match_names, normalize_name, similarity
+from reconciler.sherweb.names import match_names, nearest, normalize_name, similarity
 
 
 @pytest.mark.parametrize(
@@ -97,3 +97,10 @@ def test_a_name_matches_itself(name):
         assert similarity(name.upper(), name) == 1.0 or normalize_name(
             name.upper()
         ) != normalize_name(name)
+
+
+def test_nearest_names_best_first_and_none_that_are_not_alike():
+    candidates = [("Fabrikam Inc.:Head Office", "Head Office"), ("Tailspin Toys",), ("Contoso",)]
+    assert nearest("Tailspin Toyz", candidates) == [1]
+    assert nearest("Head Ofice", candidates)[0] == 0  # found by its last level
+    assert nearest("Zzyzx Qwerty", candidates) == []

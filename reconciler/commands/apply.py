@@ -305,11 +305,13 @@ def apply_command(
         raise UserError("give a plan file, or --charges FILE|sherweb to plan now")
     if replan_if_stale and charges_source is None:
         raise UserError("--replan-if-stale needs --charges FILE|sherweb to plan again")
+    # The plan file first: one that is not a plan (a charges file) is said to be so at once.
+    saved = load_plan(plan_path, command="apply") if plan_path is not None else None
     config = load_config(config_dir)
     with open_target(server, state_dir, config_dir, config) as target:
         planner = Planner(target, config, charges_source or "", force, yes)
-        if plan_path is not None:
-            document, source = load_plan(plan_path), f"plan {plan_path}"
+        if saved is not None:
+            document, source = saved, f"plan {plan_path}"
         else:
             document, source = planner.plan(), "the plan above"
         replans = 0

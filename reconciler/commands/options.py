@@ -8,10 +8,12 @@ import click
 
 DEFAULT_CONFIG_DIR = Path("config")
 
+# Not file_okay=False: loading the configuration says what a wrong path is
+# (missing, a file such as config/billing.yaml) in its own words.
 config_option = click.option(
     "--config",
     "config_dir",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=click.Path(path_type=Path),
     default=DEFAULT_CONFIG_DIR,
     show_default=True,
     help="The configuration directory (billing.yaml, offers.yaml, organizations.yaml).",

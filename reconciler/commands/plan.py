@@ -17,7 +17,7 @@ from reconciler.commands.state import latest_snapshot_for_plan
 from reconciler.config import load_config
 from reconciler.coverage import Coverage
 from reconciler.errors import UserError
-from reconciler.model import ChargesBundle, Config
+from reconciler.model import ChargesBundle, Config, QBState
 from reconciler.plan.build import build_plan
 from reconciler.plan.document import Document
 from reconciler.plan.files import dumps_plan, load_plan, save_plan
@@ -68,15 +68,22 @@ def charges_from(source: str | None, config: Config) -> ChargesBundle:
     return load_charges(Path(source))
 
 
-def mapped_since(config: Config, coverage: Coverage | None) -> list[str]:
-    """The configuration's customers whose invoices the server's snapshot did not look for."""
+def mapped_since(config: Config, coverage: Coverage | None, state: QBState) -> list[str]:
+    """The configuration's customers whose invoices the server's snapshot did not look for.
+
+    A customer QuickBooks does not have is not among them: the snapshot read
+    every customer, so that mapping is an error of the plan (a typo), not
+    something the next sync would read.
+    """
     if coverage is None:
         return []
+    known = {customer.full_name.casefold() for customer in state.customers}
     return sorted(
         {
             org.customer
             for org in config.organizations
             if org.customer.casefold() not in coverage.mapped_customers
+            and org.customer.casefold() in known
         }
     )
 
@@ -155,7 +162,7 @@ def plan_command(
             locked_since=latest.locked_since,
             coverage=latest.coverage,
         )
-        unread = mapped_since(config, latest.coverage)
+        unread = mapped_since(config, latest.coverage, latest.state)
     document = render_plan_document(plan, force=force)
     click.echo(_render(document, fmt), nl=False, color=_use_color())
     check_safety(plan, force=force)
@@ -201,7 +208,7 @@ def plan_command(
 )
 def show_command(plan_path: Path, fmt: str) -> None:
     """Show a saved plan."""
-    document = load_plan(plan_path)
+    document = load_plan(plan_path, command="show")
     if fmt == "qbxml":
         click.echo(
             "\n".join(change["qbxml"].rstrip("\n") + "\n" for change in document["changes"]),

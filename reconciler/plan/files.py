@@ -13,13 +13,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import Diagnostic, InvalidInput, Location, UserError
-from reconciler.jsonschemas import error_path, validator
+import yaml
+
+from reconciler.errors import Diagnostic, InvalidInput, Location, UserError, read_utf8
+from reconciler.jsonschemas import schema_problems as described_problems
+from reconciler.jsonschemas import validator
 from reconciler.plan.document import Document
+from reconciler.plan.markdown import COMMENT_MARKER
 from reconciler.plan.model import FORMAT_VERSION
+from reconciler.plan.view import NO_CHANGES
 from reconciler.sherweb.files import write_text_atomically
 
 # Past this many, more schema errors tell a person nothing new.
@@ -53,19 +59,91 @@ def save_plan(path: Path, document: Document) -> None:
         raise UserError(f"{path}: cannot write the plan: {exc.strerror or exc}") from None
 
 
-def load_plan(path: Path) -> Document:
-    """Read and check a plan file; a clear error names what is wrong with it."""
+class FileKind(StrEnum):
+    """Files people give where a plan is expected, and recognisably are not plans."""
+
+    CHARGES = "a charges file"
+    CONFIGURATION = "a configuration file"
+    QBXML = "qbXML (QuickBooks state or requests)"
+    QWC = "a QWC file (for the Web Connector)"
+    PRINTED_PLAN = "a plan as printed (text or markdown), not a saved one"
+
+
+# What to do instead, by the command that expected a plan ({path}: the file given).
+_INSTEAD: dict[FileKind, str] = {
+    FileKind.CHARGES: "Run `reconcile plan --charges {path} --out plan.json` first, then "
+    "`reconcile {command} plan.json`",
+    FileKind.CONFIGURATION: "Plans are made from the configuration directory: `reconcile plan "
+    "--config {parent} --charges FILE --out plan.json`, then `reconcile {command} plan.json`",
+    FileKind.QBXML: "Plan against it: `reconcile plan --qb-state {path} --charges FILE "
+    "--out plan.json`, then `reconcile {command} plan.json`",
+    FileKind.QWC: "Open it in the QuickBooks Web Connector (Add an application)",
+    FileKind.PRINTED_PLAN: "Save the plan with `reconcile plan ... --out plan.json` and give "
+    "`reconcile {command}` that file",
+}
+
+
+class NotAPlan(UserError):
+    """A file given where a plan is expected that is something else (a charges file...)."""
+
+    def __init__(self, path: Path, kind: FileKind, command: str) -> None:
+        instead = _INSTEAD[kind].format(path=path, parent=path.parent, command=command)
+        if kind is FileKind.CHARGES and command == "apply":
+            instead += f"; or `reconcile apply --charges {path}` to plan and apply at once"
+        super().__init__(f"{path} is {kind.value}, not a plan", hint=f"{instead}.")
+        self.kind = kind
+
+
+def file_kind(path: Path, text: str, document: Any) -> FileKind | None:
+    """What a file given as a plan is, when it is recognisably something else.
+
+    ``document``: the file's JSON, or None when it is not JSON.
+    """
+    if isinstance(document, dict):
+        if "format_version" not in document and {"date", "customers"} <= document.keys():
+            return FileKind.CHARGES
+        return None
+    start = text.lstrip("\ufeff \t\r\n")
+    if start.startswith(("Reconciler will perform", NO_CHANGES, COMMENT_MARKER)):
+        return FileKind.PRINTED_PLAN
+    if start.startswith("<"):
+        if "<QBWCXML" in start:
+            return FileKind.QWC
+        if "<QBXML" in start:
+            return FileKind.QBXML
+    if path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError:
+            return None
+        if isinstance(data, dict) and data.keys() & {"offers", "organizations", "invoice_day"}:
+            return FileKind.CONFIGURATION
+    return None
+
+
+def load_plan(path: Path, *, command: str = "apply") -> Document:
+    """Read and check a plan file; a clear error names what is wrong with it.
+
+    ``command`` (apply, show) is what the user ran: a file that is not a plan
+    (a charges file...) is named as what it is, with what to run instead.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read the plan: {exc}") from None
+        text = read_utf8(path)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the plan: {exc.strerror or exc}") from None
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
+        kind = file_kind(path, text, None)
+        if kind is not None:
+            raise NotAPlan(path, kind, command) from None
         raise InvalidInput(
             [Diagnostic(Location(path, exc.lineno, exc.colno), f"invalid JSON: {exc.msg}")],
             subject="plan file",
         ) from None
+    kind = file_kind(path, text, document)
+    if kind is not None:
+        raise NotAPlan(path, kind, command)
     return check_plan_document(document, path)
 
 
@@ -114,10 +192,9 @@ def newer_format(document: object) -> int | None:
 
 def schema_problems(document: object) -> list[str]:
     """Where a plan document breaks its JSON Schema (the first few), as ``path: message``."""
-    errors = sorted(
-        validator("plan").iter_errors(document), key=lambda e: list(map(str, e.absolute_path))
-    )
-    return [f"{error_path(e)}: {e.message}" for e in errors[:MAX_REPORTED]]
+    return [str(problem) for problem in described_problems(validator("plan"), document)][
+        :MAX_REPORTED
+    ]
 
 
 def older_format(document: object) -> int | None:

@@ -80,6 +80,7 @@ import jsonschema
 from lxml import etree
 
 from reconciler.errors import Diagnostic, InvalidInput, Location
+from reconciler.jsonschemas import schema_problems
 from reconciler.sandbox import elements as el
 from reconciler.sandbox.company import Company
 from reconciler.sandbox.elements import Element
@@ -268,11 +269,8 @@ def load_fixture(source: Path | str | Mapping[str, Any]) -> Company:
         SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )
     problems = [
-        Diagnostic(
-            document.where(tuple(error.absolute_path)),
-            f"{_dotted(tuple(error.absolute_path))}: {error.message}",
-        )
-        for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path)))
+        Diagnostic(document.where(p.at, key=p.key is not None), str(p))
+        for p in schema_problems(validator, data, written=document.written.get)
     ]
     if problems:
         raise InvalidInput(problems, subject="sandbox company fixture")
@@ -293,7 +291,7 @@ def _document(source: Path | str | Mapping[str, Any]) -> YamlDocument:
         # JSON is YAML: one loader keeps line numbers for both.
         return load_yaml(path)
     except YamlSyntaxError as exc:
-        raise InvalidInput([exc.diagnostic], subject="sandbox company fixture") from None
+        raise InvalidInput(exc.diagnostics, subject="sandbox company fixture") from None
     except OSError as exc:
         raise InvalidInput(
             [Diagnostic(Location(path), f"cannot read the fixture: {exc.strerror}")],
@@ -310,10 +308,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     return value
-
-
-def _dotted(path: PathKey) -> str:
-    return ".".join(str(part) for part in path) or "(top level)"
 
 
 class _Builder:

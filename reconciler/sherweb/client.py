@@ -36,7 +36,7 @@ import jsonschema
 
 from reconciler import __version__
 from reconciler.errors import UserError
-from reconciler.jsonschemas import error_path, validator
+from reconciler.jsonschemas import error_path, schema_problems, validator
 from reconciler.model import SherwebSettings
 from reconciler.sherweb.retry import RetryPolicy, is_retryable, server_delay
 
@@ -248,11 +248,9 @@ class SherwebClient:
             # OAuth answers 400 invalid_client for bad credentials; APIM 401 for a bad key.
             raise self._auth_error(response, what)
         answer = self._decode(response, what)
-        errors = list(_TOKEN_VALIDATOR.iter_errors(answer))
+        errors = schema_problems(_TOKEN_VALIDATOR, answer)
         if errors:
-            raise SherwebError(
-                f"{what}: unexpected token answer ({error_path(errors[0])}: {errors[0].message})"
-            )
+            raise SherwebError(f"{what}: unexpected token answer ({errors[0]})")
         lifetime = float(answer.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
         margin = min(TOKEN_MARGIN, lifetime / 10)
         return _Token(answer["access_token"], self._clock() + lifetime - margin)
@@ -336,16 +334,12 @@ class SherwebClient:
         dropped = _drop_unknown_fields(_api_validator(definition), data)
         if dropped:
             log.info("%s: ignored fields the API contract does not name: %s", what, dropped)
-        errors = sorted(
-            _api_validator(definition).iter_errors(data),
-            key=lambda e: list(map(str, e.absolute_path)),
-        )
+        errors = schema_problems(_api_validator(definition), data)
         if errors:
-            first = errors[0]
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
             raise SherwebError(
                 f"{what}: the answer does not match Sherweb's API contract ({definition}): "
-                f"{error_path(first)}: {first.message}{more}"
+                f"{errors[0]}{more}"
             )
 
     def _status_error(self, response: httpx.Response, what: str) -> SherwebError:

@@ -149,6 +149,17 @@ def match_names(
     ]
 
 
+def nearest(name: str, candidates: Sequence[Sequence[str]], *, keep: int = 3) -> list[int]:
+    """The indexes of the ``keep`` candidates most like ``name``, best first.
+
+    Each candidate is one or more names, as in :func:`match_names` (a
+    QuickBooks full name and its last level); none scoring below
+    :data:`CLOSEST_FLOOR` is named.
+    """
+    (match,) = match_names([[name]], candidates, threshold=1.0, keep=keep)
+    return [candidate.index for candidate in match.closest]
+
+
 def _variants(names: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(text for text in map(normalize_name, names) if text))
 
