@@ -319,3 +319,23 @@ def test_settings_are_taken_from_the_configuration(fake, example_config_dir, tmp
         client_secret_env="SHERWEB_CLIENT_SECRET",
         subscription_key_env="SHERWEB_SUBSCRIPTION_KEY",
     )
+
+
+@pytest.mark.parametrize(
+    ("prefix", "env", "coloured"),
+    [
+        ([], {"FORCE_COLOR": "1", "NO_COLOR": None}, True),
+        ([], {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),
+        (["--no-color"], {"FORCE_COLOR": "1", "NO_COLOR": None}, False),
+    ],
+    ids=["forced", "NO_COLOR", "--no-color"],
+)
+def test_the_warning_of_unknown_organizations_colours_as_decided(
+    prefix, env, coloured, fake, example_config_dir, tmp_path
+):
+    config_dir = config_dir_for(fake, example_config_dir, tmp_path)
+    args = ["fetch-charges", "--config", str(config_dir), "--out", str(tmp_path / "c.json")]
+    result = CliRunner().invoke(cli, [*prefix, *args], env={**ENV, **env}, color=True)
+    assert result.exit_code == 0, result.output
+    assert "Northwind Traders Legal LLP" in result.stderr
+    assert ("\x1b" in result.stderr) is coloured

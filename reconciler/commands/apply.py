@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import click
 
+from reconciler import color
 from reconciler.api.client import ApiClient
 from reconciler.api.submit import submitted_document
 from reconciler.apply import NoFreshSnapshot, StalePlan, queue_plan
@@ -244,7 +245,7 @@ class Planner:
             coverage=latest.coverage,
             force=self.force,
         )
-        click.echo(render_text(document, color=sys.stdout.isatty()), nl=False)
+        color.echo(render_text(document, color=color.color_enabled()), nl=False)
         if document["changes"] and not self.yes:
             if not sys.stdin.isatty():
                 raise UserError("not applied: confirm with --yes when not on a terminal")
@@ -322,6 +323,6 @@ def apply_command(
                 if not replannable or isinstance(stale, NoFreshSnapshot) or replans == MAX_REPLANS:
                     raise
                 replans += 1
-                click.secho(f"{stale.message}; planning again.", fg="yellow", err=True)
+                color.secho(f"{stale.message}; planning again.", fg="yellow", err=True)
                 document, source = planner.plan(), "the plan above"
     report(queued, source)

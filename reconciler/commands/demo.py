@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import click
 
+from reconciler import color
 from reconciler.apply import queue_plan
 from reconciler.charges import load_charges
 from reconciler.clock import ShiftedClock
@@ -42,7 +42,7 @@ from reconciler.store import open_store
 
 
 def _step(text: str) -> None:
-    click.secho(f"\n==> {text}", bold=True)
+    color.secho(f"\n==> {text}", bold=True)
 
 
 @contextmanager
@@ -100,7 +100,7 @@ def demo_command(keep: Path | None) -> None:
     from reconciler.sandbox.webconnector import WebConnector
 
     started = time.perf_counter()
-    color = sys.stdout.isatty()
+    colored = color.color_enabled()
     config_dir = example_config_dir()
     config = load_config(config_dir)
     charges = load_charges(data_dir() / "charges-example.json")
@@ -149,7 +149,7 @@ def demo_command(keep: Path | None) -> None:
                 _step("2. reconcile plan: the example charges against that snapshot")
                 source = StoredSnapshot(store, company)
                 document = plan_against(source, config, charges)
-                click.echo(render_text(document, color=color), nl=False, color=color)
+                color.echo(render_text(document, color=colored), nl=False)
 
                 _step("3. reconcile apply: the plan is queued")
                 applied = queue_plan(
@@ -174,7 +174,7 @@ def demo_command(keep: Path | None) -> None:
                 again = plan_against(
                     StoredSnapshot(store, store.company(company.id)), config, charges
                 )
-                click.echo(render_text(again, color=color), nl=False, color=color)
+                color.echo(render_text(again, color=colored), nl=False)
                 if again["changes"]:
                     raise UserError("the demo's second plan is not empty")
 
@@ -187,7 +187,7 @@ def demo_command(keep: Path | None) -> None:
                 )
                 source = StoredSnapshot(store, store.company(company.id))
                 correction = plan_against(source, config, corrected)
-                click.echo(render_text(correction, color=color), nl=False, color=color)
+                color.echo(render_text(correction, color=colored), nl=False)
 
                 _step("7. reconcile apply, and the Web Connector syncs")
                 applied = queue_plan(

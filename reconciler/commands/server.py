@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from reconciler import color
 from reconciler.clock import Clock, ShiftedClock, SystemClock
 from reconciler.commands.options import config_option, server_option
 from reconciler.commands.state import configured_company, open_state
@@ -70,7 +71,7 @@ def qwc_command(
     """
     config = load_config(config_dir)
     for problem in check_app_url(url):
-        click.secho(f"Warning: {problem}", fg="yellow", err=True)
+        color.secho(f"Warning: {problem}", fg="yellow", err=True)
     profile = profile_from_config(config)
     store = open_state(state_dir, create=True)
     try:
@@ -169,7 +170,7 @@ def serve_command(
         stream=sys.stderr,
     )
     if certfile is None and host not in {"127.0.0.1", "localhost", "::1"}:
-        click.secho(
+        color.secho(
             "Warning: serving plain HTTP beyond this machine; the Web Connector only "
             "accepts http://localhost. Use --certfile and --keyfile.",
             fg="yellow",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from reconciler import color
 from reconciler.clock import SystemClock
 from reconciler.config import load_config
 from reconciler.coverage import Coverage
@@ -112,7 +113,7 @@ def snapshot_for_plan(store: Store, company: CompanyRecord) -> SnapshotForPlan:
 
 def warn_outdated() -> None:
     """Say that `apply` will refuse a plan made from this snapshot."""
-    click.secho(
+    color.secho(
         "Warning: requests went out after this snapshot; `apply` refuses a plan "
         "made from it until the Web Connector has read QuickBooks again.",
         fg="yellow",
