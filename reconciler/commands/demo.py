@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ from reconciler.qbwc.app import QBWCApp
 from reconciler.qbwc.credentials import hash_password, new_password
 from reconciler.qbwc.profile import profile_from_config
 from reconciler.qbwc.qwc import QwcFile, render_qwc
+from reconciler.qbwc.report import stamp
 from reconciler.qbwc.server import Listen, running
 from reconciler.qbwc.service import QBWCService
 from reconciler.qbwc.sync import SyncRun
@@ -58,9 +60,21 @@ def _state_dir(given: Path | None) -> Iterator[Path]:
         if not empty:
             raise UserError(f"{given} is not empty; the demo starts from an empty state directory")
         yield given
+        click.echo(
+            f"\nKept the state in {given}: `reconcile status --state-dir {given}` shows it "
+            "(on the demo's simulated clock)."
+        )
         return
-    with tempfile.TemporaryDirectory(prefix="reconcile-demo-") as temporary:
-        yield Path(temporary)
+    temporary = Path(tempfile.mkdtemp(prefix="reconcile-demo-"))
+    try:
+        yield temporary
+    finally:
+        # The store is closed by now: nothing holds a file open, even on Windows.
+        shutil.rmtree(temporary, ignore_errors=True)
+        click.echo(
+            f"\nRemoved the temporary state directory {temporary} "
+            "(`reconcile demo --state-dir DIR` keeps it)."
+        )
 
 
 def _corrected(charges: ChargesBundle, created: Document) -> tuple[ChargesBundle, str]:
@@ -112,6 +126,8 @@ def demo_command(keep: Path | None) -> None:
     with _state_dir(keep) as state_dir:
         store = open_store(state_dir)
         try:
+            # Every command reading this state goes on on the demo's clock, and says so.
+            store.set_clock_shift(clock.shift)
             password = new_password()
             company = store.register_company(
                 config.billing.company.name,
@@ -139,7 +155,12 @@ def demo_command(keep: Path | None) -> None:
                     encoding="utf-8",
                 )
                 connector = WebConnector.from_qwc(qwc_path, password, simulator)
-                click.echo(f"State directory: {state_dir}")
+                temporary = "" if keep else " (temporary)"
+                click.echo(f"State directory: {state_dir}{temporary}")
+                click.echo(
+                    f"Clock (simulated): {stamp(clock.now(), config.billing.timezone)}, "
+                    "the charges' date"
+                )
                 click.echo(f"Server: {server.url} (SOAP; WSDL at {server.url}?wsdl)")
                 click.echo(f"QuickBooks (simulated): {company.name}, {simulator.product_name}")
 
