@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 import click
 
+from reconciler import color
 from reconciler.errors import InvalidInput, UserError
 
 
@@ -123,19 +124,27 @@ class ReconcileGroup(click.Group):
         except InvalidInput as exc:
             for diagnostic in exc.diagnostics:
                 click.echo(str(diagnostic), err=True)
-            click.secho(f"Error: {exc.message}", fg="red", err=True)
+            color.secho(f"Error: {exc.message}", fg="red", err=True)
             if exc.hint:
                 click.echo(f"  {exc.hint}", err=True)
             ctx.exit(exc.exit_code)
         except UserError as exc:
-            click.secho(f"Error: {exc}", fg="red", err=True)
+            color.secho(f"Error: {exc}", fg="red", err=True)
             ctx.exit(exc.exit_code)
 
 
 @click.group(cls=ReconcileGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="reconciler", prog_name="reconcile")
-def cli() -> None:
+@click.option(
+    "--no-color",
+    is_flag=True,
+    help="No colour or other ANSI escape codes in any output (as NO_COLOR=1 does).",
+)
+@click.pass_context
+def cli(ctx: click.Context, no_color: bool) -> None:
     """Billing configuration as code for QuickBooks Desktop."""
+    # Every command and click.echo below follow this (see reconciler.color).
+    ctx.color = False if no_color else color.environment_choice()
 
 
 def _utf8_when_redirected() -> None:

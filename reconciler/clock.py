@@ -38,12 +38,35 @@ class ShiftedClock:
     """The wall clock moved to start at ``start``: time runs, from another day.
 
     For rehearsals and tests of the server process: ``reconcile serve
-    --clock-start`` runs it as if it were that moment (an invoice day at 05:00).
+    --clock-start`` runs it as if it were that moment (an invoice day at 05:00);
+    ``reconcile demo`` runs at its charges' date.
     """
 
     def __init__(self, start: dt.datetime) -> None:
         self._shift = utc(start) - dt.datetime.now(dt.UTC)
 
+    @classmethod
+    def by(cls, shift: dt.timedelta) -> ShiftedClock:
+        """The wall clock moved by ``shift`` (the one a state was written on, continued)."""
+        clock = cls.__new__(cls)
+        clock._shift = shift
+        return clock
+
+    @property
+    def shift(self) -> dt.timedelta:
+        """How far this clock is from the wall clock."""
+        return self._shift
+
     def now(self) -> dt.datetime:
         """The system's current time moved as if the clock had been set to ``start``, in UTC."""
         return dt.datetime.now(dt.UTC) + self._shift
+
+
+def clock_moved_by(shift: dt.timedelta | None) -> Clock:
+    """The wall clock, or (``shift`` given) the simulated clock a state was written on.
+
+    A state that ``reconcile demo`` wrote holds times of its simulated clock
+    (mid-December 2026): every command reading it goes on on that clock, so that
+    "5 minutes ago" means the same in ``status`` and in ``plan``.
+    """
+    return SystemClock() if shift is None else ShiftedClock.by(shift)

@@ -10,7 +10,7 @@ from reconciler.errors import UserError
 from reconciler.fingerprint import fingerprint_state
 from reconciler.model import BillingMode, ChargesBundle, Config, QBState
 from reconciler.plan.document import Document
-from reconciler.qbwc.report import snapshot_age
+from reconciler.qbwc.report import company_timezone, snapshot_age
 from reconciler.store import Store
 from reconciler.store.records import CompanyRecord, SnapshotRecord
 
@@ -42,8 +42,11 @@ class StoredSnapshot:
         return Coverage.from_dict(self.record().coverage)
 
     def describe(self, now: dt.datetime) -> str:
-        """Which snapshot, and how old it is (for the plan's header)."""
-        return f"QuickBooks state: {snapshot_age(self.record(), now)}"
+        """Which snapshot, when it was taken (in the company's time zone, on the state's
+        clock) and how long before ``now`` (for the plan's header)."""
+        simulated = self.store.clock_shift() is not None
+        age = snapshot_age(self.record(), now, company_timezone(self.company), simulated=simulated)
+        return f"QuickBooks state: {age}"
 
 
 def snapshot_state(store: Store, snapshot: SnapshotRecord) -> QBState:

@@ -11,6 +11,7 @@ raising at once, and concurrency is shown by answers held at a barrier.
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -404,3 +405,24 @@ class FakeTime:
 
 
 WALL_CLOCK = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
+
+
+# A host name that never resolves (RFC 6761), and the API's URLs on it.
+UNRESOLVABLE = "sherweb.invalid"
+UNRESOLVABLE_URLS = {
+    "api_url": f"https://{UNRESOLVABLE}{API_PREFIX}",
+    "token_url": f"https://{UNRESOLVABLE}{TOKEN_PATH}",
+}
+
+
+def make_unresolvable(monkeypatch: Any) -> None:
+    """Make :data:`UNRESOLVABLE` fail to resolve as a missing DNS name does, without
+    asking any DNS server (the real httpx stack, down to ``socket.getaddrinfo``)."""
+    resolve = socket.getaddrinfo
+
+    def lookup(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == UNRESOLVABLE:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)

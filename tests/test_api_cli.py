@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import ssl
 import subprocess
@@ -48,10 +49,13 @@ def test_tokens_are_created_once_listed_and_revoked(tmp_path):
         # The token works at once, with its scope.
         assert w.get("/api/v1/status", token).status_code == 200
 
-        listed = _run("token", "list", "--state-dir", state)
+        listed = _run("token", "list", "--config", CONFIG, "--state-dir", state)
+        assert listed.stdout.startswith("Tokens of Northwind IT Services LLC:\n")
         row = next(line for line in listed.stdout.splitlines() if "github-apply" in line)
-        assert "apply" in row and "Northwind IT Services LLC" in row
+        assert "apply" in row
         assert f"rct_{key_id}_…" in row and "never" not in row  # used once, above
+        # Created and last used: in the company's time zone, with the zone.
+        assert len(re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d E[SD]T", row)) == 2, row
         assert token not in listed.stdout
 
         again = _run("token", "create", "github-apply", "--config", CONFIG, "--state-dir", state)
@@ -59,7 +63,7 @@ def test_tokens_are_created_once_listed_and_revoked(tmp_path):
         bad = _run("token", "create", "no spaces", "--config", CONFIG, "--state-dir", state)
         assert bad.exit_code == 1 and "is not a token name" in bad.stderr
 
-        revoked = _run("token", "revoke", "github-apply", "--state-dir", state)
+        revoked = _run("token", "revoke", "github-apply", "--config", CONFIG, "--state-dir", state)
         assert revoked.exit_code == 0 and f"rct_{key_id}_…" in revoked.stdout
         assert w.get("/api/v1/status", token).status_code == 401
         assert "github-apply" not in _run("token", "list", "--state-dir", state).stdout
@@ -77,6 +81,37 @@ def test_tokens_are_created_once_listed_and_revoked(tmp_path):
         )
 
 
+def test_token_list_and_revoke_keep_to_the_company_of_config(tmp_path):
+    state = tmp_path / "state"
+    other = tmp_path / "other"
+    shutil.copytree(CONFIG, other)
+    billing = other / "billing.yaml"
+    text = billing.read_text(encoding="utf-8")
+    billing.write_text(text.replace("Northwind IT Services LLC", "Litware Inc."), "utf-8")
+    for config in (CONFIG, other):
+        made = _run("qwc", "--url", "http://localhost:8080/qbwc", "--out", tmp_path / "x.qwc",
+                    "--config", config, "--state-dir", state)  # fmt: skip
+        assert made.exit_code == 0, made.output
+    assert _run("token", "create", "ours", "--config", CONFIG, "--state-dir", state).exit_code == 0
+    assert _run("token", "create", "theirs", "--config", other, "--state-dir", state).exit_code == 0
+
+    ours = _run("token", "list", "--config", CONFIG, "--state-dir", state)
+    assert ours.exit_code == 0, ours.output
+    assert "ours" in ours.stdout and "theirs" not in ours.stdout
+    theirs = _run("token", "list", "--config", other, "--state-dir", state)
+    assert theirs.stdout.startswith("Tokens of Litware Inc.:") and "ours" not in theirs.stdout
+    # Without --config a store of two companies cannot say whose tokens to list.
+    unsaid = _run("token", "list", "--config", tmp_path / "nowhere", "--state-dir", state)
+    assert unsaid.exit_code == 1 and "say which with --config" in unsaid.stderr
+
+    refused = _run("token", "revoke", "theirs", "--config", CONFIG, "--state-dir", state)
+    assert refused.exit_code == 1
+    assert "'theirs' belongs to Litware Inc., not to Northwind IT Services LLC" in refused.stderr
+    assert "theirs" in _run("token", "list", "--config", other, "--state-dir", state).stdout
+    revoked = _run("token", "revoke", "theirs", "--config", other, "--state-dir", state)
+    assert revoked.exit_code == 0 and "of Litware Inc." in revoked.stdout
+
+
 def test_plan_and_apply_through_the_api_end_to_end(tmp_path, monkeypatch):
     monkeypatch.setenv("GITHUB_SHA", COMMIT)
     monkeypatch.setenv("GITHUB_ACTOR", "octocat")
@@ -89,9 +124,11 @@ def test_plan_and_apply_through_the_api_end_to_end(tmp_path, monkeypatch):
         common = ("--config", CONFIG, "--server", w.base)
         planned = _run("plan", *common, "--charges", CHARGES, "--out", saved)
         assert planned.exit_code == 0, planned.output
-        assert f"QuickBooks state: snapshot 1 taken less than a minute ago, from {w.base}" in (
-            planned.stderr
-        )
+        assert re.search(
+            r"QuickBooks state: snapshot 1 taken \d{4}-\d\d-\d\d \d\d:\d\d E[SD]T "
+            rf"\(less than a minute ago\), from {re.escape(w.base)}\n",
+            planned.stderr,
+        ), planned.stderr
         assert "Reconciler will perform the following actions" in planned.stdout
         changes = len(json.loads(saved.read_text(encoding="utf-8"))["changes"])
         assert changes > 0
@@ -118,7 +155,7 @@ def test_plan_and_apply_through_the_api_end_to_end(tmp_path, monkeypatch):
         status = _run("status", "--server", w.base)
         assert status.exit_code == 0, status.output
         assert f"applied {changes} changes" in status.stdout and "Errors: none" in status.stdout
-        assert "Billing mode: advance (locked since" in status.stdout
+        assert "Billing mode: advance, locked since" in status.stdout
         assert f"Queue: 0 queued, {changes} done" in status.stdout
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from pathlib import Path
 
 from click.testing import CliRunner
 from sync_world import REPO, world
@@ -16,6 +17,7 @@ from reconciler.resources import data_dir
 from reconciler.store.records import PlanStatus
 
 CHARGES = str(data_dir() / "charges-example.json")
+CONFIG = REPO / "config"
 
 
 def _run(*args: str):
@@ -113,6 +115,42 @@ def test_demo_runs_the_whole_loop_in_seconds(tmp_path):
     assert "Web Connector: Applied 1 change; QuickBooks read again" in correction
     status = _run("status", "--state-dir", str(kept), "--config", str(tmp_path))
     assert status.exit_code == 0 and "applied 1 change\n" in status.stdout
+    assert f"Kept the state in {kept}: `reconcile status --state-dir {kept}`" in result.stdout
+
+
+def test_the_demo_says_it_removes_its_temporary_directory():
+    result = _run("demo")
+    assert result.exit_code == 0, result.output
+    said = re.search(r"^State directory: (.+) \(temporary\)$", result.stdout, re.MULTILINE)
+    removed = re.search(
+        r"^Removed the temporary state directory (.+) \(`reconcile demo --state-dir DIR` "
+        r"keeps it\)\.$",
+        result.stdout,
+        re.MULTILINE,
+    )
+    assert said and removed and said.group(1) == removed.group(1), result.stdout
+    assert not Path(removed.group(1)).exists()
+
+
+def test_after_the_demo_status_and_plan_tell_its_simulated_time_alike(tmp_path):
+    kept = tmp_path / "demo"
+    demo = _run("demo", "--state-dir", str(kept))
+    assert "Clock (simulated): 2026-12-15 12:00 EST, the charges' date" in demo.stdout
+    # Ages run on from the demo's clock, whatever the time is now.
+    on_the_demo_clock = (
+        r"(2026-12-15 \d\d:\d\d EST) \(demo clock, (less than a minute|\d+ minutes?) ago\)"
+    )
+    status = _run("status", "--state-dir", str(kept), "--config", str(tmp_path))
+    assert status.exit_code == 0, status.output
+    assert "Clock: the demo's simulated clock" in status.stdout
+    times = [line for line in status.stdout.splitlines() if re.search(r"\d\d:\d\d", line)]
+    assert len(times) >= 5 and all(re.search(on_the_demo_clock, line) for line in times), times
+    assert " (in " not in status.stdout
+    shown = re.search(rf"Snapshot: version 5, taken {on_the_demo_clock}", status.stdout)
+    plan = _run("plan", "--state-dir", str(kept), "--config", str(CONFIG), "--charges", CHARGES)
+    said = re.search(rf"QuickBooks state: snapshot 5 taken {on_the_demo_clock}", plan.stderr)
+    assert shown and said, plan.stderr
+    assert said.group(1) == shown.group(1)
 
 
 def test_a_customer_quickbooks_lacks_is_an_error_not_a_mapping_to_apply(tmp_path):

@@ -4,6 +4,7 @@ cannot be written, no configuration yet)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -139,6 +140,19 @@ def test_init_never_overwrites_without_force(tmp_path):
     assert run("init", config, "--force").exit_code == 0
     assert "Northwind" in billing.read_text(encoding="utf-8")
     assert "--config" in run("init", tmp_path / "other").stdout
+
+
+def test_init_where_the_example_is_already_is_not_refused(tmp_path, example_config_dir):
+    # A clone: config/ holds the example, so `reconcile init` as the README says must work.
+    config = tmp_path / "config"
+    shutil.copytree(example_config_dir, config)
+    before = {p.name: p.read_bytes() for p in config.iterdir() if p.is_file()}
+    result = run("init", config)
+    assert result.exit_code == 0, result.output
+    assert "already hold the example of Northwind IT Services" in result.stdout
+    assert (config / ".schemas" / "offers.schema.json").is_file()
+    assert {p.name: p.read_bytes() for p in config.iterdir() if p.is_file()} == before
+    assert run("init", config, "--force").exit_code == 0
 
 
 @pytest.mark.parametrize("command", [["validate"], ["plan", "--charges", CHARGES]])

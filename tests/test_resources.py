@@ -9,6 +9,9 @@ def test_templates_and_example_configuration_are_found() -> None:
     assert resources.templates_dir().is_dir()
     assert (resources.example_config_dir() / "billing.yaml").is_file()
     assert (resources.schemas_dir() / "charges.schema.json").is_file()
+    # The README tour's charges and QuickBooks state.
+    assert (resources.data_dir() / "charges-example.json").is_file()
+    assert (resources.data_dir() / "sample-company-qbxml" / "invoices.xml").is_file()
 
 
 def test_installed_wheel_carries_its_files() -> None:

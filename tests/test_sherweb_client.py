@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,22 +15,26 @@ from sherweb_fake import (
     CLIENT_SECRET,
     CREDENTIALS,
     SUBSCRIPTION_KEY,
+    UNRESOLVABLE_URLS,
     WALL_CLOCK,
     Answer,
     FakeSherweb,
     FakeTime,
     TimingOut,
     charge,
+    make_unresolvable,
     subscription,
 )
 
 from reconciler.errors import UserError
+from reconciler.model import SherwebSettings
 from reconciler.sherweb.client import (
     Credentials,
     PsaIntegrationError,
     SherwebAuthError,
     SherwebClient,
     SherwebError,
+    SherwebUnreachable,
 )
 from reconciler.sherweb.retry import RetryPolicy, is_retryable, server_delay
 
@@ -337,20 +343,117 @@ def test_time_outs_every_time_end_in_a_clear_error(fake, time_):
     assert len(fake.api_requests("/customers")) == 2
 
 
-def test_an_unreachable_server_is_retried_then_reported(time_):
+def test_a_refused_connection_is_reported_at_once_naming_the_address(time_):
     fake = FakeSherweb().start()
     settings = fake.settings()
     fake.stop()  # nothing listens on that port any more
-    client = SherwebClient(
-        settings,
-        CREDENTIALS,
-        clock=time_.clock,
-        sleep=time_.sleep,
-        retry=RetryPolicy(max_attempts=3),
-    )
-    with client, pytest.raises(SherwebError, match="connection failed"):
+    client = SherwebClient(settings, CREDENTIALS, clock=time_.clock, sleep=time_.sleep)
+    with client, pytest.raises(SherwebUnreachable) as caught:
         client.customers()
-    assert len(time_.sleeps) == 2
+    address = fake.url.removeprefix("http://")
+    assert f"{address} refused the connection" in str(caught.value)
+    assert "throttl" not in str(caught.value)
+    assert time_.sleeps == []
+
+
+def test_an_unresolvable_host_is_reported_at_once_naming_it(fake, time_, monkeypatch):
+    make_unresolvable(monkeypatch)
+    settings = dataclasses.replace(fake.settings(), **UNRESOLVABLE_URLS)
+    said: list[str] = []
+    client = SherwebClient(
+        settings, CREDENTIALS, clock=time_.clock, sleep=time_.sleep, notify=said.append
+    )
+    with client, pytest.raises(SherwebUnreachable) as caught:
+        client.customers()
+    message = str(caught.value)
+    assert "the host name sherweb.invalid cannot be resolved" in message
+    assert "billing.yaml" in message and "throttl" not in message
+    assert time_.sleeps == [] and said == []
+
+
+def answering(*first: Exception) -> httpx.MockTransport:
+    """A transport that raises ``first`` in turn, then answers as Sherweb does."""
+    pending = list(first)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if pending:
+            raise pending.pop(0)
+        if request.url.path.endswith("/token"):
+            return httpx.Response(200, json={"access_token": "t", "expires_in": 3600})
+        return httpx.Response(200, json={"items": []})
+
+    return httpx.MockTransport(handle)
+
+
+def mocked_client(time_: FakeTime, transport: httpx.BaseTransport, said: list[str]):
+    settings = SherwebSettings(
+        api_url="https://api.example/v1", token_url="https://api.example/token"
+    )
+    return SherwebClient(
+        settings, CREDENTIALS, clock=time_.clock, sleep=time_.sleep, draw=lambda: 0.5,
+        transport=transport, notify=said.append,
+    )  # fmt: skip
+
+
+def test_no_connection_within_the_time_out_is_reported_at_once(time_):
+    said: list[str] = []
+    transport = answering(httpx.ConnectTimeout("timed out"))
+    with (
+        mocked_client(time_, transport, said) as client,
+        pytest.raises(SherwebUnreachable) as caught,
+    ):
+        client.customers()
+    assert "api.example accepted no connection within 30 s" in str(caught.value)
+    assert time_.sleeps == [] and said == []
+
+
+def test_a_connection_dropped_mid_answer_is_sent_again(time_):
+    said: list[str] = []
+    transport = answering(
+        httpx.RemoteProtocolError("Server disconnected without sending a response.")
+    )
+    with mocked_client(time_, transport, said) as client:
+        assert client.customers() == []
+    assert said == [
+        "POST https://api.example/token: Sherweb gave no answer (the connection dropped "
+        "(RemoteProtocolError: Server disconnected without sending a response.)); "
+        "waiting 0.8 s (attempt 2 of 6)"
+    ]
+
+
+def test_each_wait_is_said_with_the_attempt_to_come(fake, time_):
+    fake.script(
+        "/customers",
+        Answer(429, {"statusCode": 429}, {"Retry-After": "7"}),
+        Answer(503, "Service Unavailable"),
+        Answer(200, {"items": []}, delay=0.5),
+    )
+    said: list[str] = []
+    client = SherwebClient(
+        fake.settings(), CREDENTIALS, timeout=0.1, clock=time_.clock, sleep=time_.sleep,
+        now=lambda: WALL_CLOCK, draw=lambda: 0.5, notify=said.append,
+    )  # fmt: skip
+    with client:
+        client.customers()
+    assert said == [
+        "GET /customers: Sherweb answered 429 Too Many Requests; waiting 7.5 s (attempt 2 of 6)",
+        "GET /customers: Sherweb answered 503 Service Unavailable; waiting 1.5 s (attempt 3 of 6)",
+        "GET /customers: Sherweb gave no answer (no answer within 0.1 s); waiting 3.0 s "
+        "(attempt 4 of 6)",
+    ]
+    assert time_.sleeps == [7.5, 1.5, 3.0]
+
+
+def test_giving_up_on_throttling_says_throttling_and_on_errors_says_errors(fake, time_):
+    retry = RetryPolicy(max_attempts=2)
+    fake.script("/customers", *[Answer(429, {"statusCode": 429})] * 2)
+    with make_client(fake, time_, retry=retry) as client, pytest.raises(SherwebError) as caught:
+        client.customers()
+    assert "throttling" in str(caught.value)
+    fake.script("/customers", *[Answer(502, "Bad Gateway")] * 2)
+    with make_client(fake, time_, retry=retry) as client, pytest.raises(SherwebError) as caught:
+        client.customers()
+    assert "HTTP 502" in str(caught.value) and "throttling" not in str(caught.value)
 
 
 def test_cancel_stops_a_request_between_attempts(fake, time_):

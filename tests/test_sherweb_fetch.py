@@ -18,10 +18,12 @@ from sherweb_fake import (
     CLIENT_SECRET,
     CREDENTIALS,
     ENV,
+    UNRESOLVABLE_URLS,
     Answer,
     FakeSherweb,
     FakeTime,
     charge,
+    make_unresolvable,
     subscription,
 )
 
@@ -323,3 +325,66 @@ def test_settings_are_taken_from_the_configuration(fake, example_config_dir, tmp
         client_secret_env="SHERWEB_CLIENT_SECRET",
         subscription_key_env="SHERWEB_SUBSCRIPTION_KEY",
     )
+
+
+@pytest.mark.parametrize(
+    ("prefix", "env", "coloured"),
+    [
+        ([], {"FORCE_COLOR": "1", "NO_COLOR": None}, True),
+        ([], {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),
+        (["--no-color"], {"FORCE_COLOR": "1", "NO_COLOR": None}, False),
+    ],
+    ids=["forced", "NO_COLOR", "--no-color"],
+)
+def test_the_warning_of_unknown_organizations_colours_as_decided(
+    prefix, env, coloured, fake, example_config_dir, tmp_path
+):
+    config_dir = config_dir_for(fake, example_config_dir, tmp_path)
+    args = ["fetch-charges", "--config", str(config_dir), "--out", str(tmp_path / "c.json")]
+    result = CliRunner().invoke(cli, [*prefix, *args], env={**ENV, **env}, color=True)
+    assert result.exit_code == 0, result.output
+    assert "Northwind Traders Legal LLP" in result.stderr
+    assert ("\x1b" in result.stderr) is coloured
+
+
+def test_cli_says_each_wait_on_stderr_without_a_terminal(
+    fake, example_config_dir, tmp_path, monkeypatch
+):
+    from reconciler.commands import sherweb as command
+
+    time_ = FakeTime()
+    opened = command.open_client
+    monkeypatch.setattr(
+        command,
+        "open_client",
+        lambda settings, **options: opened(
+            settings, **options, clock=time_.clock, sleep=time_.sleep, draw=lambda: 0.5
+        ),
+    )
+    fake.script("/customers", Answer(429, {"statusCode": 429}, {"Retry-After": "7"}))
+    config_dir = config_dir_for(fake, example_config_dir, tmp_path)
+    out = tmp_path / "c.json"
+    result = CliRunner().invoke(
+        cli, ["fetch-charges", "--config", str(config_dir), "--out", str(out)], env=ENV
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "GET /customers: Sherweb answered 429 Too Many Requests; waiting 7.5 s (attempt 2 of 6)\n"
+        in result.stderr
+    )
+    assert time_.sleeps == [7.5]
+
+
+def test_cli_reports_an_unresolvable_host_at_once(fake, example_config_dir, tmp_path, monkeypatch):
+    make_unresolvable(monkeypatch)
+    config_dir = config_dir_for(fake, example_config_dir, tmp_path)
+    billing_path = config_dir / "billing.yaml"
+    billing = yaml.safe_load(billing_path.read_text(encoding="utf-8"))
+    billing["sherweb"].update(UNRESOLVABLE_URLS)
+    billing_path.write_text(yaml.safe_dump(billing), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["fetch-charges", "--config", str(config_dir)], env=ENV)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: POST https://sherweb.invalid/auth/oidc/connect/token:")
+    assert "the host name sherweb.invalid cannot be resolved" in result.stderr
+    assert "waiting" not in result.stderr and "throttl" not in result.stderr
+    assert "Traceback" not in result.output

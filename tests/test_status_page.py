@@ -225,3 +225,23 @@ def test_the_page_on_a_phone_in_headless_chromium(tmp_path):
     assert any(
         sum(abs(a - b) for a, b in zip(pixel, error_red, strict=True)) < 30 for pixel in pixels
     )
+
+
+def test_the_page_of_a_demo_state_says_its_times_are_the_demo_clock(tmp_path):
+    from click.testing import CliRunner
+
+    from reconciler.api.statuspage import company_page, render_status_page
+    from reconciler.cli import cli
+    from reconciler.commands.state import state_clock
+    from reconciler.store import open_store
+
+    state = tmp_path / "demo"
+    assert CliRunner().invoke(cli, ["demo", "--state-dir", str(state)]).exit_code == 0
+    store = open_store(state, read_only=True)
+    try:
+        [company] = store.companies()
+        page = render_status_page([company_page(store, company)], state_clock(store).now())
+    finally:
+        store.close()
+    assert "2026-12-15 12:" in page and "(demo clock, " in page
+    assert "(in " not in page

@@ -88,8 +88,11 @@ def _last_run(page: CompanyPage) -> tuple[str, str]:
 def render_status_page(pages: list[CompanyPage], now: dt.datetime) -> str:
     """The whole page for these companies at ``now``."""
 
+    # One store, one clock: the demo's simulated one marks every time it shows.
+    simulated = any(page.report.simulated for page in pages)
+
     def at(moment: dt.datetime | None, timezone: str) -> str:
-        return "never" if moment is None else when(moment, now, timezone)
+        return "never" if moment is None else when(moment, now, timezone, simulated=simulated)
 
     def since(moment: dt.datetime) -> str:
         return age(now - moment)

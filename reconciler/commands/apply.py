@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import getpass
 import os
@@ -16,10 +17,11 @@ from typing import Any, Protocol
 
 import click
 
+from reconciler import color
 from reconciler.api.client import ApiClient
 from reconciler.api.submit import submitted_document
 from reconciler.apply import NoFreshSnapshot, StalePlan, queue_plan
-from reconciler.clock import SystemClock
+from reconciler.clock import clock_moved_by
 from reconciler.commands.options import config_option, server_option
 from reconciler.commands.plan import charges_from
 from reconciler.commands.remote import remote_snapshot_for_plan
@@ -28,6 +30,7 @@ from reconciler.commands.state import (
     configured_company,
     open_state,
     snapshot_for_plan,
+    state_clock,
 )
 from reconciler.config import load_config
 from reconciler.errors import UserError
@@ -35,8 +38,8 @@ from reconciler.model import ChargesBundle, Config
 from reconciler.plan.document import Document
 from reconciler.plan.files import load_plan, with_digest
 from reconciler.plan.text import render_text
-from reconciler.qbwc.profile import Profile, profile_from_config
-from reconciler.qbwc.report import when
+from reconciler.qbwc.profile import profile_from_config
+from reconciler.qbwc.report import company_timezone, when
 from reconciler.snapshots import plan_for
 from reconciler.statedir import state_dir_option
 from reconciler.store import Store
@@ -90,6 +93,7 @@ class Queued:
     requests: int
     held: int
     next_due: dt.datetime | None
+    clock_shift: dt.timedelta | None = None  # the local state's, when on the demo's clock
 
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> Queued:
@@ -142,15 +146,15 @@ class LocalTarget:
             self.company,
             document,
             profile=profile_from_config(self.config),
-            now=SystemClock().now(),
+            now=state_clock(self.store).now(),
             actor=current_actor(),
             commit=current_commit(self.config_dir),
             source=source,
             force=force,
         )
-        profile = Profile.from_dict(self.store.company(self.company.id).profile)
-        timezone = profile.timezone if profile else "UTC"
-        return Queued.from_document(submitted_document(applied, self.company, timezone))
+        timezone = company_timezone(self.store.company(self.company.id))
+        queued = Queued.from_document(submitted_document(applied, self.company, timezone))
+        return dataclasses.replace(queued, clock_shift=self.store.clock_shift())
 
 
 @dataclass(frozen=True)
@@ -201,11 +205,13 @@ def report(queued: Queued, source: str) -> None:
     if queued.outcome == "no-changes":
         click.echo(f"{source} has no changes; nothing queued.")
         return
-    now = SystemClock().now()
+    now = clock_moved_by(queued.clock_shift).now()
+    simulated = queued.clock_shift is not None
     text = f"Queued {source} ({(queued.key or '')[:12]}) for {queued.company}: {queued.requests} "
     text += "request" if queued.requests == 1 else "requests"
     if queued.held and queued.next_due is not None:
-        text += f", {queued.held} held until {when(queued.next_due, now, queued.timezone)}"
+        due = when(queued.next_due, now, queued.timezone, simulated=simulated)
+        text += f", {queued.held} held until {due}"
     click.echo(text + ".")
     click.echo("The Web Connector sends them at its next run (or click Update Selected).")
 
@@ -244,7 +250,7 @@ class Planner:
             coverage=latest.coverage,
             force=self.force,
         )
-        click.echo(render_text(document, color=sys.stdout.isatty()), nl=False)
+        color.echo(render_text(document, color=color.color_enabled()), nl=False)
         if document["changes"] and not self.yes:
             if not sys.stdin.isatty():
                 raise UserError("not applied: confirm with --yes when not on a terminal")
@@ -324,6 +330,6 @@ def apply_command(
                 if not replannable or isinstance(stale, NoFreshSnapshot) or replans == MAX_REPLANS:
                     raise
                 replans += 1
-                click.secho(f"{stale.message}; planning again.", fg="yellow", err=True)
+                color.secho(f"{stale.message}; planning again.", fg="yellow", err=True)
                 document, source = planner.plan(), "the plan above"
     report(queued, source)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import sys
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import click
 
+from reconciler import color
 from reconciler.apply import queue_plan
 from reconciler.charges import load_charges
 from reconciler.clock import ShiftedClock
@@ -33,6 +34,7 @@ from reconciler.qbwc.app import QBWCApp
 from reconciler.qbwc.credentials import hash_password, new_password
 from reconciler.qbwc.profile import profile_from_config
 from reconciler.qbwc.qwc import QwcFile, render_qwc
+from reconciler.qbwc.report import stamp
 from reconciler.qbwc.server import Listen, running
 from reconciler.qbwc.service import QBWCService
 from reconciler.qbwc.sync import SyncRun
@@ -42,7 +44,7 @@ from reconciler.store import open_store
 
 
 def _step(text: str) -> None:
-    click.secho(f"\n==> {text}", bold=True)
+    color.secho(f"\n==> {text}", bold=True)
 
 
 @contextmanager
@@ -58,9 +60,21 @@ def _state_dir(given: Path | None) -> Iterator[Path]:
         if not empty:
             raise UserError(f"{given} is not empty; the demo starts from an empty state directory")
         yield given
+        click.echo(
+            f"\nKept the state in {given}: `reconcile status --state-dir {given}` shows it "
+            "(on the demo's simulated clock)."
+        )
         return
-    with tempfile.TemporaryDirectory(prefix="reconcile-demo-") as temporary:
-        yield Path(temporary)
+    temporary = Path(tempfile.mkdtemp(prefix="reconcile-demo-"))
+    try:
+        yield temporary
+    finally:
+        # The store is closed by now: nothing holds a file open, even on Windows.
+        shutil.rmtree(temporary, ignore_errors=True)
+        click.echo(
+            f"\nRemoved the temporary state directory {temporary} "
+            "(`reconcile demo --state-dir DIR` keeps it)."
+        )
 
 
 def _corrected(charges: ChargesBundle, created: Document) -> tuple[ChargesBundle, str]:
@@ -100,7 +114,7 @@ def demo_command(keep: Path | None) -> None:
     from reconciler.sandbox.webconnector import WebConnector
 
     started = time.perf_counter()
-    color = sys.stdout.isatty()
+    colored = color.color_enabled()
     config_dir = example_config_dir()
     config = load_config(config_dir)
     charges = load_charges(data_dir() / "charges-example.json")
@@ -112,6 +126,8 @@ def demo_command(keep: Path | None) -> None:
     with _state_dir(keep) as state_dir:
         store = open_store(state_dir)
         try:
+            # Every command reading this state goes on on the demo's clock, and says so.
+            store.set_clock_shift(clock.shift)
             password = new_password()
             company = store.register_company(
                 config.billing.company.name,
@@ -139,7 +155,12 @@ def demo_command(keep: Path | None) -> None:
                     encoding="utf-8",
                 )
                 connector = WebConnector.from_qwc(qwc_path, password, simulator)
-                click.echo(f"State directory: {state_dir}")
+                temporary = "" if keep else " (temporary)"
+                click.echo(f"State directory: {state_dir}{temporary}")
+                click.echo(
+                    f"Clock (simulated): {stamp(clock.now(), config.billing.timezone)}, "
+                    "the charges' date"
+                )
                 click.echo(f"Server: {server.url} (SOAP; WSDL at {server.url}?wsdl)")
                 click.echo(f"QuickBooks (simulated): {company.name}, {simulator.product_name}")
 
@@ -149,7 +170,7 @@ def demo_command(keep: Path | None) -> None:
                 _step("2. reconcile plan: the example charges against that snapshot")
                 source = StoredSnapshot(store, company)
                 document = plan_against(source, config, charges)
-                click.echo(render_text(document, color=color), nl=False, color=color)
+                color.echo(render_text(document, color=colored), nl=False)
 
                 _step("3. reconcile apply: the plan is queued")
                 applied = queue_plan(
@@ -174,7 +195,7 @@ def demo_command(keep: Path | None) -> None:
                 again = plan_against(
                     StoredSnapshot(store, store.company(company.id)), config, charges
                 )
-                click.echo(render_text(again, color=color), nl=False, color=color)
+                color.echo(render_text(again, color=colored), nl=False)
                 if again["changes"]:
                     raise UserError("the demo's second plan is not empty")
 
@@ -187,7 +208,7 @@ def demo_command(keep: Path | None) -> None:
                 )
                 source = StoredSnapshot(store, store.company(company.id))
                 correction = plan_against(source, config, corrected)
-                click.echo(render_text(correction, color=color), nl=False, color=color)
+                color.echo(render_text(correction, color=colored), nl=False)
 
                 _step("7. reconcile apply, and the Web Connector syncs")
                 applied = queue_plan(

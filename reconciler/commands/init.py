@@ -33,17 +33,24 @@ def init_command(directory: Path, force: bool) -> None:
     small MSP, Northwind IT Services) and their JSON Schemas for editors, and
     says what to change before the first plan.
     """
-    existing = [directory / name for name in CONFIG_FILES if (directory / name).exists()]
+    source = example_config_dir()
+    # In a clone, config/ is the example itself: nothing to write, and nothing refused.
+    kept = [name for name in CONFIG_FILES if _holds(directory / name, source / name)]
+    existing = [
+        directory / name
+        for name in CONFIG_FILES
+        if (directory / name).exists() and name not in kept
+    ]
     if existing and not force:
         raise UserError(
             f"{', '.join(map(str, existing))} already exist{'s' if len(existing) == 1 else ''}; "
             "nothing written",
             hint="Pass --force to replace them with the example, or choose another directory.",
         )
-    source = example_config_dir()
+    written = [name for name in CONFIG_FILES if name not in kept]
     try:
         (directory / SCHEMAS_DIR).mkdir(parents=True, exist_ok=True)
-        for name in CONFIG_FILES:
+        for name in written:
             shutil.copyfile(source / name, directory / name)
         for name in schema_names():
             schema = json.dumps(load_schema(name), indent=2) + "\n"
@@ -52,10 +59,24 @@ def init_command(directory: Path, force: bool) -> None:
         raise UserError(
             f"{directory}: cannot write the configuration: {exc.strerror or exc}"
         ) from None
-    click.echo(
-        f"Wrote {', '.join(str(directory / name) for name in CONFIG_FILES)} "
-        f"(the example of Northwind IT Services) and {directory / SCHEMAS_DIR} (for editors)."
-    )
+    schemas = f"{directory / SCHEMAS_DIR} (for editors)"
+    listed = {name: str(directory / name) for name in CONFIG_FILES}
+    if not kept:
+        click.echo(
+            f"Wrote {', '.join(listed[name] for name in written)} "
+            f"(the example of Northwind IT Services) and {schemas}."
+        )
+    elif not written:
+        click.echo(
+            f"{', '.join(listed[name] for name in kept)} already hold the example of "
+            f"Northwind IT Services; wrote {schemas}."
+        )
+    else:
+        click.echo(
+            f"Wrote {', '.join(listed[name] for name in written)} (the example of Northwind IT "
+            f"Services) and {schemas}; {', '.join(listed[name] for name in kept)} already "
+            "held it."
+        )
     config = f" --config {directory}" if directory != DEFAULT_CONFIG_DIR else ""
     click.echo("Next:")
     click.echo(
@@ -68,3 +89,13 @@ def init_command(directory: Path, force: bool) -> None:
         "or edit them."
     )
     click.echo(f"  3. `reconcile validate{config}`, then `reconcile plan{config} --charges FILE`.")
+
+
+def _holds(path: Path, example: Path) -> bool:
+    """Whether ``path`` is the example file already (the same file, or the same bytes)."""
+    if not path.is_file():
+        return False
+    try:
+        return path.samefile(example) or path.read_bytes() == example.read_bytes()
+    except OSError:
+        return False

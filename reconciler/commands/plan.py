@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import click
 
+from reconciler import color
 from reconciler.api.client import ApiClient
 from reconciler.charges import load_charges
 from reconciler.commands.options import config_option, server_option
@@ -37,17 +36,12 @@ EXIT_CHANGES = 2
 PLAN_FORMATS = ("text", "markdown", "json")
 
 
-def _use_color() -> bool:
-    """Colours on a terminal only, and never when NO_COLOR is set (no-color.org)."""
-    return "NO_COLOR" not in os.environ and sys.stdout.isatty()
-
-
 def _render(document: Document, fmt: str) -> str:
     if fmt == "markdown":
         return render_markdown(document)
     if fmt == "json":
         return dumps_plan(document)
-    return render_text(document, color=_use_color())
+    return render_text(document, color=color.color_enabled())
 
 
 # --charges sherweb: fetch the charges live instead of reading a file.
@@ -164,7 +158,7 @@ def plan_command(
         )
         unread = mapped_since(config, latest.coverage, latest.state)
     document = render_plan_document(plan, force=force)
-    click.echo(_render(document, fmt), nl=False, color=_use_color())
+    color.echo(_render(document, fmt), nl=False)
     check_safety(plan, force=force)
     # Messages about the run go to stderr when stdout is a document.
     info_to_stderr = fmt != "text"
@@ -215,4 +209,4 @@ def show_command(plan_path: Path, fmt: str) -> None:
             nl=False,
         )
         return
-    click.echo(_render(document, fmt), nl=False, color=_use_color())
+    color.echo(_render(document, fmt), nl=False)

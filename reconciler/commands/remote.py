@@ -13,7 +13,7 @@ from reconciler.coverage import Coverage
 from reconciler.errors import UserError
 from reconciler.fingerprint import fingerprint_state
 from reconciler.model import BillingMode, Config
-from reconciler.qbwc.report import age
+from reconciler.qbwc.report import when
 
 
 def remote_snapshot_for_plan(client: ApiClient, config: Config) -> SnapshotForPlan:
@@ -34,9 +34,12 @@ def remote_snapshot_for_plan(client: ApiClient, config: Config) -> SnapshotForPl
             hint="Use a token created on the server with --config pointing at this configuration.",
         )
     snapshot = answer["snapshot"]
+    taken = dt.datetime.fromisoformat(snapshot["taken_at"])
+    # Its age on the server's clock, as the server's `status` tells it.
+    server_now = taken + dt.timedelta(seconds=snapshot["age_seconds"])
     click.echo(
         f"QuickBooks state: snapshot {snapshot['version']} taken "
-        f"{age(dt.timedelta(seconds=snapshot['age_seconds']))} ago, from {client.server}",
+        f"{when(taken, server_now, answer['company']['timezone'])}, from {client.server}",
         err=True,
     )
     if snapshot["outdated"]:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import click
 
+from reconciler import color
 from reconciler.clock import Clock, ShiftedClock, SystemClock
 from reconciler.commands.options import config_option, server_option
-from reconciler.commands.state import configured_company, open_state
+from reconciler.commands.state import configured_company, open_state, state_clock
 from reconciler.config import load_config
 from reconciler.errors import UserError
 from reconciler.qbwc.credentials import hash_password, new_password
@@ -70,7 +71,7 @@ def qwc_command(
     """
     config = load_config(config_dir)
     for problem in check_app_url(url):
-        click.secho(f"Warning: {problem}", fg="yellow", err=True)
+        color.secho(f"Warning: {problem}", fg="yellow", err=True)
     profile = profile_from_config(config)
     store = open_state(state_dir, create=True)
     try:
@@ -169,14 +170,14 @@ def serve_command(
         stream=sys.stderr,
     )
     if certfile is None and host not in {"127.0.0.1", "localhost", "::1"}:
-        click.secho(
+        color.secho(
             "Warning: serving plain HTTP beyond this machine; the Web Connector only "
             "accepts http://localhost. Use --certfile and --keyfile.",
             fg="yellow",
             err=True,
         )
     store = open_state(state_dir)
-    clock: Clock = SystemClock() if clock_start is None else ShiftedClock(clock_start)
+    clock: Clock = state_clock(store) if clock_start is None else ShiftedClock(clock_start)
     service = QBWCService(store, SyncRun(store, clock), clock)
     try:
         serve_forever(
@@ -203,12 +204,14 @@ def status_command(config_dir: Path, server: str | None, state_dir: Path) -> Non
 
         with ApiClient.from_environment(server) as client:
             report = report_from_status(client.status())
+        now = SystemClock().now()
     else:
         store = open_state(state_dir, read_only=True)
         try:
             report = StatusReport.read(store, configured_company(store, config_dir))
+            now = state_clock(store).now()
         finally:
             store.close()
-    click.echo("\n".join(report.lines(SystemClock().now())))
+    click.echo("\n".join(report.lines(now)))
     if report.errors:
         click.get_current_context().exit(1)

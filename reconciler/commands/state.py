@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from reconciler.clock import SystemClock
+from reconciler import color
+from reconciler.clock import Clock, clock_moved_by
 from reconciler.config import load_config
 from reconciler.coverage import Coverage
 from reconciler.errors import UserError
@@ -42,6 +43,12 @@ def open_state(state_dir: Path, *, create: bool = False, read_only: bool = False
             f"{state_dir}: cannot use this state directory: {exc.strerror or exc}",
             hint="Give --state-dir a directory this user can create and write.",
         ) from None
+
+
+def state_clock(store: Store) -> Clock:
+    """The clock the state is written on: the wall clock, or the simulated clock of
+    `reconcile demo` continued, so that every command shows its times alike."""
+    return clock_moved_by(store.clock_shift())
 
 
 def configured_company(store: Store, config_dir: Path) -> CompanyRecord:
@@ -98,7 +105,7 @@ def latest_snapshot_for_plan(config_dir: Path, state_dir: Path) -> SnapshotForPl
 def snapshot_for_plan(store: Store, company: CompanyRecord) -> SnapshotForPlan:
     """The company's latest snapshot and lock; say (on stderr) which snapshot and how old."""
     source = StoredSnapshot(store, company)
-    click.echo(source.describe(SystemClock().now()), err=True)
+    click.echo(source.describe(state_clock(store).now()), err=True)
     if company.snapshot_outdated:
         warn_outdated()
     lock = store.billing_lock(company.id)
@@ -112,7 +119,7 @@ def snapshot_for_plan(store: Store, company: CompanyRecord) -> SnapshotForPlan:
 
 def warn_outdated() -> None:
     """Say that `apply` will refuse a plan made from this snapshot."""
-    click.secho(
+    color.secho(
         "Warning: requests went out after this snapshot; `apply` refuses a plan "
         "made from it until the Web Connector has read QuickBooks again.",
         fg="yellow",

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
 
 from reconciler.api.tokens import NAME, hash_token, new_token
-from reconciler.clock import SystemClock
 from reconciler.commands.apply import current_actor
 from reconciler.commands.options import config_option
-from reconciler.commands.state import configured_company, open_state
+from reconciler.commands.state import configured_company, open_state, state_clock
 from reconciler.errors import UserError
+from reconciler.qbwc.report import company_timezone, stamp
 from reconciler.statedir import state_dir_option
 from reconciler.store.records import TokenScope
 
@@ -47,7 +48,7 @@ def create_command(name: str, scope: str, config_dir: Path, state_dir: Path) -> 
     store = open_state(state_dir)
     try:
         company = configured_company(store, config_dir)
-        now = SystemClock().now()
+        now = state_clock(store).now()
         with store.atomic():
             if store.api_token_by_name(name) is not None:
                 raise UserError(
@@ -83,29 +84,41 @@ def create_command(name: str, scope: str, config_dir: Path, state_dir: Path) -> 
 
 @token_group.command("list")
 @click.option("--all", "include_revoked", is_flag=True, help="Show revoked tokens too.")
+@config_option
 @state_dir_option
-def list_command(include_revoked: bool, state_dir: Path) -> None:
-    """List the tokens: name, scope, company, key id, when created and last used."""
+def list_command(include_revoked: bool, config_dir: Path, state_dir: Path) -> None:
+    """List the tokens of the company of --config: name, scope, key id, when created and
+    last used (in the company's time zone)."""
     store = open_state(state_dir, read_only=True)
     try:
-        tokens = store.api_tokens(include_revoked=include_revoked)
-        names = {company.id: company.name for company in store.companies()}
+        company = configured_company(store, config_dir)
+        tokens = [
+            token
+            for token in store.api_tokens(include_revoked=include_revoked)
+            if token.company_id == company.id
+        ]
+        simulated = store.clock_shift() is not None
     finally:
         store.close()
     if not tokens:
-        click.echo("No tokens. Create one with `reconcile token create NAME`.")
+        click.echo(f"No tokens for {company.name}. Create one with `reconcile token create NAME`.")
         return
-    rows = [("NAME", "SCOPE", "COMPANY", "KEY", "CREATED", "LAST USED", "REVOKED")]
+    timezone = company_timezone(company)
+
+    def at(moment: dt.datetime | None, otherwise: str) -> str:
+        return otherwise if moment is None else stamp(moment, timezone, simulated=simulated)
+
+    click.echo(f"Tokens of {company.name}:")
+    rows = [("NAME", "SCOPE", "KEY", "CREATED", "LAST USED", "REVOKED")]
     for token in tokens:
         rows.append(
             (
                 token.name,
                 token.scope.value,
-                names.get(token.company_id, "?"),
                 f"rct_{token.key_id}_…",
-                f"{token.created_at:%Y-%m-%d %H:%M}",
-                f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never",
-                f"{token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "",
+                at(token.created_at, ""),
+                at(token.last_used_at, "never"),
+                at(token.revoked_at, ""),
             )
         )
     if not include_revoked:
@@ -119,13 +132,22 @@ def list_command(include_revoked: bool, state_dir: Path) -> None:
 
 @token_group.command("revoke")
 @click.argument("name")
+@config_option
 @state_dir_option
-def revoke_command(name: str, state_dir: Path) -> None:
-    """Revoke the token called NAME: it stops working at once."""
+def revoke_command(name: str, config_dir: Path, state_dir: Path) -> None:
+    """Revoke the token called NAME of the company of --config: it stops working at once."""
     store = open_state(state_dir)
     try:
-        now = SystemClock().now()
+        company = configured_company(store, config_dir)
+        now = state_clock(store).now()
         with store.atomic():
+            live = store.api_token_by_name(name)
+            if live is not None and live.company_id != company.id:
+                owner = store.company(live.company_id).name
+                raise UserError(
+                    f"the token {name!r} belongs to {owner}, not to {company.name}",
+                    hint="Give the --config of its company.",
+                )
             token = store.revoke_api_token(name, now)
             if token is None:
                 raise UserError(
@@ -141,4 +163,4 @@ def revoke_command(name: str, state_dir: Path) -> None:
             )
     finally:
         store.close()
-    click.echo(f"Revoked the token {name!r} (rct_{token.key_id}_…).")
+    click.echo(f"Revoked the token {name!r} (rct_{token.key_id}_…) of {company.name}.")

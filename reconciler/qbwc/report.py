@@ -36,20 +36,52 @@ def age(delta: dt.timedelta) -> str:
     raise AssertionError("unreachable")
 
 
-def when(moment: dt.datetime, now: dt.datetime, timezone: str = "UTC") -> str:
-    """A moment in the company's time zone, with how long ago (or from now) it is."""
+def company_timezone(company: CompanyRecord) -> str:
+    """The time zone the company's times are shown in: its configuration's (UTC before
+    `reconcile qwc` recorded one)."""
+    profile = Profile.from_dict(company.profile)
+    return profile.timezone if profile else "UTC"
+
+
+# How a time on the simulated clock of a state `reconcile demo` wrote is marked.
+SIMULATED = "demo clock"
+SIMULATED_NOTE = (
+    "Clock: the demo's simulated clock (`reconcile demo` wrote this state as if it were "
+    "its charges' date); the times below are on it."
+)
+
+
+def stamp(moment: dt.datetime, timezone: str = "UTC", *, simulated: bool = False) -> str:
+    """A moment in ``timezone``, with its zone ("2026-12-01 05:00 EST"), and "(demo clock)"
+    when it is on the demo's simulated clock."""
     local = moment.astimezone(ZoneInfo(timezone))
-    stamp = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
-    if moment <= now:
-        return f"{stamp} ({age(now - moment)} ago)"
-    return f"{stamp} (in {age(moment - now)})"
+    text = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    return f"{text} ({SIMULATED})" if simulated else text
 
 
-def snapshot_age(snapshot: SnapshotRecord | None, now: dt.datetime) -> str:
-    """How old the latest snapshot is, for `plan` and `status`."""
+def when(
+    moment: dt.datetime, now: dt.datetime, timezone: str = "UTC", *, simulated: bool = False
+) -> str:
+    """A moment in the company's time zone, with how long ago (or from now) it is; ``now``
+    is on the same clock (the demo's simulated one when ``simulated``)."""
+    relative = f"{age(now - moment)} ago" if moment <= now else f"in {age(moment - now)}"
+    if simulated:
+        relative = f"{SIMULATED}, {relative}"
+    return f"{stamp(moment, timezone)} ({relative})"
+
+
+def snapshot_age(
+    snapshot: SnapshotRecord | None,
+    now: dt.datetime,
+    timezone: str = "UTC",
+    *,
+    simulated: bool = False,
+) -> str:
+    """Which snapshot, when it was taken and how long ago, for `plan` and `status`."""
     if snapshot is None:
         return "no snapshot yet: let the Web Connector sync once"
-    return f"snapshot {snapshot.version} taken {age(now - snapshot.taken_at)} ago"
+    taken = when(snapshot.taken_at, now, timezone, simulated=simulated)
+    return f"snapshot {snapshot.version} taken {taken}"
 
 
 @dataclass(frozen=True)
@@ -64,31 +96,35 @@ class StatusReport:
     queue: QueueCounts
     plans: list[PlanRecord]
     errors: list[StatusError]
+    simulated: bool = False  # the state is on the demo's simulated clock
 
     @classmethod
     def read(cls, store: Store, company: CompanyRecord) -> StatusReport:
         """The company's status as the store holds it now."""
-        profile = Profile.from_dict(company.profile)
         return cls(
             company=company,
-            timezone=profile.timezone if profile else "UTC",
+            timezone=company_timezone(company),
             last_session=store.last_session(company.id),
             snapshot=store.latest_snapshot(company.id),
             lock=store.billing_lock(company.id),
             queue=store.queue_counts(company.id),
             plans=store.plans(company.id),
             errors=store.open_errors(company.id),
+            simulated=store.clock_shift() is not None,
         )
 
     def lines(self, now: dt.datetime) -> list[str]:
         """The report as ``reconcile status`` prints it, one string a line; times relative to
-        ``now``, in the company's time zone. Only the three newest plans are listed."""
-        tz = self.timezone
+        ``now`` (on the state's clock), in the company's time zone, each with its zone. Only
+        the three newest plans are listed."""
+        at = self._when
         out = [f"Company: {self.company.name} (Web Connector user {self.company.username})"]
+        if self.simulated:
+            out.append(SIMULATED_NOTE)
         if self.company.last_contact is None:
             out.append("Web Connector: never signed in; add the QWC file and click Update Selected")
         else:
-            out.append(f"Web Connector: last signed in {when(self.company.last_contact, now, tz)}")
+            out.append(f"Web Connector: last signed in {at(self.company.last_contact, now)}")
         out.append(f"Last run: {self._last_run(now)}")
         if self.snapshot is None:
             out.append("Snapshot: none yet (the next Web Connector run reads QuickBooks)")
@@ -96,12 +132,12 @@ class StatusReport:
             fingerprint = self.snapshot.fingerprint
             out.append(
                 f"Snapshot: version {self.snapshot.version}, taken "
-                f"{when(self.snapshot.taken_at, now, tz)}"
+                f"{at(self.snapshot.taken_at, now)}"
                 + (f", fingerprint {fingerprint[:12]}" if fingerprint else "")
             )
         if self.lock is not None:
             out.append(
-                f"Billing mode: {self.lock.mode} (locked since {self.lock.locked_at:%Y-%m-%d})"
+                f"Billing mode: {self.lock.mode}, locked since {at(self.lock.locked_at, now)}"
             )
         if self.company.snapshot_outdated:
             out.append(
@@ -112,7 +148,7 @@ class StatusReport:
         for plan in self.plans[:3]:
             reason = f": {plan.status_reason}" if plan.status_reason else ""
             out.append(
-                f"Plan {plan.key[:12]} applied {when(plan.applied_at, now, tz)}: "
+                f"Plan {plan.key[:12]} applied {at(plan.applied_at, now)}: "
                 f"{plan.status.value}{reason}"
             )
         if not self.errors:
@@ -122,9 +158,12 @@ class StatusReport:
         for error in self.errors:
             repeat = f", {error.occurrences} times" if error.occurrences > 1 else ""
             out.append(f"  {error.object}: {error.code} {error.message}")
-            out.append(f"    last seen {when(error.last_seen, now, tz)}{repeat}")
+            out.append(f"    last seen {at(error.last_seen, now)}{repeat}")
             out.append(f"    what to do: {error.what_to_do}")
         return out
+
+    def _when(self, moment: dt.datetime, now: dt.datetime) -> str:
+        return when(moment, now, self.timezone, simulated=self.simulated)
 
     def _last_run(self, now: dt.datetime) -> str:
         session = self.last_session
@@ -136,7 +175,7 @@ class StatusReport:
             outcome += f", {session.errors} error{'s' if session.errors != 1 else ''}"
         if session.closed_at is None:
             outcome += " (still open)"
-        return f"{when(ended, now, self.timezone)}, {outcome}"
+        return f"{self._when(ended, now)}, {outcome}"
 
     def _queue(self, now: dt.datetime) -> str:
         counts = self.queue
@@ -147,5 +186,5 @@ class StatusReport:
         ]
         text = ", ".join(parts)
         if counts.count(RequestState.HELD) and counts.next_due is not None:
-            text += f"; held requests are due {when(counts.next_due, now, self.timezone)}"
+            text += f"; held requests are due {self._when(counts.next_due, now)}"
         return text

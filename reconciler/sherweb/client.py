@@ -4,7 +4,12 @@ OAuth2 client credentials (scope ``service-provider``) give a bearer token,
 kept until shortly before it expires; every call, the token request included,
 carries the ``Ocp-Apim-Subscription-Key`` header of Azure API Management.
 Throttling (429) and server errors (5xx) are retried with backoff within a
-bounded time; other client errors are not. Every answer is decoded with exact
+bounded time, and so is a request that went out but got no answer (a read
+time-out, a connection dropped mid-answer): each is over in seconds on
+Sherweb's side. Each wait is said on standard error, terminal or not. What
+waiting cannot mend is reported at once, naming the host: a name that does not
+resolve, a refused connection, no connection within the time-out, a failed TLS
+handshake (an address, network or proxy to fix), and the other client errors. Every answer is decoded with exact
 decimals and checked against the JSON Schema derived from Sherweb's OpenAPI
 spec before anyone uses it. Fields the spec does not name are dropped first:
 an API adds fields without notice, and a field reconciler does not know can
@@ -23,6 +28,9 @@ import logging
 import os
 import random
 import re
+import socket
+import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -83,6 +91,10 @@ class PsaIntegrationError(SherwebError):
     """Receivable charges are unavailable while a PSA integration is enabled."""
 
 
+class SherwebUnreachable(SherwebError):
+    """No connection to Sherweb's host at all: waiting would not change that."""
+
+
 @dataclass(frozen=True)
 class Credentials:
     """The API client's secrets, read from the environment variables the
@@ -119,6 +131,13 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _say_on_stderr(message: str) -> None:
+    # sys.stderr looked up now: under a progress bar it is rich's, which prints above it.
+    # One write a line, so that parallel workers' lines do not interleave.
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
 class SherwebClient:
     """The Service Provider API: customers, receivable charges, subscriptions.
 
@@ -138,6 +157,7 @@ class SherwebClient:
         now: Callable[[], dt.datetime] = _utcnow,
         draw: Callable[[], float] = random.random,
         transport: httpx.BaseTransport | None = None,
+        notify: Callable[[str], object] = _say_on_stderr,
     ) -> None:
         self.settings = settings
         self._credentials = credentials
@@ -146,6 +166,7 @@ class SherwebClient:
         self._clock = clock
         self._now = now
         self._draw = draw
+        self._notify = notify
         self._cancelled = threading.Event()
         # Waiting on the cancel event lets cancel() cut a backoff short.
         self._sleep = sleep or self._cancelled.wait
@@ -288,7 +309,8 @@ class SherwebClient:
         return data
 
     def _send(self, method: str, url: str, *, what: str, **kwargs: Any) -> httpx.Response:
-        """One request, sent again on throttling, server errors and time-outs."""
+        """One request, sent again on throttling, server errors and unanswered requests;
+        each wait said through ``notify``. No connection at all is reported at once."""
         started = self._clock()
         attempt = 0
         while True:
@@ -296,25 +318,76 @@ class SherwebClient:
                 raise SherwebError(f"{what}: cancelled")
             attempt += 1
             asked: float | None = None
+            status: int | None = None
             try:
                 response = self._http.request(method, url, **kwargs)
-            except httpx.TimeoutException:
-                problem = f"no answer within {self._timeout:g} s"
+            except _UNANSWERED as exc:
+                if isinstance(exc, httpx.TimeoutException):
+                    problem = f"no answer within {self._timeout:g} s"
+                else:
+                    problem = f"the connection dropped ({type(exc).__name__}: {self._detail(exc)})"
+                said = f"Sherweb gave no answer ({problem})"
             except httpx.TransportError as exc:
-                problem = f"connection failed ({type(exc).__name__}: {self._redact(str(exc))})"
+                raise self._unreachable(exc, url, what) from None
             else:
-                if not is_retryable(response.status_code):
+                status = response.status_code
+                if not is_retryable(status):
                     return response
-                problem = f"HTTP {response.status_code} {response.reason_phrase}"
+                problem = f"HTTP {status} {response.reason_phrase}"
+                said = f"Sherweb answered {status} {response.reason_phrase}"
                 asked = server_delay(response.headers, response.text, self._now())
             wait = self._retry.delay(attempt, asked, self._draw())
             spent = self._clock() - started
             if attempt >= self._retry.max_attempts or spent + wait > self._retry.max_total:
                 raise SherwebError(
                     f"{what}: gave up after {attempt} attempt(s) in {spent:.0f} s ({problem})",
-                    hint=_give_up_hint(asked, wait, self._retry),
+                    hint=_give_up_hint(status, asked, wait, self._retry),
                 )
+            self._notify(
+                f"{what}: {said}; waiting {wait:.1f} s "
+                f"(attempt {attempt + 1} of {self._retry.max_attempts})"
+            )
             self._sleep(wait)
+
+    def _unreachable(self, exc: httpx.TransportError, url: str, what: str) -> SherwebUnreachable:
+        """Why no connection to ``url``'s host was made, naming the host."""
+        target = httpx.URL(url)
+        host = target.host
+        where = f"{host}:{target.port}" if target.port else host
+        causes = list(_causes(exc))
+        settings = "billing.yaml (sherweb: api_url, token_url)"
+        if any(isinstance(cause, socket.gaierror) for cause in causes):
+            return SherwebUnreachable(
+                f"{what}: cannot reach Sherweb: the host name {host} cannot be resolved "
+                f"({self._detail(exc)})",
+                hint=f"Check the host in {settings} and this machine's DNS and network "
+                "(not retried: a name that does not resolve stays so for a while).",
+            )
+        if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
+            return SherwebUnreachable(
+                f"{what}: cannot reach Sherweb: {where} refused the connection",
+                hint=f"Nothing listens at that address and port: check {settings}, and any "
+                "proxy (HTTPS_PROXY) or firewall on the way.",
+            )
+        if any(isinstance(cause, ssl.SSLError) for cause in causes):
+            return SherwebUnreachable(
+                f"{what}: cannot reach Sherweb: the TLS handshake with {host} failed "
+                f"({self._detail(exc)})",
+                hint="A proxy that inspects TLS needs its certificate authority trusted "
+                f"(SSL_CERT_FILE); otherwise check {settings}.",
+            )
+        if isinstance(exc, httpx.ConnectTimeout):
+            problem = f"accepted no connection within {self._timeout:g} s"
+        else:
+            problem = f"could not be connected to ({type(exc).__name__}: {self._detail(exc)})"
+        return SherwebUnreachable(
+            f"{what}: cannot reach Sherweb: {where} {problem}",
+            hint=f"Check {settings}, this machine's network, and any proxy (HTTPS_PROXY) "
+            "or firewall on the way.",
+        )
+
+    def _detail(self, exc: BaseException) -> str:
+        return self._redact(str(exc)) or type(exc).__name__
 
     # -- answers -----------------------------------------------------------
 
@@ -448,10 +521,37 @@ def _every_error(
         yield from _every_error(iter(error.context or ()))
 
 
-def _give_up_hint(asked: float | None, wait: float, retry: RetryPolicy) -> str | None:
+# A request that went out and got no answer: sent again, as a 5xx would be. Any other
+# transport error means no connection was made at all (see SherwebClient._unreachable).
+_UNANSWERED = (
+    httpx.ReadTimeout,
+    httpx.WriteTimeout,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+)
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it was raised from (httpx wraps httpcore, which wraps the socket's)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _give_up_hint(
+    status: int | None, asked: float | None, wait: float, retry: RetryPolicy
+) -> str | None:
     if asked is not None and wait > retry.max_total:
         return (
             f"Sherweb asked to wait {asked:.0f} s, longer than the {retry.max_total:.0f} s "
             "this command waits in all; try again later."
         )
-    return "Sherweb may be down or throttling this account; try again later."
+    if status == 429:
+        return "Sherweb is throttling this account; try again later."
+    if status is not None:
+        return "Sherweb's API is failing on its side; try again later."
+    return "Sherweb is not answering in time; try again later, or give fetch-charges --timeout more seconds."

@@ -10,6 +10,7 @@ at a time. The payloads are kept verbatim, numbers exact, in the format that
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -19,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import simplejson
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from reconciler import color
 from reconciler.charges import parse_charges
 from reconciler.model import ChargesBundle, Config, Organization, SherwebSettings
 from reconciler.sherweb.client import Credentials, SherwebClient
@@ -199,13 +200,16 @@ def write_charges_file(data: dict[str, Any], path: Path) -> None:
 
 
 def _warn_on_stderr(message: str) -> None:
-    Console(stderr=True).print(f"Warning: {message}", style="yellow", markup=False, highlight=False)
+    color.console(stderr=True).print(
+        f"Warning: {message}", style="yellow", markup=False, highlight=False
+    )
 
 
 @contextmanager
 def _progress_bar(total: int, *, enabled: bool) -> Iterator[Callable[[], None]]:
-    console = Console(stderr=True)
-    if not enabled or not console.is_terminal:
+    console = color.console(stderr=True)
+    # A live bar on a terminal only: FORCE_COLOR colours a log, it does not animate it.
+    if not enabled or not sys.stderr.isatty():
         yield lambda: None
         return
     columns = (

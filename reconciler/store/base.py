@@ -71,6 +71,16 @@ class Store(abc.ABC):
         """The OwnerID and AppID of this installation (created on first use)."""
 
     @abc.abstractmethod
+    def clock_shift(self) -> dt.timedelta | None:
+        """How far the clock this state is written on is from the wall clock; None for the
+        wall clock (``reconcile demo`` writes on a simulated one, see :meth:`set_clock_shift`)."""
+
+    @abc.abstractmethod
+    def set_clock_shift(self, shift: dt.timedelta) -> None:
+        """Record that this state is written on the wall clock moved by ``shift``: every
+        command reading it then shows its times on that clock, and says so."""
+
+    @abc.abstractmethod
     def register_company(self, name: str, *, username: str, company_file: str) -> CompanyRecord:
         """Create the company (with a new FileID) or update its user name and file."""
 

@@ -275,6 +275,17 @@ class SqliteStore(Store):
                 )
         return AppIdentity(owner_id=owner_id, app_id=app_id)
 
+    def clock_shift(self) -> dt.timedelta | None:
+        seconds = self._meta("clock_shift_seconds")
+        return None if seconds is None else dt.timedelta(seconds=float(seconds))
+
+    def set_clock_shift(self, shift: dt.timedelta) -> None:
+        with self.atomic():
+            self._run(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('clock_shift_seconds', ?)",
+                (repr(shift.total_seconds()),),
+            )
+
     @staticmethod
     def _company(row: sqlite3.Row) -> CompanyRecord:
         return CompanyRecord(
