@@ -14,10 +14,14 @@ from qbwc_support import (
     PASSWORD,
     QBXML,
     FakeClock,
+    LazyBody,
     ScriptedRun,
     envelope,
+    hostile,
     new_store,
     served,
+    soap_head,
+    soap_tail,
 )
 
 from reconciler import __version__
@@ -357,3 +361,45 @@ def test_half_a_certificate_is_a_clear_error(tmp_path):
     with pytest.raises(UserError, match="no such file"):
         build_server(app, Listen(certfile=tmp_path / "cert.pem", keyfile=tmp_path / "key.pem"))
     store.close()
+
+
+def test_the_issues_body_is_413(server):
+    body = hostile("serverVersion")
+    answer = server.http.post(
+        server.url,
+        content=body.read(),
+        headers={"SOAPAction": OPERATIONS["serverVersion"].soap_action},
+    )
+    assert answer.status_code == 413 and b"too large" in answer.content
+
+
+def test_a_large_call_with_a_ticket_no_session_holds_is_answered_unread(server):
+    head = soap_head("receiveResponseXML") + b"<ticket>forged</ticket><response>"
+    body = LazyBody(
+        head, b"&lt;QBXML&gt;", 500_000, b"</response>" + soap_tail("receiveResponseXML")
+    )
+    answer = server.http.post(server.url, content=body.read())
+    status, root = answer.status_code, etree.fromstring(answer.content)
+    assert status == 200 and _value(root, "receiveResponseXML") == "-1"
+    assert server.run.seen == []
+    # What was left unread was dropped: the connection serves the next call.
+    assert _authenticate(server)[1] == ""
+
+
+def test_a_sessions_large_response_is_read_whole(server):
+    ticket, _ = _authenticate(server)
+    assert _call(server, "sendRequestXML", ticket=ticket)[0] == 200
+    response = "&lt;QBXML&gt;" * 500_000
+    status, root = _call(server, "receiveResponseXML", ticket=ticket, response=response)
+    assert status == 200 and _value(root, "receiveResponseXML") == "100"
+    [seen] = [what[0] for event, what in server.run.seen if event == "response"]
+    assert seen == "<QBXML>" * 500_000
+
+
+def test_the_soap_action_and_the_body_must_agree(server):
+    answer = server.http.post(
+        server.url,
+        content=envelope("serverVersion"),
+        headers={"SOAPAction": OPERATIONS["receiveResponseXML"].soap_action},
+    )
+    assert answer.status_code == 500 and b"the body calls serverVersion" in answer.content

@@ -1,8 +1,9 @@
 """The WSGI application: SOAP over POST, the WSDL and the support page over GET.
 
-Bodies are bounded before they are read; anything that goes wrong inside
-becomes a SOAP fault with a short message (the details and the traceback go
-to the server log, never into the answer).
+Bodies are bounded before they are read, and read a piece at a time (what an
+answer leaves unread is dropped the same way); anything that goes wrong
+inside becomes a SOAP fault with a short message (the details and the
+traceback go to the server log, never into the answer).
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from reconciler.qbwc.soap import (
     MAX_BODY,
     FaultCode,
     SoapFault,
-    parse_call,
+    read_call,
     render_fault,
     render_result,
 )
 from reconciler.qbwc.wsdl import render_wsdl
-from reconciler.wsgibody import BadBody, BodyTooLarge, read_body
+from reconciler.wsgibody import BadBody, Body, BodyTooLarge, drain
 
 if TYPE_CHECKING:
     from reconciler.api.app import ApiApp
@@ -71,8 +72,22 @@ class QBWCApp:
         self.api = api
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        """Answer one WSGI request: the API's paths go to ``api``, a POST is a SOAP call, a GET
-        the endpoint, WSDL (``?wsdl``) or support page; any other method gets 405."""
+        """Answer one WSGI request, and drop what it left unread of the request body (a
+        piece at a time; not after a 413, on which the server closes the connection)."""
+        statuses: list[str] = []
+
+        def noting(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            statuses.append(status)
+            return start_response(status, headers, *rest)
+
+        answer = self._route(environ, noting)
+        if not statuses or not statuses[-1].startswith("413"):
+            drain(environ, max(MAX_BODY, self.api.max_body if self.api else 0))
+        return answer
+
+    def _route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """The API's paths go to ``api``, a POST is a SOAP call, a GET the endpoint, WSDL
+        (``?wsdl``) or support page; any other method gets 405."""
         if self.api is not None and self.api.handles(environ.get("PATH_INFO", "")):
             return self.api(environ, start_response)
         method = environ.get("REQUEST_METHOD", "GET")
@@ -126,8 +141,11 @@ class QBWCApp:
         started, cpu_started = time.perf_counter(), time.thread_time()
         name = "?"
         try:
-            body = _read_body(environ)
-            call = parse_call(body)
+            call = read_call(
+                _body(environ),
+                soap_action=environ.get("HTTP_SOAPACTION"),
+                admit=self.service.admits,
+            )
             name = call.operation.name
             result = self.service.call(call, environ.get("REMOTE_ADDR", "unknown"))
             answer = render_result(call.operation, result)
@@ -156,10 +174,10 @@ def _status(code: int) -> str:
     )
 
 
-def _read_body(environ: dict[str, Any]) -> bytes:
-    """The request body, refused above :data:`MAX_BODY` (before it is read when declared)."""
+def _body(environ: dict[str, Any]) -> Body:
+    """The request body, refused above :data:`MAX_BODY` before it is read when declared so."""
     try:
-        return read_body(environ, MAX_BODY)
+        return Body.of(environ, MAX_BODY)
     except BodyTooLarge as exc:
         raise SoapFault(FaultCode.CLIENT, str(exc), http_status=413) from None
     except BadBody as exc:

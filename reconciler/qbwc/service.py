@@ -147,10 +147,16 @@ class QBWCService:
         self.boot_id = boot_id or uuid.uuid4().hex
 
     def call(self, call: SoapCall, client: str) -> str | int | Sequence[str]:
-        """Dispatch a parsed SOAP call to its callback."""
+        """Dispatch a parsed SOAP call to its callback (an incomplete one holds a ticket that
+        :meth:`admits` refused: its callback answers as for any unknown ticket)."""
         handler = getattr(self, f"_on_{call.operation.name}")
         result: str | int | Sequence[str] = handler(call, client)
         return result
+
+    def admits(self, ticket: str) -> bool:
+        """Whether ``ticket`` is an open session's: the large calls (sendRequestXML,
+        receiveResponseXML) are read past their ticket only then."""
+        return self._peek(ticket, self.clock.now()) is not None
 
     # ------------------------------------------------------------ no session
 
