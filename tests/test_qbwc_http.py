@@ -363,6 +363,39 @@ def test_half_a_certificate_is_a_clear_error(tmp_path):
     store.close()
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/"),
+        ("GET", "/nonexist"),
+        ("GET", "/foo/bar?wsdl"),
+        ("GET", "/qbwcx"),
+        ("GET", "/qbwc/other"),
+        ("HEAD", "/nonexist"),
+        ("POST", "/nonexist"),
+        ("POST", "/"),
+    ],
+)
+def test_unknown_paths_are_404(server, method, path):
+    base = server.url.removesuffix("/qbwc")
+    answer = server.http.request(method, base + path, content=envelope("serverVersion"))
+    assert answer.status_code == 404
+    assert method == "HEAD" or b"/qbwc" in answer.content
+    assert server.run.seen == []
+
+
+def test_the_documented_paths_answer(server):
+    assert server.http.get(server.url).status_code == 200
+    assert server.http.get(server.url + "/").status_code == 200
+    assert b"<wsdl:definitions" in server.http.get(server.url + "?wsdl").content
+    assert "reconcile status" in server.http.get(server.url + "/support").text
+    posted = server.http.post(server.url + "/", content=envelope("serverVersion"))
+    assert __version__ in _value(etree.fromstring(posted.content), "serverVersion")
+    wrong = server.http.post(server.url + "/support", content=envelope("serverVersion"))
+    assert wrong.status_code == 405 and wrong.headers["Allow"] == "GET, HEAD"
+    assert server.http.request("PUT", server.url).headers["Allow"] == "GET, HEAD, POST"
+
+
 def test_the_issues_body_is_413(server):
     body = hostile("serverVersion")
     answer = server.http.post(

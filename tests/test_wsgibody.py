@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from reconciler.wsgibody import DRAIN_PIECE, BadBody, Body, BodyTooLarge, drain, read_body
+from reconciler.wsgibody import DRAIN_PIECE, PIECE, BadBody, Body, BodyTooLarge, drain, read_body
 
 
 class _Stream:
@@ -84,3 +84,39 @@ def test_what_a_handler_left_is_dropped_in_pieces_up_to_the_bound():
     drain({"wsgi.input": stream}, 100 * DRAIN_PIECE)
     assert stream.tell() == 10 * DRAIN_PIECE + 5
     drain({"wsgi.input": _Stream(ValueError("Bad chunked transfer size"))}, 10)  # no raise
+
+
+def _wsgi(app, method: str, path: str, stream: _Recording, **headers: str) -> str:
+    statuses = []
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8080",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": stream,
+        "CONTENT_LENGTH": str(len(stream.getvalue())),
+        "REMOTE_ADDR": "127.0.0.1",
+        **headers,
+    }
+    b"".join(app(environ, lambda status, headers, *rest: statuses.append(status)))
+    return statuses[0]
+
+
+def test_the_app_drops_unread_bodies_in_pieces_but_not_after_a_413(tmp_path):
+    from qbwc_support import envelope, new_store
+
+    from reconciler.clock import SystemClock
+    from reconciler.qbwc.app import QBWCApp
+    from reconciler.qbwc.service import QBWCService
+
+    store, _ = new_store(tmp_path)
+    app = QBWCApp(QBWCService(store, None, SystemClock()))
+    unread = _Recording(b"x" * (5 * DRAIN_PIECE))
+    assert _wsgi(app, "POST", "/nonexist", unread).startswith("404")
+    assert unread.tell() == 5 * DRAIN_PIECE and max(unread.reads) <= DRAIN_PIECE
+    big = _Recording(envelope("serverVersion") + b" " * (5 * DRAIN_PIECE))
+    assert _wsgi(app, "POST", "/qbwc", big).startswith("413")
+    assert big.tell() <= PIECE  # the server closes the connection after a 413
+    store.close()

@@ -1,9 +1,12 @@
 """The WSGI application: SOAP over POST, the WSDL and the support page over GET.
 
-Bodies are bounded before they are read, and read a piece at a time (what an
-answer leaves unread is dropped the same way); anything that goes wrong
-inside becomes a SOAP fault with a short message (the details and the
-traceback go to the server log, never into the answer).
+Only the documented paths answer: the endpoint (``/qbwc``, its WSDL at
+``/qbwc?wsdl``), its support page (``/qbwc/support``), and the API's
+(``/api/v1/...``, ``/status``); any other is 404. Bodies are bounded before
+they are read, and read a piece at a time (what an answer leaves unread is
+dropped the same way); anything that goes wrong inside becomes a SOAP fault
+with a short message (the details and the traceback go to the server log,
+never into the answer).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from urllib.parse import parse_qs
 from wsgiref.util import request_uri
 
 from reconciler import __version__
+from reconciler.qbwc.qwc import SOAP_PATH
 from reconciler.qbwc.service import QBWCService
 from reconciler.qbwc.soap import (
     MAX_BODY,
@@ -37,6 +41,7 @@ log = logging.getLogger("reconciler.qbwc")
 StartResponse = Callable[..., Any]
 XML = "text/xml; charset=utf-8"
 HTML = "text/html; charset=utf-8"
+SUPPORT_PATH = f"{SOAP_PATH}/support"
 
 SUPPORT_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>reconciler: QuickBooks sync</title></head>
@@ -54,6 +59,9 @@ writes a new QWC file and prints the password once.</li>
 </ul>
 </body></html>
 """
+
+NOT_FOUND = b"Not found. This server answers the QuickBooks Web Connector at /qbwc.\n"
+TEXT = "text/plain; charset=utf-8"
 
 ENDPOINT_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>reconciler: QuickBooks sync</title></head>
@@ -86,22 +94,31 @@ class QBWCApp:
         return answer
 
     def _route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        """The API's paths go to ``api``, a POST is a SOAP call, a GET the endpoint, WSDL
-        (``?wsdl``) or support page; any other method gets 405."""
-        if self.api is not None and self.api.handles(environ.get("PATH_INFO", "")):
+        """The API's paths go to ``api``; on the endpoint a POST is a SOAP call, a GET the
+        endpoint page or (``?wsdl``) the WSDL; the support page takes GET; any other method
+        gets 405, any other path 404."""
+        path = environ.get("PATH_INFO", "") or "/"
+        if self.api is not None and self.api.handles(path):
             return self.api(environ, start_response)
         method = environ.get("REQUEST_METHOD", "GET")
-        if method == "POST":
-            return self._soap(environ, start_response)
-        if method in {"GET", "HEAD"}:
-            status, content_type, body = self._page(environ)
-            payload = b"" if method == "HEAD" else body
-            return self._answer(start_response, status, content_type, body, payload)
-        start_response(
-            "405 Method Not Allowed",
-            [("Allow", "GET, HEAD, POST"), ("Content-Type", "text/plain"), ("Content-Length", "0")],
-        )
-        return [b""]
+        if path.rstrip("/") == SOAP_PATH:
+            allowed = ("GET", "HEAD", "POST")
+            if method == "POST":
+                return self._soap(environ, start_response)
+        elif path.rstrip("/") == SUPPORT_PATH:
+            allowed = ("GET", "HEAD")
+        else:
+            payload = b"" if method == "HEAD" else NOT_FOUND
+            return self._answer(start_response, "404 Not Found", TEXT, NOT_FOUND, payload)
+        if method not in {"GET", "HEAD"}:
+            start_response(
+                "405 Method Not Allowed",
+                [("Allow", ", ".join(allowed)), ("Content-Type", TEXT), ("Content-Length", "0")],
+            )
+            return [b""]
+        status, content_type, body = self._page(environ)
+        payload = b"" if method == "HEAD" else body
+        return self._answer(start_response, status, content_type, body, payload)
 
     @staticmethod
     def _answer(
@@ -123,23 +140,24 @@ class QBWCApp:
         return [body if payload is None else payload]
 
     def _page(self, environ: dict[str, Any]) -> tuple[str, str, bytes]:
+        """The support page, the WSDL or the endpoint page."""
+        if environ.get("PATH_INFO", "").rstrip("/") == SUPPORT_PATH:
+            return "200 OK", HTML, SUPPORT_PAGE.format(version=html.escape(__version__)).encode()
         query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-        address = request_uri(environ, include_query=False)
+        address = request_uri(environ, include_query=False).rstrip("/")
         if any(key.lower() == "wsdl" for key in query):
             return "200 OK", XML, render_wsdl(address)
-        path = environ.get("PATH_INFO", "") or "/"
-        if path.rstrip("/").endswith("/support") or "support" in query:
-            return "200 OK", HTML, SUPPORT_PAGE.format(version=html.escape(__version__)).encode()
         page = ENDPOINT_PAGE.format(
             version=html.escape(__version__),
             wsdl=html.escape(f"{address}?wsdl"),
-            support=html.escape(f"{address.rstrip('/')}/support"),
+            support=html.escape(f"{address}/support"),
         )
         return "200 OK", HTML, page.encode()
 
     def _soap(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started, cpu_started = time.perf_counter(), time.thread_time()
         name = "?"
+        client = environ.get("REMOTE_ADDR", "unknown")
         try:
             call = read_call(
                 _body(environ),
@@ -147,7 +165,7 @@ class QBWCApp:
                 admit=self.service.admits,
             )
             name = call.operation.name
-            result = self.service.call(call, environ.get("REMOTE_ADDR", "unknown"))
+            result = self.service.call(call, client)
             answer = render_result(call.operation, result)
             status = "200 OK"
         except SoapFault as fault:

@@ -21,6 +21,7 @@ from cheroot.ssl.builtin import BuiltinSSLAdapter
 from reconciler.api.app import MAX_API_BODY
 from reconciler.errors import UserError
 from reconciler.qbwc.app import QBWCApp
+from reconciler.qbwc.qwc import SOAP_PATH
 from reconciler.qbwc.soap import MAX_BODY
 from reconciler.qbxml.render import compile_templates
 
@@ -31,7 +32,6 @@ DEFAULT_PORT = 8080
 # Worker threads: every live Web Connector session holds at most one call at
 # a time, so this bounds how many companies sync at once without queueing.
 DEFAULT_THREADS = 64
-SOAP_PATH = "/qbwc"
 
 
 @dataclass(frozen=True)
