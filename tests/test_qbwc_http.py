@@ -1,5 +1,6 @@
 """The service over real HTTP on 127.0.0.1: conformance with Intuit's WSDL,
-sign-in, sessions, throttling, bounds, and answers that never crash."""
+sign-in, sessions, throttling, bounds, paths, rejected calls, and answers that
+never crash."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from qbwc_support import (
 from reconciler import __version__
 from reconciler.qbwc.service import UNKNOWN_SESSION, Limits
 from reconciler.qbwc.soap import MAX_BODY, NAMESPACE, OPERATIONS, SOAP_ENV, parse_call
+from reconciler.store.records import RejectReason
 
 zeep = pytest.importorskip("zeep")
 
@@ -363,6 +365,10 @@ def test_half_a_certificate_is_a_clear_error(tmp_path):
     store.close()
 
 
+def _rejected(server) -> dict[RejectReason, int]:
+    return {r.reason: r.count for r in server.store.rejected_calls()}
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [
@@ -381,7 +387,7 @@ def test_unknown_paths_are_404(server, method, path):
     answer = server.http.request(method, base + path, content=envelope("serverVersion"))
     assert answer.status_code == 404
     assert method == "HEAD" or b"/qbwc" in answer.content
-    assert server.run.seen == []
+    assert server.run.seen == [] and _rejected(server) == {}
 
 
 def test_the_documented_paths_answer(server):
@@ -396,7 +402,7 @@ def test_the_documented_paths_answer(server):
     assert server.http.request("PUT", server.url).headers["Allow"] == "GET, HEAD, POST"
 
 
-def test_the_issues_body_is_413(server):
+def test_the_issues_body_is_413_and_counted_apart(server):
     body = hostile("serverVersion")
     answer = server.http.post(
         server.url,
@@ -404,6 +410,7 @@ def test_the_issues_body_is_413(server):
         headers={"SOAPAction": OPERATIONS["serverVersion"].soap_action},
     )
     assert answer.status_code == 413 and b"too large" in answer.content
+    assert _rejected(server) == {RejectReason.TOO_LARGE: 1}
 
 
 def test_a_large_call_with_a_ticket_no_session_holds_is_answered_unread(server):
@@ -415,6 +422,7 @@ def test_a_large_call_with_a_ticket_no_session_holds_is_answered_unread(server):
     status, root = answer.status_code, etree.fromstring(answer.content)
     assert status == 200 and _value(root, "receiveResponseXML") == "-1"
     assert server.run.seen == []
+    assert _rejected(server) == {RejectReason.UNKNOWN_TICKET: 1}
     # What was left unread was dropped: the connection serves the next call.
     assert _authenticate(server)[1] == ""
 
@@ -427,6 +435,7 @@ def test_a_sessions_large_response_is_read_whole(server):
     assert status == 200 and _value(root, "receiveResponseXML") == "100"
     [seen] = [what[0] for event, what in server.run.seen if event == "response"]
     assert seen == "<QBXML>" * 500_000
+    assert _rejected(server) == {}
 
 
 def test_the_soap_action_and_the_body_must_agree(server):
@@ -436,3 +445,33 @@ def test_the_soap_action_and_the_body_must_agree(server):
         headers={"SOAPAction": OPERATIONS["receiveResponseXML"].soap_action},
     )
     assert answer.status_code == 500 and b"the body calls serverVersion" in answer.content
+    assert _rejected(server) == {RejectReason.MALFORMED: 1}
+
+
+def test_strangers_calls_are_counted_apart_by_reason(server):
+    server.http.post(server.url, content=b"<oops")
+    server.http.post(server.url, content=envelope("getLastError", ticket="t" * 100_000))
+    _authenticate(server, password="wrong")
+    _call(server, "sendRequestXML", ticket="forged")
+    _call(server, "connectionError", ticket="forged")
+    assert _rejected(server) == {
+        RejectReason.MALFORMED: 1,
+        RejectReason.TOO_LARGE: 1,
+        RejectReason.SIGN_IN: 1,
+        RejectReason.UNKNOWN_TICKET: 2,
+    }
+
+
+def test_a_web_connectors_own_calls_are_never_counted_as_rejected(server):
+    # After "none" (or nvu, or busy) the Web Connector closes the ticket it was given,
+    # which no session holds: the protocol's own way, not a stranger's.
+    server.run.work = False
+    ticket, status = _authenticate(server)
+    assert status == "none"
+    assert _value(_call(server, "closeConnection", ticket=ticket)[1], "closeConnection") == "OK"
+    server.run.work = True
+    ticket, _ = _authenticate(server)
+    _call(server, "sendRequestXML", ticket=ticket)
+    _call(server, "receiveResponseXML", ticket=ticket, response="&lt;QBXML/&gt;")
+    _call(server, "closeConnection", ticket=ticket)
+    assert _rejected(server) == {}

@@ -31,6 +31,7 @@ from reconciler.qbwc.soap import (
     render_result,
 )
 from reconciler.qbwc.wsdl import render_wsdl
+from reconciler.store.records import RejectReason
 from reconciler.wsgibody import BadBody, Body, BodyTooLarge, drain
 
 if TYPE_CHECKING:
@@ -169,7 +170,8 @@ class QBWCApp:
             answer = render_result(call.operation, result)
             status = "200 OK"
         except SoapFault as fault:
-            log.warning("SOAP fault on %s: %s", name, fault.message)
+            reason = RejectReason.TOO_LARGE if fault.http_status == 413 else RejectReason.MALFORMED
+            self.service.reject(reason, client, f"SOAP fault: {fault.message}")
             answer, status = render_fault(fault), _status(fault.http_status)
         except Exception:
             log.exception("internal error while answering %s", name)
