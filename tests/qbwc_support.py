@@ -136,3 +136,59 @@ def envelope(operation: str, **args: str) -> bytes:
         f'<soap:Body><{operation} xmlns="http://developer.intuit.com/">{params}</{operation}>'
         "</soap:Body></soap:Envelope>"
     ).encode()
+
+
+class LazyBody:
+    """A request body made as it is read, never held whole: ``head``, then ``unit``
+    ``count`` times, then ``tail``. ``served`` counts the bytes read so far."""
+
+    def __init__(self, head: bytes, unit: bytes, count: int, tail: bytes) -> None:
+        self.length = len(head) + len(unit) * count + len(tail)
+        self.served = 0
+        self._chunks = self._generate(head, unit, count, tail)
+        self._buffer = b""
+
+    @staticmethod
+    def _generate(head: bytes, unit: bytes, count: int, tail: bytes) -> Iterator[bytes]:
+        yield head
+        batch = max(1, 64 * 1024 // len(unit))
+        for start in range(0, count, batch):
+            yield unit * min(batch, count - start)
+        yield tail
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self._buffer) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._buffer += chunk
+        if size < 0:
+            size = len(self._buffer)
+        piece, self._buffer = self._buffer[:size], self._buffer[size:]
+        self.served += len(piece)
+        return piece
+
+    def __iter__(self) -> Iterator[bytes]:
+        while piece := self.read(64 * 1024):
+            yield piece
+
+
+def soap_head(operation: str) -> bytes:
+    """A call's envelope up to (and with) the start tag of ``operation``."""
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
+        f'<soap:Body><{operation} xmlns="http://developer.intuit.com/">'
+    ).encode()
+
+
+def soap_tail(operation: str) -> bytes:
+    """What closes the envelope :func:`soap_head` opened."""
+    return f"</{operation}></soap:Body></soap:Envelope>".encode()
+
+
+def hostile(
+    operation: str, inner: bytes = b"", unit: bytes = b"<ab>1</ab>", count: int = 900_000
+) -> LazyBody:
+    """The issue's body: ``count`` tiny elements (9 MB) inside ``operation``, after ``inner``."""
+    return LazyBody(soap_head(operation) + inner, unit, count, soap_tail(operation))

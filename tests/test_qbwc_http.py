@@ -1,5 +1,6 @@
 """The service over real HTTP on 127.0.0.1: conformance with Intuit's WSDL,
-sign-in, sessions, throttling, bounds, and answers that never crash."""
+sign-in, sessions, throttling, bounds, paths, rejected calls, and answers that
+never crash."""
 
 from __future__ import annotations
 
@@ -14,15 +15,20 @@ from qbwc_support import (
     PASSWORD,
     QBXML,
     FakeClock,
+    LazyBody,
     ScriptedRun,
     envelope,
+    hostile,
     new_store,
     served,
+    soap_head,
+    soap_tail,
 )
 
 from reconciler import __version__
 from reconciler.qbwc.service import UNKNOWN_SESSION, Limits
 from reconciler.qbwc.soap import MAX_BODY, NAMESPACE, OPERATIONS, SOAP_ENV, parse_call
+from reconciler.store.records import RejectReason
 
 zeep = pytest.importorskip("zeep")
 
@@ -357,3 +363,115 @@ def test_half_a_certificate_is_a_clear_error(tmp_path):
     with pytest.raises(UserError, match="no such file"):
         build_server(app, Listen(certfile=tmp_path / "cert.pem", keyfile=tmp_path / "key.pem"))
     store.close()
+
+
+def _rejected(server) -> dict[RejectReason, int]:
+    return {r.reason: r.count for r in server.store.rejected_calls()}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/"),
+        ("GET", "/nonexist"),
+        ("GET", "/foo/bar?wsdl"),
+        ("GET", "/qbwcx"),
+        ("GET", "/qbwc/other"),
+        ("HEAD", "/nonexist"),
+        ("POST", "/nonexist"),
+        ("POST", "/"),
+    ],
+)
+def test_unknown_paths_are_404(server, method, path):
+    base = server.url.removesuffix("/qbwc")
+    answer = server.http.request(method, base + path, content=envelope("serverVersion"))
+    assert answer.status_code == 404
+    assert method == "HEAD" or b"/qbwc" in answer.content
+    assert server.run.seen == [] and _rejected(server) == {}
+
+
+def test_the_documented_paths_answer(server):
+    assert server.http.get(server.url).status_code == 200
+    assert server.http.get(server.url + "/").status_code == 200
+    assert b"<wsdl:definitions" in server.http.get(server.url + "?wsdl").content
+    assert "reconcile status" in server.http.get(server.url + "/support").text
+    posted = server.http.post(server.url + "/", content=envelope("serverVersion"))
+    assert __version__ in _value(etree.fromstring(posted.content), "serverVersion")
+    wrong = server.http.post(server.url + "/support", content=envelope("serverVersion"))
+    assert wrong.status_code == 405 and wrong.headers["Allow"] == "GET, HEAD"
+    assert server.http.request("PUT", server.url).headers["Allow"] == "GET, HEAD, POST"
+
+
+def test_the_issues_body_is_413_and_counted_apart(server):
+    body = hostile("serverVersion")
+    answer = server.http.post(
+        server.url,
+        content=body.read(),
+        headers={"SOAPAction": OPERATIONS["serverVersion"].soap_action},
+    )
+    assert answer.status_code == 413 and b"too large" in answer.content
+    assert _rejected(server) == {RejectReason.TOO_LARGE: 1}
+
+
+def test_a_large_call_with_a_ticket_no_session_holds_is_answered_unread(server):
+    head = soap_head("receiveResponseXML") + b"<ticket>forged</ticket><response>"
+    body = LazyBody(
+        head, b"&lt;QBXML&gt;", 500_000, b"</response>" + soap_tail("receiveResponseXML")
+    )
+    answer = server.http.post(server.url, content=body.read())
+    status, root = answer.status_code, etree.fromstring(answer.content)
+    assert status == 200 and _value(root, "receiveResponseXML") == "-1"
+    assert server.run.seen == []
+    assert _rejected(server) == {RejectReason.UNKNOWN_TICKET: 1}
+    # What was left unread was dropped: the connection serves the next call.
+    assert _authenticate(server)[1] == ""
+
+
+def test_a_sessions_large_response_is_read_whole(server):
+    ticket, _ = _authenticate(server)
+    assert _call(server, "sendRequestXML", ticket=ticket)[0] == 200
+    response = "&lt;QBXML&gt;" * 500_000
+    status, root = _call(server, "receiveResponseXML", ticket=ticket, response=response)
+    assert status == 200 and _value(root, "receiveResponseXML") == "100"
+    [seen] = [what[0] for event, what in server.run.seen if event == "response"]
+    assert seen == "<QBXML>" * 500_000
+    assert _rejected(server) == {}
+
+
+def test_the_soap_action_and_the_body_must_agree(server):
+    answer = server.http.post(
+        server.url,
+        content=envelope("serverVersion"),
+        headers={"SOAPAction": OPERATIONS["receiveResponseXML"].soap_action},
+    )
+    assert answer.status_code == 500 and b"the body calls serverVersion" in answer.content
+    assert _rejected(server) == {RejectReason.MALFORMED: 1}
+
+
+def test_strangers_calls_are_counted_apart_by_reason(server):
+    server.http.post(server.url, content=b"<oops")
+    server.http.post(server.url, content=envelope("getLastError", ticket="t" * 100_000))
+    _authenticate(server, password="wrong")
+    _call(server, "sendRequestXML", ticket="forged")
+    _call(server, "connectionError", ticket="forged")
+    assert _rejected(server) == {
+        RejectReason.MALFORMED: 1,
+        RejectReason.TOO_LARGE: 1,
+        RejectReason.SIGN_IN: 1,
+        RejectReason.UNKNOWN_TICKET: 2,
+    }
+
+
+def test_a_web_connectors_own_calls_are_never_counted_as_rejected(server):
+    # After "none" (or nvu, or busy) the Web Connector closes the ticket it was given,
+    # which no session holds: the protocol's own way, not a stranger's.
+    server.run.work = False
+    ticket, status = _authenticate(server)
+    assert status == "none"
+    assert _value(_call(server, "closeConnection", ticket=ticket)[1], "closeConnection") == "OK"
+    server.run.work = True
+    ticket, _ = _authenticate(server)
+    _call(server, "sendRequestXML", ticket=ticket)
+    _call(server, "receiveResponseXML", ticket=ticket, response="&lt;QBXML/&gt;")
+    _call(server, "closeConnection", ticket=ticket)
+    assert _rejected(server) == {}

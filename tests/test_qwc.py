@@ -47,6 +47,9 @@ def test_support_url_shares_the_app_url_host():
         ("http://qb.example.com/qbwc", "plain http only on localhost"),
         ("https://192.168.1.10/qbwc", "IP address"),
         ("http://127.0.0.1:8080/qbwc", "IP address"),
+        ("https://qb.example.com/qbwc/", None),
+        ("https://qb.example.com/sync", "answers the Web Connector at /qbwc, not at /sync"),
+        ("https://qb.example.com", "not at / (every other path is 404)"),
     ],
 )
 def test_app_url_checks(url, problem):

@@ -1,21 +1,35 @@
-"""SOAP parsing and answers: well-formed calls, and every way a call can be bad."""
+"""SOAP parsing and answers: well-formed calls, every way a call can be bad, and how little
+a bad one makes the server read and hold before it is refused."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import tracemalloc
+from pathlib import Path
+
 import pytest
 from lxml import etree
-from qbwc_support import envelope
+from qbwc_support import LazyBody, envelope, hostile, soap_head, soap_tail
 
 from reconciler.qbwc.soap import (
+    MAX_BODY,
+    MAX_DEPTH,
+    MAX_ELEMENTS,
     NAMESPACE,
     OPERATIONS,
     SOAP_ENV,
+    UNAUTHENTICATED_BODY,
     FaultCode,
+    SoapCall,
     SoapFault,
     parse_call,
+    read_call,
     render_fault,
     render_result,
 )
+from reconciler.wsgibody import PIECE, Body
 
 
 def test_parses_a_web_connector_call():
@@ -34,6 +48,8 @@ def test_parses_a_web_connector_call():
     assert call.text("strHCPResponse") == "<QBXML/>"
     assert call.number("qbXMLMajorVers") == 13
     assert call.text("missing") == ""
+    # The largest call the Web Connector makes fits the element bound with room.
+    assert call.complete and len(call.args) + 3 < MAX_ELEMENTS
 
 
 def test_absent_and_nil_arguments_are_none():
@@ -150,3 +166,170 @@ def test_fault_rendering():
     fault = root.find(f"{{{SOAP_ENV}}}Body/{{{SOAP_ENV}}}Fault")
     assert fault.findtext("faultcode") == "soap:Client"
     assert fault.findtext("faultstring") == "bad <input>"
+
+
+# ------------------------------------------------- bounded before it is parsed
+
+RECEIVE = OPERATIONS["receiveResponseXML"]
+
+
+def _read(body: LazyBody, *, declared: bool = True, **options) -> SoapCall:
+    return read_call(Body(body, body.length if declared else None, MAX_BODY), **options)
+
+
+def test_the_issues_body_is_refused_once_its_first_piece_names_the_operation():
+    # 900,000 tiny elements inside serverVersion, 9 MB: refused by its Content-Length
+    # as soon as the operation is known, its own bound being 64 KiB.
+    body = hostile("serverVersion")
+    with pytest.raises(SoapFault, match="serverVersion request too large") as caught:
+        _read(body)
+    assert caught.value.http_status == 413
+    assert body.served <= PIECE
+
+
+def test_without_a_content_length_the_elements_are_counted_and_refused_early():
+    body = hostile("serverVersion")
+    with pytest.raises(SoapFault, match=f"more than {MAX_ELEMENTS} XML elements"):
+        _read(body, declared=False)
+    assert body.served <= PIECE
+
+
+def test_the_soap_action_bounds_the_body_before_anything_is_read():
+    body = hostile("serverVersion")
+    with pytest.raises(SoapFault, match="too large") as caught:
+        _read(body, soap_action='"http://developer.intuit.com/getLastError"')
+    assert caught.value.http_status == 413 and body.served == 0
+    with pytest.raises(SoapFault, match="is not an operation here"):
+        _read(body, soap_action='"urn:evil#dropTables"')
+    assert body.served == 0
+
+
+def test_a_soap_action_never_lends_its_bound_to_another_operation():
+    # receiveResponseXML may be 10 MiB; the body calls serverVersion.
+    body = hostile("serverVersion")
+    with pytest.raises(SoapFault, match="names receiveResponseXML, the body calls serverVersion"):
+        _read(body, declared=False, soap_action=RECEIVE.soap_action)
+    assert body.served <= PIECE
+
+
+def test_elements_inside_the_large_operation_are_refused_as_early():
+    body = hostile("receiveResponseXML", inner=b"<ticket>forged</ticket>")
+    with pytest.raises(SoapFault, match="XML elements"):
+        _read(body, declared=False, admit=lambda ticket: True)
+    assert body.served <= PIECE
+
+
+def test_a_large_call_is_not_read_past_a_ticket_no_session_holds():
+    def response(ticket: str) -> LazyBody:
+        head = soap_head("receiveResponseXML") + f"<ticket>{ticket}</ticket><response>".encode()
+        tail = b"</response>" + soap_tail("receiveResponseXML")
+        return LazyBody(head, b"&lt;QBXML&gt;", 700_000, tail)
+
+    asked = []
+    forged = response("forged")
+    call = _read(forged, admit=lambda ticket: asked.append(ticket) or False)
+    assert asked == ["forged"] and forged.served <= PIECE
+    assert not call.complete and call.args == {"ticket": "forged"}
+    # A session's ticket: the call is read whole.
+    good = response("good")
+    call = _read(good, admit=lambda ticket: ticket == "good")
+    assert call.complete and good.served == good.length
+    assert call.text("response").startswith("<QBXML><QBXML>")
+
+
+def test_a_large_call_must_name_its_ticket_within_what_a_stranger_may_send():
+    head = soap_head("receiveResponseXML") + b"<response>"
+    body = LazyBody(head, b"x" * 1000, 5000, b"</response>" + soap_tail("receiveResponseXML"))
+    with pytest.raises(SoapFault, match="no ticket") as caught:
+        _read(body, admit=lambda ticket: True)
+    assert caught.value.http_status == 413
+    assert body.served <= UNAUTHENTICATED_BODY + PIECE
+
+
+def test_a_start_tag_of_a_million_attributes_is_refused_unparsed():
+    head = soap_head("serverVersion")
+    head = head[: head.index(b"<serverVersion")] + b"<serverVersion "
+    attributes = b"".join(b'a%d="" ' % i for i in range(700_000))
+    body = LazyBody(head, attributes, 1, b"/></soap:Body></soap:Envelope>")
+    with pytest.raises(SoapFault, match="no SOAP operation in the first") as caught:
+        _read(body, declared=False)
+    assert caught.value.http_status == 413
+    assert body.served <= UNAUTHENTICATED_BODY + PIECE
+
+
+def test_depth_is_bounded_too():
+    nested = b"<x>" * (MAX_DEPTH + 1) + b"</x>" * (MAX_DEPTH + 1)
+    body = f'<s:Envelope xmlns:s="{SOAP_ENV}"><s:Header>'.encode() + nested
+    with pytest.raises(SoapFault, match=f"nested deeper than {MAX_DEPTH}"):
+        parse_call(body + b"</s:Header></s:Envelope>")
+
+
+def test_python_allocations_while_refusing_the_issues_body_stay_small():
+    # What Python allocates (lxml's proxies, the pieces); libxml2's own memory is
+    # bounded by what the reader was fed (the tests above) and measured below.
+    body = hostile("serverVersion")
+    tracemalloc.start()
+    try:
+        with pytest.raises(SoapFault):
+            _read(body, declared=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1024 * 1024
+
+
+MEMORY_PROBE = """
+import resource, sys, threading
+from qbwc_support import LazyBody, hostile, soap_head, soap_tail
+from reconciler.qbwc.soap import MAX_BODY, SoapFault, read_call
+from reconciler.wsgibody import Body
+
+def text(ticket):
+    head = soap_head("receiveResponseXML") + f"<ticket>{ticket}</ticket><response>".encode()
+    tail = b"</response>" + soap_tail("receiveResponseXML")
+    return LazyBody(head, b"&lt;QBXML&gt;", 700_000, tail)
+
+KINDS = {
+    # The issue's body, with and without its Content-Length.
+    "declared": lambda: (hostile("serverVersion"), True),
+    "chunked": lambda: (hostile("serverVersion"), False),
+    # 10 MB of text behind a ticket no session holds.
+    "forged": lambda: (text("forged"), True),
+    # Elements in a session's receiveResponseXML: only the element bound stops them.
+    "elements": lambda: (hostile("receiveResponseXML", inner=b"<ticket>good</ticket>"), False),
+}
+
+def refuse(kind):
+    body, declared = KINDS[kind]()
+    try:
+        read_call(Body(body, body.length if declared else None, MAX_BODY),
+                  admit=lambda ticket: ticket == "good")
+    except SoapFault:
+        pass
+
+read_call(Body(hostile("serverVersion", count=1), None, MAX_BODY))  # lxml's own start-up
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+threads = [threading.Thread(target=lambda k=k: [refuse(k) for _ in range(2)])
+           for k in list(KINDS) * 2]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="peak RSS in kB is Linux's ru_maxrss")
+def test_eight_hostile_bodies_at_once_do_not_grow_the_process():
+    # Peak resident memory of a fresh process, libxml2's allocations included: the
+    # whole of one such body used to take some 380 MB.
+    tests = Path(__file__).resolve().parent
+    probe = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tests), str(tests.parent)])},
+    )
+    grown_kb = int(probe.stdout.strip())
+    assert grown_kb < 16 * 1024, f"peak RSS grew by {grown_kb} kB"

@@ -117,6 +117,17 @@ def test_the_page_shows_the_sync_the_queue_the_errors_and_the_plans(tmp_path, mo
             assert text in page, text
         for secret in (w.plan_token, w.apply_token, company.password_hash):
             assert secret not in page
+        assert "Rejected calls" not in page
+
+
+def test_the_page_shows_rejected_calls_apart_from_the_sync_errors(tmp_path):
+    with api_world(tmp_path) as w:
+        assert w.world.sync().ok
+        HTTP.post(w.world.url, content=b"<not soap")
+        page = HTTP.get(w.base + "/status").text
+        assert "No errors" in page
+        rejected = page[page.index("<h3>Rejected calls</h3>") :]
+        assert "1 (1 malformed) at " in rejected and "none is a sync error" in rejected
 
 
 def test_what_the_page_shows_is_escaped(tmp_path):

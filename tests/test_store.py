@@ -480,12 +480,14 @@ def test_a_read_only_open_of_an_older_store_upgrades_it_first(tmp_path):
     conn = sqlite3.connect(tmp_path / DATABASE_NAME)
     conn.executescript(
         "DROP TABLE created_invoices; ALTER TABLE snapshots DROP COLUMN coverage;"
-        "DROP INDEX failed_sign_ins_by_client; PRAGMA user_version = 2;"
+        "DROP INDEX failed_sign_ins_by_client; DROP TABLE rejected_calls;"
+        "PRAGMA user_version = 2;"
     )
     conn.close()
     reader = open_store(tmp_path, read_only=True)
     assert reader.created_invoices(company.id) == []
     assert reader.latest_snapshot(company.id) is None
+    assert reader.rejected_calls() == []
     reader.close()
 
 

@@ -338,6 +338,8 @@ def test_requests_quickbooks_could_not_process(tmp_path, hresult):
         refused = fired[0].count("requestID=")
         errors = w.store.open_errors(w.company.id)
         assert len(errors) == refused and {e.code for e in errors} == {hresult}
+        # What the run says and what status lists agree.
+        assert w.store.last_session(w.company.id).errors == refused
         # A parse error wrote nothing (failed, retried); otherwise the outcome is unknown (sent).
         expected = RequestState.FAILED if hresult == "0x80040400" else RequestState.SENT
         assert len(w.store.requests(w.company.id, [expected])) == refused

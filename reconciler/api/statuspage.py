@@ -15,7 +15,7 @@ from pathlib import Path
 import jinja2
 
 from reconciler import __version__
-from reconciler.qbwc.report import StatusReport, age, when
+from reconciler.qbwc.report import StatusReport, age, resolved_note, when
 from reconciler.store import Store
 from reconciler.store.records import (
     CompanyRecord,
@@ -79,7 +79,9 @@ def _last_run(page: CompanyPage) -> tuple[str, str]:
         return "running", f"Running: {changes} applied so far"
     if session.errors:
         errors = f"{session.errors} error{'s' if session.errors != 1 else ''}"
-        return "error", f"Applied {changes}, {errors}"
+        resolved = page.report.resolved_since()
+        tone = "ok" if resolved >= session.errors else "error"
+        return tone, f"Applied {changes}, {errors}{resolved_note(session.errors, resolved)}"
     if session.applied:
         return "ok", f"Applied {changes}"
     return "ok", "Read QuickBooks; nothing to apply"

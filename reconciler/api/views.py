@@ -19,6 +19,8 @@ from reconciler.store.records import (
     PlanRecord,
     PlanStatus,
     QueueCounts,
+    RejectedCalls,
+    RejectReason,
     RequestState,
     SessionRecord,
     SnapshotRecord,
@@ -155,6 +157,17 @@ def status_document(
         },
         "plans": [plan_view(entry) for entry in history],
         "errors": [error_view(error) for error in report.errors],
+        "rejected_calls": [rejected_view(rejected) for rejected in report.rejected],
+    }
+
+
+def rejected_view(rejected: RejectedCalls) -> Json:
+    """The calls refused for one reason, as the API shows them."""
+    return {
+        "reason": rejected.reason.value,
+        "count": rejected.count,
+        "first_at": iso(rejected.first_at),
+        "last_at": iso(rejected.last_at),
     }
 
 
@@ -244,5 +257,14 @@ def report_from_status(document: Json) -> StatusReport:
                 occurrences=error["occurrences"],
             )
             for error in document["errors"]
+        ],
+        rejected=[
+            RejectedCalls(
+                RejectReason(rejected["reason"]),
+                rejected["count"],
+                _required(rejected["first_at"]),
+                _required(rejected["last_at"]),
+            )
+            for rejected in document["rejected_calls"]
         ],
     )

@@ -1,8 +1,12 @@
 """The WSGI application: SOAP over POST, the WSDL and the support page over GET.
 
-Bodies are bounded before they are read; anything that goes wrong inside
-becomes a SOAP fault with a short message (the details and the traceback go
-to the server log, never into the answer).
+Only the documented paths answer: the endpoint (``/qbwc``, its WSDL at
+``/qbwc?wsdl``), its support page (``/qbwc/support``), and the API's
+(``/api/v1/...``, ``/status``); any other is 404. Bodies are bounded before
+they are read, and read a piece at a time (what an answer leaves unread is
+dropped the same way); anything that goes wrong inside becomes a SOAP fault
+with a short message (the details and the traceback go to the server log,
+never into the answer).
 """
 
 from __future__ import annotations
@@ -16,17 +20,19 @@ from urllib.parse import parse_qs
 from wsgiref.util import request_uri
 
 from reconciler import __version__
+from reconciler.qbwc.qwc import SOAP_PATH
 from reconciler.qbwc.service import QBWCService
 from reconciler.qbwc.soap import (
     MAX_BODY,
     FaultCode,
     SoapFault,
-    parse_call,
+    read_call,
     render_fault,
     render_result,
 )
 from reconciler.qbwc.wsdl import render_wsdl
-from reconciler.wsgibody import BadBody, BodyTooLarge, read_body
+from reconciler.store.records import RejectReason
+from reconciler.wsgibody import BadBody, Body, BodyTooLarge, drain
 
 if TYPE_CHECKING:
     from reconciler.api.app import ApiApp
@@ -36,6 +42,7 @@ log = logging.getLogger("reconciler.qbwc")
 StartResponse = Callable[..., Any]
 XML = "text/xml; charset=utf-8"
 HTML = "text/html; charset=utf-8"
+SUPPORT_PATH = f"{SOAP_PATH}/support"
 
 SUPPORT_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>reconciler: QuickBooks sync</title></head>
@@ -54,6 +61,9 @@ writes a new QWC file and prints the password once.</li>
 </body></html>
 """
 
+NOT_FOUND = b"Not found. This server answers the QuickBooks Web Connector at /qbwc.\n"
+TEXT = "text/plain; charset=utf-8"
+
 ENDPOINT_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>reconciler: QuickBooks sync</title></head>
 <body><h1>reconciler {version}</h1>
@@ -71,22 +81,45 @@ class QBWCApp:
         self.api = api
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        """Answer one WSGI request: the API's paths go to ``api``, a POST is a SOAP call, a GET
-        the endpoint, WSDL (``?wsdl``) or support page; any other method gets 405."""
-        if self.api is not None and self.api.handles(environ.get("PATH_INFO", "")):
+        """Answer one WSGI request, and drop what it left unread of the request body (a
+        piece at a time; not after a 413, on which the server closes the connection)."""
+        statuses: list[str] = []
+
+        def noting(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            statuses.append(status)
+            return start_response(status, headers, *rest)
+
+        answer = self._route(environ, noting)
+        if not statuses or not statuses[-1].startswith("413"):
+            drain(environ, max(MAX_BODY, self.api.max_body if self.api else 0))
+        return answer
+
+    def _route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """The API's paths go to ``api``; on the endpoint a POST is a SOAP call, a GET the
+        endpoint page or (``?wsdl``) the WSDL; the support page takes GET; any other method
+        gets 405, any other path 404."""
+        path = environ.get("PATH_INFO", "") or "/"
+        if self.api is not None and self.api.handles(path):
             return self.api(environ, start_response)
         method = environ.get("REQUEST_METHOD", "GET")
-        if method == "POST":
-            return self._soap(environ, start_response)
-        if method in {"GET", "HEAD"}:
-            status, content_type, body = self._page(environ)
-            payload = b"" if method == "HEAD" else body
-            return self._answer(start_response, status, content_type, body, payload)
-        start_response(
-            "405 Method Not Allowed",
-            [("Allow", "GET, HEAD, POST"), ("Content-Type", "text/plain"), ("Content-Length", "0")],
-        )
-        return [b""]
+        if path.rstrip("/") == SOAP_PATH:
+            allowed = ("GET", "HEAD", "POST")
+            if method == "POST":
+                return self._soap(environ, start_response)
+        elif path.rstrip("/") == SUPPORT_PATH:
+            allowed = ("GET", "HEAD")
+        else:
+            payload = b"" if method == "HEAD" else NOT_FOUND
+            return self._answer(start_response, "404 Not Found", TEXT, NOT_FOUND, payload)
+        if method not in {"GET", "HEAD"}:
+            start_response(
+                "405 Method Not Allowed",
+                [("Allow", ", ".join(allowed)), ("Content-Type", TEXT), ("Content-Length", "0")],
+            )
+            return [b""]
+        status, content_type, body = self._page(environ)
+        payload = b"" if method == "HEAD" else body
+        return self._answer(start_response, status, content_type, body, payload)
 
     @staticmethod
     def _answer(
@@ -108,32 +141,37 @@ class QBWCApp:
         return [body if payload is None else payload]
 
     def _page(self, environ: dict[str, Any]) -> tuple[str, str, bytes]:
+        """The support page, the WSDL or the endpoint page."""
+        if environ.get("PATH_INFO", "").rstrip("/") == SUPPORT_PATH:
+            return "200 OK", HTML, SUPPORT_PAGE.format(version=html.escape(__version__)).encode()
         query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-        address = request_uri(environ, include_query=False)
+        address = request_uri(environ, include_query=False).rstrip("/")
         if any(key.lower() == "wsdl" for key in query):
             return "200 OK", XML, render_wsdl(address)
-        path = environ.get("PATH_INFO", "") or "/"
-        if path.rstrip("/").endswith("/support") or "support" in query:
-            return "200 OK", HTML, SUPPORT_PAGE.format(version=html.escape(__version__)).encode()
         page = ENDPOINT_PAGE.format(
             version=html.escape(__version__),
             wsdl=html.escape(f"{address}?wsdl"),
-            support=html.escape(f"{address.rstrip('/')}/support"),
+            support=html.escape(f"{address}/support"),
         )
         return "200 OK", HTML, page.encode()
 
     def _soap(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started, cpu_started = time.perf_counter(), time.thread_time()
         name = "?"
+        client = environ.get("REMOTE_ADDR", "unknown")
         try:
-            body = _read_body(environ)
-            call = parse_call(body)
+            call = read_call(
+                _body(environ),
+                soap_action=environ.get("HTTP_SOAPACTION"),
+                admit=self.service.admits,
+            )
             name = call.operation.name
-            result = self.service.call(call, environ.get("REMOTE_ADDR", "unknown"))
+            result = self.service.call(call, client)
             answer = render_result(call.operation, result)
             status = "200 OK"
         except SoapFault as fault:
-            log.warning("SOAP fault on %s: %s", name, fault.message)
+            reason = RejectReason.TOO_LARGE if fault.http_status == 413 else RejectReason.MALFORMED
+            self.service.reject(reason, client, f"SOAP fault: {fault.message}")
             answer, status = render_fault(fault), _status(fault.http_status)
         except Exception:
             log.exception("internal error while answering %s", name)
@@ -156,10 +194,10 @@ def _status(code: int) -> str:
     )
 
 
-def _read_body(environ: dict[str, Any]) -> bytes:
-    """The request body, refused above :data:`MAX_BODY` (before it is read when declared)."""
+def _body(environ: dict[str, Any]) -> Body:
+    """The request body, refused above :data:`MAX_BODY` before it is read when declared so."""
     try:
-        return read_body(environ, MAX_BODY)
+        return Body.of(environ, MAX_BODY)
     except BodyTooLarge as exc:
         raise SoapFault(FaultCode.CLIENT, str(exc), http_status=413) from None
     except BadBody as exc:

@@ -19,6 +19,8 @@ APP_NAME = "reconciler"
 DESCRIPTION = "Sherweb billing for QuickBooks, from configuration in Git"
 DEFAULT_EVERY_MINUTES = 30
 _LOCAL_HOSTS = {"localhost"}
+# Where the server answers the Web Connector (and, below it, the support page).
+SOAP_PATH = "/qbwc"
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,12 @@ def check_app_url(url: str) -> list[str]:
         problems.append(
             "the Web Connector accepts plain http only on localhost; serve HTTPS "
             "(reconcile serve --certfile ... --keyfile ...) and use an https:// URL"
+        )
+    if parts.path.rstrip("/") != SOAP_PATH:
+        problems.append(
+            f"reconcile serve answers the Web Connector at {SOAP_PATH}, not at "
+            f"{parts.path or '/'} (every other path is 404): end the URL with {SOAP_PATH}, "
+            f"unless a proxy in front of the server maps this path to {SOAP_PATH}"
         )
     return problems
 

@@ -17,6 +17,8 @@ from reconciler.store.records import (
     CompanyRecord,
     PlanRecord,
     QueueCounts,
+    RejectedCalls,
+    RejectReason,
     RequestState,
     SessionRecord,
     SnapshotRecord,
@@ -59,6 +61,16 @@ def stamp(moment: dt.datetime, timezone: str = "UTC", *, simulated: bool = False
     return f"{text} ({SIMULATED})" if simulated else text
 
 
+# How the status line says each reason for refusing a call.
+REJECTED = {
+    RejectReason.MALFORMED: "malformed",
+    RejectReason.TOO_LARGE: "too large",
+    RejectReason.SIGN_IN: "failed sign-ins",
+    RejectReason.UNKNOWN_TICKET: "with an unknown or expired ticket",
+    RejectReason.OUT_OF_TURN: "out of turn",
+}
+
+
 def when(
     moment: dt.datetime, now: dt.datetime, timezone: str = "UTC", *, simulated: bool = False
 ) -> str:
@@ -84,6 +96,13 @@ def snapshot_age(
     return f"snapshot {snapshot.version} taken {taken}"
 
 
+def resolved_note(errors: int, resolved: int) -> str:
+    """What follows a run's error count when some of them are resolved since."""
+    if not resolved:
+        return ""
+    return " (resolved since)" if resolved >= errors else f" ({resolved} resolved since)"
+
+
 @dataclass(frozen=True)
 class StatusReport:
     """Everything `reconcile status` shows for one company."""
@@ -96,6 +115,8 @@ class StatusReport:
     queue: QueueCounts
     plans: list[PlanRecord]
     errors: list[StatusError]
+    # Server-wide: calls refused before any company's run could see them.
+    rejected: list[RejectedCalls]
     simulated: bool = False  # the state is on the demo's simulated clock
 
     @classmethod
@@ -110,6 +131,7 @@ class StatusReport:
             queue=store.queue_counts(company.id),
             plans=store.plans(company.id),
             errors=store.open_errors(company.id),
+            rejected=store.rejected_calls(),
             simulated=store.clock_shift() is not None,
         )
 
@@ -153,17 +175,49 @@ class StatusReport:
             )
         if not self.errors:
             out.append("Errors: none")
-            return out
-        out.append(f"Errors ({len(self.errors)} unresolved):")
+        else:
+            out.append(f"Errors ({len(self.errors)} unresolved):")
         for error in self.errors:
             repeat = f", {error.occurrences} times" if error.occurrences > 1 else ""
             out.append(f"  {error.object}: {error.code} {error.message}")
             out.append(f"    last seen {at(error.last_seen, now)}{repeat}")
             out.append(f"    what to do: {error.what_to_do}")
+        if self.rejected:
+            out.append(f"Rejected calls: {self.rejected_text(now)}")
         return out
 
     def _when(self, moment: dt.datetime, now: dt.datetime) -> str:
         return when(moment, now, self.timezone, simulated=self.simulated)
+
+    def resolved_since(self) -> int:
+        """How many of the last run's errors are resolved since (by a new plan, say): the
+        run's errors still open were last seen in it, since it is the last."""
+        session = self.last_session
+        if session is None or not session.errors:
+            return 0
+        still_open = sum(
+            e.occurrences if e.first_seen >= session.created_at else 1
+            for e in self.errors
+            if e.last_seen >= session.created_at
+        )
+        return max(0, session.errors - still_open)
+
+    def rejected_text(self, now: dt.datetime) -> str:
+        """The calls the server refused, by reason: none reached a sync, so none is a sync
+        error (of this company or another: the count is the server's)."""
+        total = sum(r.count for r in self.rejected)
+        first = min(r.first_at for r in self.rejected)
+        last = max(r.last_at for r in self.rejected)
+        reasons = ", ".join(f"{r.count} {REJECTED[r.reason]}" for r in self.rejected)
+        span = (
+            f"at {self._when(last, now)}"
+            if first == last
+            else f"from {self._when(first, now)} to {self._when(last, now)}"
+        )
+        return (
+            f"{total} ({reasons}) {span}; none reached a sync, so none is a sync error "
+            "(the server log names the senders)"
+        )
 
     def _last_run(self, now: dt.datetime) -> str:
         session = self.last_session
@@ -173,6 +227,7 @@ class StatusReport:
         outcome = f"applied {session.applied} change{'s' if session.applied != 1 else ''}"
         if session.errors:
             outcome += f", {session.errors} error{'s' if session.errors != 1 else ''}"
+            outcome += resolved_note(session.errors, self.resolved_since())
         if session.closed_at is None:
             outcome += " (still open)"
         return f"{self._when(ended, now)}, {outcome}"

@@ -21,6 +21,7 @@ from cheroot.ssl.builtin import BuiltinSSLAdapter
 from reconciler.api.app import MAX_API_BODY
 from reconciler.errors import UserError
 from reconciler.qbwc.app import QBWCApp
+from reconciler.qbwc.qwc import SOAP_PATH
 from reconciler.qbwc.soap import MAX_BODY
 from reconciler.qbxml.render import compile_templates
 
@@ -31,7 +32,6 @@ DEFAULT_PORT = 8080
 # Worker threads: every live Web Connector session holds at most one call at
 # a time, so this bounds how many companies sync at once without queueing.
 DEFAULT_THREADS = 64
-SOAP_PATH = "/qbwc"
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,9 @@ def build_server(app: QBWCApp, listen: Listen) -> wsgi.Server:
     server.request_queue_size = 256
     server.keep_alive_conn_limit = listen.threads
     # cheroot refuses larger bodies with 413 before the application sees them;
-    # the application checks again per operation (plans submitted to the API
-    # may be larger than a SOAP call).
+    # the application bounds each SOAP operation (before reading, when the
+    # Content-Length or the SOAPAction header says enough) and the API its own
+    # (plans submitted to it may be larger than a SOAP call).
     server.max_request_body_size = max(MAX_BODY, MAX_API_BODY) + 1
     server.max_request_header_size = 64 * 1024
     if listen.certfile is not None and listen.keyfile is not None:

@@ -22,7 +22,7 @@ from reconciler.qbwc.credentials import new_ticket, ticket_hash, ticket_prefix, 
 from reconciler.qbwc.soap import SoapCall
 from reconciler.qbwc.versions import client_version_answer
 from reconciler.store import Store
-from reconciler.store.records import CompanyRecord, SessionRecord
+from reconciler.store.records import CompanyRecord, RejectReason, SessionRecord
 
 log = logging.getLogger("reconciler.qbwc")
 
@@ -39,6 +39,12 @@ UNKNOWN_SESSION = (
     "This Web Connector session is unknown or has expired. "
     "Click Update Selected to start a new one."
 )
+
+
+class CallRefused(Exception):
+    """A call its session's protocol does not allow at that point (a response that no
+    request asked for): answered as an error and counted among the rejected calls, not
+    as the run's error; the run goes on as if it had not come."""
 
 
 @dataclass(frozen=True)
@@ -147,10 +153,22 @@ class QBWCService:
         self.boot_id = boot_id or uuid.uuid4().hex
 
     def call(self, call: SoapCall, client: str) -> str | int | Sequence[str]:
-        """Dispatch a parsed SOAP call to its callback."""
+        """Dispatch a parsed SOAP call to its callback (an incomplete one holds a ticket that
+        :meth:`admits` refused: its callback answers as for any unknown ticket)."""
         handler = getattr(self, f"_on_{call.operation.name}")
         result: str | int | Sequence[str] = handler(call, client)
         return result
+
+    def admits(self, ticket: str) -> bool:
+        """Whether ``ticket`` is an open session's: the large calls (sendRequestXML,
+        receiveResponseXML) are read past their ticket only then."""
+        return self._peek(ticket, self.clock.now()) is not None
+
+    def reject(self, reason: RejectReason, client: str, what: str) -> None:
+        """Count a refused call among the rejected calls (the caller's doing, never a
+        company's sync error), and log who sent it."""
+        log.warning("call from %s refused (%s): %s", client, reason.value, what)
+        self.store.record_rejected_call(reason, self.clock.now())
 
     # ------------------------------------------------------------ no session
 
@@ -173,13 +191,14 @@ class QBWCService:
         refused = [new_ticket(), NOT_VALID_USER]
         failures = self.store.failed_sign_ins(client, now - self.limits.failure_window)
         if failures >= self.limits.failures_per_client:
-            # Neither hashed nor written: a client hammering costs next to nothing.
-            log.warning("sign-in of %r from %s refused: too many failures", username, client)
+            # Not hashed, only counted: a client hammering costs next to nothing.
+            self.reject(RejectReason.SIGN_IN, client, f"sign-in of {username!r}: too many failures")
             return refused
         company = self.store.company_by_username(username)
         if not verify_password(password, company.password_hash if company else None):
-            self.store.record_failed_sign_in(username, client, now)
-            log.warning("sign-in of %r from %s failed", username, client)
+            with self.store.atomic():
+                self.store.record_failed_sign_in(username, client, now)
+                self.reject(RejectReason.SIGN_IN, client, f"sign-in of {username!r} failed")
             return refused
         assert company is not None
         with self.store.atomic():
@@ -248,11 +267,19 @@ class QBWCService:
         self.store.update_session(session.id, last_seen_at=now, expires_at=expires_at)
         return replace(session, last_seen_at=now, expires_at=expires_at)
 
+    def _unknown_ticket(self, call: SoapCall, client: str) -> None:
+        self.reject(
+            RejectReason.UNKNOWN_TICKET,
+            client,
+            f"{call.operation.name}: no open session has this ticket",
+        )
+
     def _on_sendRequestXML(self, call: SoapCall, client: str) -> str:
         now = self.clock.now()
         with self.store.atomic():
             session = self._session(call.text("ticket"), now)
             if session is None:
+                self._unknown_ticket(call, client)
                 return ""
             return self.run.next_request(
                 session,
@@ -276,16 +303,22 @@ class QBWCService:
         with self.store.atomic():
             session = self._session(ticket, now)
             if session is None:
+                self._unknown_ticket(call, client)
                 return -1
-            return self.run.take_response(
-                session, response, call.text("hresult"), call.text("message"), now, prepared
-            )
+            try:
+                return self.run.take_response(
+                    session, response, call.text("hresult"), call.text("message"), now, prepared
+                )
+            except CallRefused as refused:
+                self.reject(RejectReason.OUT_OF_TURN, client, f"receiveResponseXML: {refused}")
+                return -1
 
     def _on_connectionError(self, call: SoapCall, client: str) -> str:
         now = self.clock.now()
         with self.store.atomic():
             session = self._session(call.text("ticket"), now)
             if session is None:
+                self._unknown_ticket(call, client)
                 return DONE
             answer = self.run.connection_error(
                 session, call.text("hresult"), call.text("message"), now

@@ -6,18 +6,29 @@ table, with the element names of Intuit's WSDL. Every input is parsed by
 :mod:`reconciler.xmlsafe` (no DTD, no entities, no network); anything that is
 not a well-formed call of a known operation becomes a :class:`SoapFault`,
 never a traceback.
+
+A call is parsed as its body arrives (:func:`read_call`), and what a stranger
+can make the server spend is bounded before anything is parsed whole: the
+operation's own size bound applies once the SOAPAction header or the first
+64 KiB of the body name it, whichever comes first (and the two must agree);
+the envelope may hold only a few elements, a few levels deep (the qbXML
+travels as escaped text inside one element); and the two calls that may be
+large (``sendRequestXML``, ``receiveResponseXML``) are read past their first
+64 KiB only once the ticket that opens them is a session's.
 """
 
 from __future__ import annotations
 
+import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from lxml import etree
 
-from reconciler.xmlsafe import XMLInputError, parse_xml
+from reconciler.wsgibody import BadBody, Body, BodyTooLarge
+from reconciler.xmlsafe import BoundedXML, XMLInputError
 
 NAMESPACE = "http://developer.intuit.com/"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -30,6 +41,14 @@ MiB = 1024 * KiB
 # The largest body any call may have: a receiveResponseXML carrying a page
 # of invoices with their lines. Other calls are small.
 MAX_BODY = 10 * MiB
+# What a caller who holds no session can make the server read of one call: the
+# whole of a small call, the start of a large one (up to its ticket).
+UNAUTHENTICATED_BODY = 64 * KiB
+# An envelope, its body, the operation and its parameters: a Web Connector call
+# has about ten elements, four levels deep (its qbXML is text). Room is left
+# for a header or two.
+MAX_ELEMENTS = 64
+MAX_DEPTH = 8
 
 
 class ResultType(StrEnum):
@@ -57,6 +76,16 @@ class Operation:
     result: ResultType
     max_body: int
 
+    def __post_init__(self) -> None:
+        if self.ticket_first:
+            assert self.params[0].name == "ticket", f"{self.name} may be large: ticket first"
+
+    @property
+    def ticket_first(self) -> bool:
+        """Whether the call may be larger than a stranger may send: then it is read past
+        :data:`UNAUTHENTICATED_BODY` only once its ticket (its first parameter) is known."""
+        return self.max_body > UNAUTHENTICATED_BODY
+
     @property
     def result_element(self) -> str:
         """The element that holds the operation's result (``<name>Result``)."""
@@ -77,7 +106,7 @@ def _op(name: str, params: Sequence[str | Param], result: ResultType, max_body: 
     )
 
 
-_SMALL = 64 * KiB
+_SMALL = UNAUTHENTICATED_BODY
 OPERATIONS: dict[str, Operation] = {
     op.name: op
     for op in (
@@ -134,10 +163,15 @@ class SoapFault(Exception):
 
 @dataclass(frozen=True)
 class SoapCall:
-    """A parsed call: the operation and its arguments (None when absent or nil)."""
+    """A parsed call: the operation and its arguments (None when absent or nil).
+
+    ``complete`` is False for a large call whose ticket no session holds: the
+    rest of it was not read, and ``args`` hold its ticket alone.
+    """
 
     operation: Operation
     args: dict[str, str | int | None]
+    complete: bool = True
 
     def text(self, name: str) -> str:
         """A string argument, "" when absent."""
@@ -161,12 +195,138 @@ def _elements(parent: etree._Element) -> list[etree._Element]:
     return [child for child in parent if isinstance(child.tag, str)]
 
 
+# Whether a ticket is an open session's (given by the service, which owns sessions).
+Admit = Callable[[str], bool]
+
+
+def announced_operation(soap_action: str | None) -> Operation | None:
+    """The operation a SOAPAction header names (None when it is absent or empty, which
+    SOAP 1.1 allows); a :class:`SoapFault` when it names none of this service's."""
+    value = (soap_action or "").strip().strip('"').strip()
+    if not value:
+        return None
+    operation = OPERATIONS.get(value.removeprefix(NAMESPACE))
+    if operation is None or not value.startswith(NAMESPACE):
+        raise SoapFault(FaultCode.CLIENT, f"SOAPAction {value[:100]!r} is not an operation here")
+    return operation
+
+
 def parse_call(body: bytes) -> SoapCall:
-    """Parse a SOAP 1.1 request body into a call; raise :class:`SoapFault`."""
+    """Parse a whole SOAP 1.1 request body into a call; raise :class:`SoapFault`."""
+    return read_call(Body(io.BytesIO(body), len(body), MAX_BODY))
+
+
+def read_call(
+    body: Body, *, soap_action: str | None = None, admit: Admit | None = None
+) -> SoapCall:
+    """Read and parse a SOAP 1.1 call from ``body`` as it arrives; raise :class:`SoapFault`.
+
+    Reading stops at the first piece that shows the call is not to be read: more
+    elements or depth than a call has (:data:`MAX_ELEMENTS`, :data:`MAX_DEPTH`), no
+    operation within :data:`UNAUTHENTICATED_BODY`, more than its operation's bound
+    (answered 413), or a large call whose ticket ``admit`` refuses (returned
+    incomplete, for the service to answer as it answers an unknown ticket).
+    """
+    announced = announced_operation(soap_action)
+    reader = _CallReader(body, announced, admit)
     try:
-        envelope = parse_xml(body, source="SOAP request")
-    except XMLInputError as exc:
+        if announced is not None:
+            body.limit_to(announced.max_body)
+        return reader.read()
+    except BodyTooLarge as exc:
+        name = reader.operation.name if reader.operation else announced.name if announced else ""
+        raise SoapFault(FaultCode.CLIENT, f"{name} {exc}".strip(), http_status=413) from None
+    except (BadBody, XMLInputError) as exc:
         raise SoapFault(FaultCode.CLIENT, str(exc)) from None
+
+
+class _CallReader:
+    """One call being read: finds its operation and its ticket as the pieces come."""
+
+    def __init__(self, body: Body, announced: Operation | None, admit: Admit | None) -> None:
+        self.body = body
+        self.announced = announced
+        self.admit = admit
+        self.xml = BoundedXML(source="SOAP request", max_elements=MAX_ELEMENTS, max_depth=MAX_DEPTH)
+        self.operation: Operation | None = None
+        self.element: etree._Element | None = None  # the operation's element
+        self.first_param: etree._Element | None = None
+        # Whether the rest may be read: the operation is known, and when it may be
+        # large, its ticket is a session's.
+        self.admitted = False
+
+    def read(self) -> SoapCall:
+        while piece := self.body.read():
+            for event, element in self.xml.feed(piece):
+                refused = self._event(event, element)
+                if refused is not None:
+                    return refused
+            if not self.admitted and self.body.consumed > UNAUTHENTICATED_BODY:
+                raise self._too_much()
+        return _call_of(self.xml.close())
+
+    def _too_much(self) -> SoapFault:
+        """Why a call is not read past :data:`UNAUTHENTICATED_BODY` before it is admitted."""
+        if self.operation is None:
+            what = "no SOAP operation"
+        else:
+            what = f"{self.operation.name}: no ticket (it comes first)"
+        return SoapFault(
+            FaultCode.CLIENT,
+            f"{what} in the first {UNAUTHENTICATED_BODY} bytes of the request",
+            http_status=413,
+        )
+
+    def _event(self, event: str, element: etree._Element) -> SoapCall | None:
+        """Take one event in; the incomplete call when its ticket is refused."""
+        parent = element.getparent()
+        if event == "start" and self.operation is None and _is_soap_body(parent):
+            self._found(element)
+        elif event == "start" and parent is not None and parent is self.element:
+            if self.first_param is None:
+                self.first_param = element
+        elif event == "end" and element is self.first_param and not self.admitted:
+            return self._ticket(element)
+        return None
+
+    def _found(self, element: etree._Element) -> None:
+        namespace, name = _local(element.tag)
+        operation = OPERATIONS.get(name)
+        if operation is None or namespace != NAMESPACE:
+            raise SoapFault(FaultCode.CLIENT, f"unknown operation {{{namespace or ''}}}{name}")
+        if self.announced is not None and operation is not self.announced:
+            raise SoapFault(
+                FaultCode.CLIENT,
+                f"the SOAPAction header names {self.announced.name}, the body calls {name}",
+            )
+        self.operation, self.element = operation, element
+        self.body.limit_to(operation.max_body)
+        self.admitted = not operation.ticket_first or self.admit is None
+
+    def _ticket(self, element: etree._Element) -> SoapCall | None:
+        assert self.operation is not None and self.admit is not None
+        namespace, name = _local(element.tag)
+        if name != "ticket" or namespace not in (NAMESPACE, None):
+            return None  # read no further than a stranger may send
+        if _elements(element):
+            raise SoapFault(FaultCode.CLIENT, "ticket must be text, not XML elements")
+        ticket = element.text or ""
+        if not self.admit(ticket):
+            return SoapCall(self.operation, {"ticket": ticket}, complete=False)
+        self.admitted = True
+        return None
+
+
+def _is_soap_body(element: etree._Element | None) -> bool:
+    """Whether ``element`` is the Body of a SOAP 1.1 envelope at the document's root."""
+    if element is None or element.tag != f"{{{SOAP_ENV}}}Body":
+        return False
+    envelope = element.getparent()
+    return envelope is not None and envelope.getparent() is None
+
+
+def _call_of(envelope: etree._Element) -> SoapCall:
+    """The call a whole (bounded) envelope holds; raise :class:`SoapFault`."""
     namespace, name = _local(envelope.tag)
     if name != "Envelope":
         raise SoapFault(FaultCode.CLIENT, "not a SOAP envelope")
@@ -192,12 +352,6 @@ def parse_call(body: bytes) -> SoapCall:
     operation = OPERATIONS.get(name)
     if operation is None or namespace != NAMESPACE:
         raise SoapFault(FaultCode.CLIENT, f"unknown operation {{{namespace or ''}}}{name}")
-    if len(body) > operation.max_body:
-        raise SoapFault(
-            FaultCode.CLIENT,
-            f"{name} request too large ({len(body)} bytes, at most {operation.max_body})",
-            http_status=413,
-        )
     return SoapCall(operation, _arguments(operation, children[0]))
 
 

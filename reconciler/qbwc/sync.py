@@ -62,7 +62,7 @@ from reconciler.model import (
 from reconciler.period import invoice_day_after, invoice_day_on_or_before
 from reconciler.qbwc.outcome import Outcome, modification_outcome
 from reconciler.qbwc.profile import Profile
-from reconciler.qbwc.service import DONE, NO_OP, SendRequest
+from reconciler.qbwc.service import DONE, NO_OP, CallRefused, SendRequest
 from reconciler.qbxml.parse import (
     QbxmlParseError,
     Response,
@@ -215,12 +215,14 @@ class Prepared:
 
 
 class RunFailed(Exception):
-    """Ends the run: the message goes to getLastError, the error to the status list."""
+    """Ends the run: the message goes to getLastError, the errors to the status list (one
+    saying the message and what to do when none is given: every error a run counts is
+    listed)."""
 
-    def __init__(self, message: str, error: NewStatusError | None = None) -> None:
+    def __init__(self, message: str, *errors: NewStatusError) -> None:
         super().__init__(message)
         self.message = message
-        self.error = error
+        self.errors = errors
 
 
 def _same_file(open_file: str, configured: str) -> bool:
@@ -343,9 +345,11 @@ class SyncRun:
         """
         state = RunState.load(session.state)
         pending, state.pending = state.pending, None
+        if pending is None:
+            # Not the Web Connector's doing (it answers only what it was sent): the run
+            # goes on as if the call had not come.
+            raise CallRefused("a response that no request of this run asked for")
         try:
-            if pending is None:
-                raise RunFailed("A response arrived that no request of this run asked for.")
             if hresult:
                 self._request_processor_error(pending, hresult, message, now)
             if not isinstance(prepared, Prepared) or prepared.saves != state.saves:
@@ -578,12 +582,12 @@ class SyncRun:
             if rendered and state.version and version_key(rendered) > version_key(state.version):
                 self.store.finish_request(request.id, RequestState.STALE, now, None)
                 self._stale(
+                    state,
                     request,
                     f"the plan was rendered for qbXML {rendered} and this QuickBooks "
                     f"speaks {state.version}",
                     now,
                 )
-                state.errors += 1
                 continue
             return request
         return None
@@ -967,9 +971,8 @@ class SyncRun:
             )
             if why is not None:
                 self.store.finish_request(request.id, RequestState.STALE, now, None)
-                self._stale(request, why, now)
+                self._stale(state, request, why, now)
                 stopped.add(request.plan_id)
-                state.errors += 1
             elif request.state is RequestState.SENT:
                 log.info("%s did not go through: queued again", request.label)
                 self.store.requeue(request.id, now)
@@ -1109,10 +1112,9 @@ class SyncRun:
             self.store.finish_request(request.id, RequestState.QUEUED, now, record)
             state.pause = True
             return
-        state.errors += 1
         if status.action is Action.REPLAN:
             self.store.finish_request(request.id, RequestState.STALE, now, record)
-            self._stale(request, f"{status.code}: {status.message}", now)
+            self._stale(state, request, f"{status.code}: {status.message}", now)
             return
         self.store.finish_request(request.id, RequestState.FAILED, now, record)
         what = status.explanation
@@ -1121,7 +1123,8 @@ class SyncRun:
                 f"Still locked after {request.attempts} tries: close the record in QuickBooks "
                 "(another user may be editing it); the next run tries again."
             )
-        self.store.record_error(
+        self._error(
+            state,
             session.company_id,
             NewStatusError(
                 object=request.label,
@@ -1140,12 +1143,23 @@ class SyncRun:
         if invoice is not None:
             self.store.record_created_invoices(request.company_id, [invoice], now)
 
-    def _stale(self, request: QueuedRequest, reason: str, now: dt.datetime) -> None:
+    def _error(
+        self, state: RunState, company_id: int, error: NewStatusError, now: dt.datetime
+    ) -> None:
+        """Count an error of this run and list it: what the run says and the status list
+        agree."""
+        self.store.record_error(company_id, error, now)
+        state.errors += 1
+
+    def _stale(
+        self, state: RunState, request: QueuedRequest, reason: str, now: dt.datetime
+    ) -> None:
         stopped = self.store.mark_plan_stale(request.plan_id, reason, now)
         log.warning(
             "plan %d is stale (%s): %d request(s) not sent", request.plan_id, reason, stopped
         )
-        self.store.record_error(
+        self._error(
+            state,
             request.company_id,
             NewStatusError(
                 object=request.label,
@@ -1170,6 +1184,7 @@ class SyncRun:
                 NewStatusError("QuickBooks request processor", hresult, message, what),
             )
         requests = [self.store.queued_request(q) for q in pending["queue_ids"]]
+        errors = []
         if hresult.lower() == PARSE_ERROR_HRESULT:
             # QuickBooks could not read the document, so nothing was written.
             what = (
@@ -1181,12 +1196,12 @@ class SyncRun:
                 self.store.finish_request(request.id, RequestState.FAILED, now, None)
             # Otherwise the outcome is unknown: the request stays sent, and the next
             # run settles it against what QuickBooks then holds.
-            self.store.record_error(
-                request.company_id,
-                NewStatusError(request.label, hresult, message, what, request.id, request.plan_id),
-                now,
+            errors.append(
+                NewStatusError(request.label, hresult, message, what, request.id, request.plan_id)
             )
-        raise RunFailed(f"QuickBooks could not process {requests[0].label} ({hresult}: {message}).")
+        raise RunFailed(
+            f"QuickBooks could not process {requests[0].label} ({hresult}: {message}).", *errors
+        )
 
     # ------------------------------------------------------------- helpers
 
@@ -1224,9 +1239,8 @@ class SyncRun:
         self, session: SessionRecord, state: RunState, failure: RunFailed, now: dt.datetime
     ) -> None:
         log.warning("company %d: run stopped: %s", session.company_id, failure.message)
-        if failure.error is not None:
-            self.store.record_error(session.company_id, failure.error, now)
-        state.errors += 1
+        for error in failure.errors or (_run_error(failure.message),):
+            self._error(state, session.company_id, error, now)
         state.phase = Phase.FAILED
         state.pending = None
         state.error = f"{failure.message} Details: {STATUS_HINT}."
@@ -1319,6 +1333,17 @@ def _parse_state(documents: list[str]) -> QBState:
         return parse_state(d.encode("utf-8") for d in documents)
     except QbxmlParseError as exc:
         raise _incomplete(exc) from None
+
+
+def _run_error(message: str) -> NewStatusError:
+    """The status error of a run that stopped for a reason no request or object holds."""
+    return NewStatusError(
+        object="Web Connector run",
+        code="run-stopped",
+        message=message,
+        what_to_do="Click Update Selected to run again. If it stops the same way, send the "
+        "server log and the output of `reconcile status` to whoever supports reconciler.",
+    )
 
 
 def _incomplete(exc: QbxmlParseError) -> RunFailed:

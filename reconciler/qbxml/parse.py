@@ -33,7 +33,7 @@ from reconciler.model import (
 )
 from reconciler.qbxml.rets import Element, QbxmlParseError, RetBuilder
 from reconciler.qbxml.status import Severity, Status
-from reconciler.xmlsafe import XMLInputError, parse_xml, safe_parser
+from reconciler.xmlsafe import SAFE_OPTIONS, XMLInputError, parse_xml, safe_parser
 
 __all__ = [
     "QBObject",
@@ -49,16 +49,8 @@ __all__ = [
 QBObject = HostInfo | CompanyInfo | Customer | Item | Invoice | ListHeader | TxnHeader
 T = TypeVar("T", Customer, Item, Invoice)
 
-# Same protections as reconciler.xmlsafe, for the streaming parser.
-_SAFE = {
-    "resolve_entities": False,
-    "no_network": True,
-    "load_dtd": False,
-    "dtd_validation": False,
-    "huge_tree": False,
-    "remove_comments": True,
-    "remove_pis": True,
-}
+# The protections of reconciler.xmlsafe, for the streaming parser.
+_SAFE = {**SAFE_OPTIONS, "remove_comments": True, "remove_pis": True}
 _SNIFF_BYTES = 4096
 _TAG_NAME = re.compile(rb"<([^\s/>]+)")
 _XML_DECLARATION = re.compile(rb"<\?xml\s[^>]*\?>")

@@ -29,6 +29,8 @@ from reconciler.store.records import (
     PlanRecord,
     QueueCounts,
     QueuedRequest,
+    RejectedCalls,
+    RejectReason,
     RequestState,
     ResponseRecord,
     SessionRecord,
@@ -374,6 +376,16 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def open_errors(self, company_id: int) -> list[StatusError]:
         """Errors not yet resolved, oldest first."""
+
+    # ---------------------------------------------------------- rejected calls
+
+    @abc.abstractmethod
+    def record_rejected_call(self, reason: RejectReason, at: dt.datetime) -> None:
+        """Count one call the server refused."""
+
+    @abc.abstractmethod
+    def rejected_calls(self) -> list[RejectedCalls]:
+        """The refused calls, counted by reason (the most frequent first)."""
 
     # -------------------------------------------------------------- billing lock
 

@@ -205,6 +205,26 @@ class StatusError:
     resolved_at: dt.datetime | None = None
 
 
+class RejectReason(StrEnum):
+    """Why the server refused a call: the caller's doing, never a company's sync error."""
+
+    MALFORMED = "malformed"  # not a well-formed SOAP call of a known operation
+    TOO_LARGE = "too-large"  # larger than its operation may be
+    SIGN_IN = "sign-in"  # a wrong user name or password, or from a throttled address
+    UNKNOWN_TICKET = "unknown-ticket"  # a session's call with a ticket no open session holds
+    OUT_OF_TURN = "out-of-turn"  # a call the protocol does not allow at that point of a session
+
+
+@dataclass(frozen=True)
+class RejectedCalls:
+    """How many calls were refused for one reason, since when and until when."""
+
+    reason: RejectReason
+    count: int
+    first_at: dt.datetime
+    last_at: dt.datetime
+
+
 @dataclass(frozen=True)
 class NewStatusError:
     """A sync error to record (or to count again when it repeats)."""

@@ -221,6 +221,17 @@ ALTER TABLE snapshots ADD COLUMN coverage TEXT;
 CREATE INDEX failed_sign_ins_by_client ON failed_sign_ins (client, at);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+# Calls the server refused (malformed, unauthenticated, out of turn): counted
+# apart from every company's sync errors, by why they were refused.
+_V4 = """
+CREATE TABLE rejected_calls (
+    reason   TEXT PRIMARY KEY,
+    count    INTEGER NOT NULL,
+    first_at TEXT NOT NULL,
+    last_at  TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -38,6 +38,8 @@ from reconciler.store.records import (
     PlanStatus,
     QueueCounts,
     QueuedRequest,
+    RejectedCalls,
+    RejectReason,
     RequestState,
     ResponseRecord,
     SessionRecord,
@@ -1020,6 +1022,28 @@ class SqliteStore(Store):
             (company_id,),
         )
         return [self._error(row) for row in rows]
+
+    # ---------------------------------------------------------- rejected calls
+
+    def record_rejected_call(self, reason: RejectReason, at: dt.datetime) -> None:
+        with self.atomic():
+            self._run(
+                "INSERT INTO rejected_calls (reason, count, first_at, last_at) VALUES (?, 1, ?, ?)"
+                " ON CONFLICT (reason) DO UPDATE SET count = count + 1, last_at = excluded.last_at",
+                (reason.value, _ts(at), _ts(at)),
+            )
+
+    def rejected_calls(self) -> list[RejectedCalls]:
+        rows = self._q("SELECT * FROM rejected_calls ORDER BY count DESC, reason")
+        return [
+            RejectedCalls(
+                RejectReason(row["reason"]),
+                int(row["count"]),
+                _req_dt(row["first_at"]),
+                _req_dt(row["last_at"]),
+            )
+            for row in rows
+        ]
 
     # -------------------------------------------------------------- billing lock
 
