@@ -426,12 +426,12 @@ def test_each_wait_is_said_with_the_attempt_to_come(fake, time_):
         "/customers",
         Answer(429, {"statusCode": 429}, {"Retry-After": "7"}),
         Answer(503, "Service Unavailable"),
-        Answer(200, {"items": []}, delay=0.5),
+        Answer(200, {"items": []}, time_out=True),
     )
     said: list[str] = []
     client = SherwebClient(
         fake.settings(), CREDENTIALS, timeout=0.1, clock=time_.clock, sleep=time_.sleep,
-        now=lambda: WALL_CLOCK, draw=lambda: 0.5, notify=said.append,
+        now=lambda: WALL_CLOCK, draw=lambda: 0.5, notify=said.append, transport=TimingOut(),
     )  # fmt: skip
     with client:
         client.customers()
