@@ -32,25 +32,27 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from reconciler.desired import build_desired, invoice_guid
-from reconciler.diff import diff
-from reconciler.fingerprint import fingerprint_charges, fingerprint_config, fingerprint_state
-from reconciler.model import (
+from reconciler.engine.desired import build_desired, invoice_guid
+from reconciler.engine.diff import diff
+from reconciler.engine.fingerprint import fingerprint_charges, fingerprint_config, fingerprint_state
+from reconciler.engine.period import BillingPeriod
+from reconciler.model.charges import (
     BillingCycle,
-    BillingMode,
-    BillingOptions,
     Charge,
     ChargesBundle,
     ChargeType,
+    CustomerCharges,
+)
+from reconciler.model.config import (
+    BillingMode,
+    BillingOptions,
     Company,
     Config,
-    CustomerCharges,
     InvoiceAction,
     Offer,
     Organization,
     Proration,
 )
-from reconciler.period import BillingPeriod
 from reconciler.plan import build_plan, plan_document
 from reconciler.plan.requests import render_plan_requests
 from reconciler.qbxml.parse import parse_state

@@ -88,8 +88,8 @@ from typing import Any
 
 import httpx
 
-from reconciler.changes import InvoiceCreate, SyncedLine
-from reconciler.model import Ref
+from reconciler.engine.changes import InvoiceCreate, SyncedLine
+from reconciler.model.quickbooks import Ref
 from reconciler.qbwc.credentials import hash_password
 from reconciler.qbxml.render import render_document, render_request
 from reconciler.sandbox.company import Company

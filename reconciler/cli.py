@@ -15,8 +15,8 @@ from typing import Any, NamedTuple
 
 import click
 
-from reconciler import color
-from reconciler.errors import InvalidInput, UserError
+from reconciler.base import color
+from reconciler.base.errors import InvalidInput, UserError
 
 
 class LazyCommand(NamedTuple):
@@ -143,7 +143,7 @@ class ReconcileGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, no_color: bool) -> None:
     """Billing configuration as code for QuickBooks Desktop."""
-    # Every command and click.echo below follow this (see reconciler.color).
+    # Every command and click.echo below follow this (see reconciler.base.color).
     ctx.color = False if no_color else color.environment_choice()
 
 

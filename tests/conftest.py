@@ -6,18 +6,12 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from support.paths import REFERENCE, REPO
 
 # No test may pass or fail by the machine's speed: no per-example deadline, and no
 # health check that fails because generating examples is slow on a loaded machine.
 settings.register_profile("reconciler", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("reconciler")
-
-REPO = Path(__file__).resolve().parents[1]
-# Reference material beside the repository; absent from a user's clone.
-SHARED = REPO.parent / "shared"
-REFERENCE = SHARED / "reference"
-XSD_DIR = REFERENCE / "qbxml" / "xsd-13.0"
-SAMPLES_DIR = REFERENCE / "qbxml" / "samples"
 
 
 @pytest.fixture(scope="session")

@@ -22,16 +22,16 @@ from urllib.parse import parse_qs
 
 from reconciler.api.openapi import openapi_json
 from reconciler.api.problems import PROBLEM_JSON, Problem
-from reconciler.api.statuspage import company_page, render_status_page, sign_in_page
 from reconciler.api.submit import submit_plan
 from reconciler.api.tokens import key_id_of, token_matches
 from reconciler.api.views import Json, latest_snapshot_document, plan_view, status_document
-from reconciler.clock import Clock
-from reconciler.qbwc.report import StatusReport
-from reconciler.snapshots import snapshot_fingerprint
+from reconciler.base.clock import Clock
+from reconciler.qbstate.snapshot import snapshot_fingerprint
+from reconciler.status.page import company_page, render_status_page, sign_in_page
+from reconciler.status.report import StatusReport
 from reconciler.store import Store
 from reconciler.store.records import ApiToken, CompanyRecord, TokenScope
-from reconciler.wsgibody import BadBody, BodyTooLarge, read_body
+from reconciler.web.body import BadBody, BodyTooLarge, read_body
 
 log = logging.getLogger("reconciler.api")
 

@@ -1,8 +1,8 @@
 """A client of the server's API, for ``plan``, ``apply`` and ``status --server URL``.
 
-Every failure becomes a :class:`~reconciler.errors.UserError` that says what
+Every failure becomes a :class:`~reconciler.base.errors.UserError` that says what
 to do: a refused token names ``RECONCILE_TOKEN``, a refused connection names
-the URL, a stale plan is a :class:`~reconciler.apply.StalePlan` (so that
+the URL, a stale plan is a :class:`~reconciler.queue.apply.StalePlan` (so that
 ``apply`` can plan again), a conflict carries the server's reason.
 """
 
@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from reconciler import __version__
-from reconciler.apply import BillingModeLocked, NoFreshSnapshot, StalePlan
-from reconciler.errors import UserError
+from reconciler.base.errors import UserError
+from reconciler.queue.apply import BillingModeLocked, NoFreshSnapshot, StalePlan
 
 TOKEN_VAR = "RECONCILE_TOKEN"  # noqa: S105 (the variable's name, not a token)
 BASE_HINT = "--server takes the server's base URL, e.g. https://qb.example.com:8443."

@@ -15,7 +15,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from reconciler.api.openapi import body_validator
 from reconciler.api.problems import Problem
 from reconciler.api.views import Json, iso
-from reconciler.apply import (
+from reconciler.base.errors import UserError
+from reconciler.plan.files import modified, newer_format, older_format, schema_problems
+from reconciler.plan.model import FORMAT_VERSION
+from reconciler.queue.apply import (
     Applied,
     BillingModeLocked,
     NoFreshSnapshot,
@@ -23,10 +26,7 @@ from reconciler.apply import (
     StalePlan,
     queue_plan,
 )
-from reconciler.errors import UserError
-from reconciler.plan.files import modified, newer_format, older_format, schema_problems
-from reconciler.plan.model import FORMAT_VERSION
-from reconciler.qbwc.profile import Profile
+from reconciler.queue.profile import Profile
 from reconciler.store import Store
 from reconciler.store.records import ApiToken, CompanyRecord
 

@@ -1,7 +1,7 @@
 """The API's JSON documents, built from the store's records (pure: "now" is an input).
 
 :func:`report_from_status` reads a status document back into the
-:class:`~reconciler.qbwc.report.StatusReport` that ``reconcile status``
+:class:`~reconciler.status.report.StatusReport` that ``reconcile status``
 prints, so that ``status --server`` prints what ``status`` prints.
 """
 
@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from reconciler import __version__
-from reconciler.qbwc.report import StatusReport
+from reconciler.status.report import StatusReport
 from reconciler.store.records import (
     BillingLock,
     CompanyRecord,

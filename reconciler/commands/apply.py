@@ -17,11 +17,11 @@ from typing import Any, Protocol
 
 import click
 
-from reconciler import color
 from reconciler.api.client import ApiClient
 from reconciler.api.submit import submitted_document
-from reconciler.apply import NoFreshSnapshot, StalePlan, queue_plan
-from reconciler.clock import clock_moved_by
+from reconciler.base import color
+from reconciler.base.clock import clock_moved_by
+from reconciler.base.errors import UserError
 from reconciler.commands.options import config_option, server_option
 from reconciler.commands.plan import charges_from
 from reconciler.commands.remote import remote_snapshot_for_plan
@@ -32,17 +32,18 @@ from reconciler.commands.state import (
     snapshot_for_plan,
     state_clock,
 )
-from reconciler.config import load_config
-from reconciler.errors import UserError
-from reconciler.model import ChargesBundle, Config
+from reconciler.config.load import load_config
+from reconciler.model.charges import ChargesBundle
+from reconciler.model.config import Config
 from reconciler.plan.document import Document
 from reconciler.plan.files import load_plan, with_digest
-from reconciler.plan.text import render_text
-from reconciler.qbwc.profile import profile_from_config
-from reconciler.qbwc.report import company_timezone, when
-from reconciler.snapshots import plan_for
-from reconciler.statedir import state_dir_option
+from reconciler.plan.render.text import render_text
+from reconciler.qbstate.snapshot import plan_for
+from reconciler.queue.apply import NoFreshSnapshot, StalePlan, queue_plan
+from reconciler.queue.profile import profile_from_config
+from reconciler.status.report import company_timezone, when
 from reconciler.store import Store
+from reconciler.store.location import state_dir_option
 from reconciler.store.records import CompanyRecord
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
+from reconciler.base.errors import UserError
+from reconciler.base.jsonschemas import load_schema
 from reconciler.commands.options import config_option
-from reconciler.config import ConfigSummary, load_config, schema_names
-from reconciler.errors import UserError
-from reconciler.jsonschemas import load_schema
+from reconciler.config.load import ConfigSummary, load_config, schema_names
 
 
 @click.command("validate")

@@ -21,26 +21,26 @@ from pathlib import Path
 
 import click
 
-from reconciler import color
-from reconciler.apply import queue_plan
-from reconciler.charges import load_charges
-from reconciler.clock import ShiftedClock
-from reconciler.config import load_config
-from reconciler.errors import UserError
-from reconciler.model import ChargesBundle
+from reconciler.base import color
+from reconciler.base.clock import ShiftedClock
+from reconciler.base.errors import UserError
+from reconciler.base.resources import data_dir, example_config_dir
+from reconciler.config.load import load_config
+from reconciler.model.charges import ChargesBundle
 from reconciler.plan.document import CREATE_INVOICE, Document
-from reconciler.plan.text import render_text
+from reconciler.plan.render.text import render_text
+from reconciler.qbstate.snapshot import StoredSnapshot, plan_against
 from reconciler.qbwc.app import QBWCApp
 from reconciler.qbwc.credentials import hash_password, new_password
-from reconciler.qbwc.profile import profile_from_config
 from reconciler.qbwc.qwc import QwcFile, render_qwc
-from reconciler.qbwc.report import stamp
-from reconciler.qbwc.server import Listen, running
 from reconciler.qbwc.service import QBWCService
 from reconciler.qbwc.sync import SyncRun
-from reconciler.resources import data_dir, example_config_dir
-from reconciler.snapshots import StoredSnapshot, plan_against
+from reconciler.queue.apply import queue_plan
+from reconciler.queue.profile import profile_from_config
+from reconciler.sherweb.charges import load_charges
+from reconciler.status.report import stamp
 from reconciler.store import open_store
+from reconciler.web.server import Listen, running
 
 
 def _step(text: str) -> None:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
+from reconciler.base.errors import UserError
+from reconciler.base.jsonschemas import load_schema
+from reconciler.base.resources import example_config_dir
 from reconciler.commands.options import DEFAULT_CONFIG_DIR
-from reconciler.config import CONFIG_FILES, schema_names
-from reconciler.errors import UserError
-from reconciler.jsonschemas import load_schema
-from reconciler.resources import example_config_dir
+from reconciler.config.load import CONFIG_FILES, schema_names
 
 # Where the example files' first line points yaml-language-server.
 SCHEMAS_DIR = ".schemas"

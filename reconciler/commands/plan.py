@@ -6,28 +6,30 @@ from pathlib import Path
 
 import click
 
-from reconciler import color
 from reconciler.api.client import ApiClient
-from reconciler.charges import load_charges
+from reconciler.base import color
+from reconciler.base.errors import UserError
+from reconciler.base.resources import data_dir
 from reconciler.commands.options import config_option, server_option
 from reconciler.commands.remote import remote_snapshot_for_plan
 from reconciler.commands.sherweb import today_in
 from reconciler.commands.state import latest_snapshot_for_plan
-from reconciler.config import load_config
-from reconciler.coverage import Coverage
-from reconciler.errors import UserError
-from reconciler.model import ChargesBundle, Config, QBState
+from reconciler.config.load import load_config
+from reconciler.engine.coverage import Coverage
+from reconciler.model.charges import ChargesBundle
+from reconciler.model.config import Config
+from reconciler.model.quickbooks import QBState
 from reconciler.plan.build import build_plan
 from reconciler.plan.document import Document
 from reconciler.plan.files import dumps_plan, load_plan, save_plan
-from reconciler.plan.markdown import render_markdown
+from reconciler.plan.render.markdown import render_markdown
+from reconciler.plan.render.text import render_text
 from reconciler.plan.requests import render_plan_document
 from reconciler.plan.safety import check_safety
-from reconciler.plan.text import render_text
-from reconciler.resources import data_dir
+from reconciler.qbstate.files import state_source
+from reconciler.sherweb.charges import load_charges
 from reconciler.sherweb.fetch import fetch_charges_bundle
-from reconciler.statedir import state_dir_option
-from reconciler.statesource import state_source
+from reconciler.store.location import state_dir_option
 
 # --detailed-exitcode, as Terraform's (errors exit 1, as every UserError does).
 EXIT_NO_CHANGES = 0

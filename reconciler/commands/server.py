@@ -10,19 +10,19 @@ from pathlib import Path
 
 import click
 
-from reconciler import color
-from reconciler.clock import Clock, ShiftedClock, SystemClock
+from reconciler.base import color
+from reconciler.base.clock import Clock, ShiftedClock, SystemClock
+from reconciler.base.errors import UserError
+from reconciler.base.files import write_text_atomically
 from reconciler.commands.options import config_option, server_option
 from reconciler.commands.state import configured_company, open_state, state_clock
-from reconciler.config import load_config
-from reconciler.errors import UserError
+from reconciler.config.load import load_config
 from reconciler.qbwc.credentials import hash_password, new_password
-from reconciler.qbwc.profile import profile_from_config
 from reconciler.qbwc.qwc import DEFAULT_EVERY_MINUTES, QwcFile, check_app_url, render_qwc
-from reconciler.qbwc.report import StatusReport
-from reconciler.qbwc.server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, Listen
-from reconciler.sherweb.files import write_text_atomically
-from reconciler.statedir import state_dir_option
+from reconciler.queue.profile import profile_from_config
+from reconciler.status.report import StatusReport
+from reconciler.store.location import state_dir_option
+from reconciler.web.server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, Listen
 
 
 def _username(company: str) -> str:
@@ -160,9 +160,9 @@ def serve_command(
     """
     from reconciler.api.app import ApiApp
     from reconciler.qbwc.app import QBWCApp
-    from reconciler.qbwc.server import serve_forever
     from reconciler.qbwc.service import QBWCService
     from reconciler.qbwc.sync import SyncRun
+    from reconciler.web.server import serve_forever
 
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from reconciler.charges import load_charges, parse_charges
+from reconciler.base.errors import InvalidInput, UserError
 from reconciler.commands.options import config_option
-from reconciler.config import (
+from reconciler.config.load import (
     BILLING_FILE,
     OFFERS_FILE,
     ORGANIZATIONS_FILE,
@@ -26,8 +26,11 @@ from reconciler.config import (
     load_billing,
     load_config,
 )
-from reconciler.errors import InvalidInput, UserError
-from reconciler.model import ChargesBundle, Config, QBState
+from reconciler.model.charges import ChargesBundle
+from reconciler.model.config import Config
+from reconciler.model.quickbooks import QBState
+from reconciler.qbstate.files import state_source
+from reconciler.sherweb.charges import load_charges, parse_charges
 from reconciler.sherweb.client import DEFAULT_TIMEOUT
 from reconciler.sherweb.fetch import (
     API_SOURCE,
@@ -45,7 +48,6 @@ from reconciler.sherweb.importer import (
     write_import,
 )
 from reconciler.sherweb.names import DEFAULT_THRESHOLD
-from reconciler.statesource import state_source
 
 date_option = click.option(
     "--date",

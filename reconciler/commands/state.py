@@ -9,13 +9,14 @@ from pathlib import Path
 
 import click
 
-from reconciler import color
-from reconciler.clock import Clock, clock_moved_by
-from reconciler.config import load_config
-from reconciler.coverage import Coverage
-from reconciler.errors import UserError
-from reconciler.model import BillingMode, QBState
-from reconciler.snapshots import StoredSnapshot
+from reconciler.base import color
+from reconciler.base.clock import Clock, clock_moved_by
+from reconciler.base.errors import UserError
+from reconciler.config.load import load_config
+from reconciler.engine.coverage import Coverage
+from reconciler.model.config import BillingMode
+from reconciler.model.quickbooks import QBState
+from reconciler.qbstate.snapshot import StoredSnapshot
 from reconciler.store import Store, StoreError, open_store, store_exists
 from reconciler.store.records import CompanyRecord
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import click
 
 from reconciler.api.tokens import NAME, hash_token, new_token
+from reconciler.base.errors import UserError
 from reconciler.commands.apply import current_actor
 from reconciler.commands.options import config_option
 from reconciler.commands.state import configured_company, open_state, state_clock
-from reconciler.errors import UserError
-from reconciler.qbwc.report import company_timezone, stamp
-from reconciler.statedir import state_dir_option
+from reconciler.status.report import company_timezone, stamp
+from reconciler.store.location import state_dir_option
 from reconciler.store.records import TokenScope
 
 

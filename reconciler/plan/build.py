@@ -7,13 +7,15 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from reconciler.changes import InvoiceUpdate
-from reconciler.coverage import Coverage
-from reconciler.desired import build_desired
-from reconciler.diff import diff
-from reconciler.errors import UserError
-from reconciler.fingerprint import fingerprint_charges, fingerprint_config, fingerprint_state
-from reconciler.model import BillingMode, ChargesBundle, Config, QBState
+from reconciler.base.errors import UserError
+from reconciler.engine.changes import InvoiceUpdate
+from reconciler.engine.coverage import Coverage
+from reconciler.engine.desired import build_desired
+from reconciler.engine.diff import diff
+from reconciler.engine.fingerprint import fingerprint_charges, fingerprint_config, fingerprint_state
+from reconciler.model.charges import ChargesBundle
+from reconciler.model.config import BillingMode, Config
+from reconciler.model.quickbooks import QBState
 from reconciler.plan.model import (
     Fingerprints,
     Plan,

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from reconciler import __version__
-from reconciler.changes import (
+from reconciler.engine.changes import (
     AddLine,
     InvoiceCreate,
     InvoiceUpdate,
@@ -24,9 +24,9 @@ from reconciler.changes import (
     ModifyLine,
     SyncedLine,
 )
-from reconciler.fingerprint import decimal_text
-from reconciler.lines import field_changes
-from reconciler.model import InvoiceLine, InvoiceLineGroup, Ref
+from reconciler.engine.fingerprint import decimal_text
+from reconciler.engine.lines import field_changes
+from reconciler.model.quickbooks import InvoiceLine, InvoiceLineGroup, Ref
 from reconciler.plan.model import Plan, PlannedChange
 
 Document = dict[str, Any]

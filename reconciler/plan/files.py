@@ -19,14 +19,14 @@ from typing import Any
 
 import yaml
 
-from reconciler.errors import Diagnostic, InvalidInput, Location, UserError, read_utf8
-from reconciler.jsonschemas import schema_problems as described_problems
-from reconciler.jsonschemas import validator
+from reconciler.base.errors import Diagnostic, InvalidInput, Location, UserError, read_utf8
+from reconciler.base.files import write_text_atomically
+from reconciler.base.jsonschemas import schema_problems as described_problems
+from reconciler.base.jsonschemas import validator
 from reconciler.plan.document import Document
-from reconciler.plan.markdown import COMMENT_MARKER
 from reconciler.plan.model import FORMAT_VERSION
-from reconciler.plan.view import NO_CHANGES
-from reconciler.sherweb.files import write_text_atomically
+from reconciler.plan.render.markdown import COMMENT_MARKER
+from reconciler.plan.render.view import NO_CHANGES
 
 # Past this many, more schema errors tell a person nothing new.
 MAX_REPORTED = 10

@@ -33,11 +33,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.errors import UserError
-from reconciler.model import (
-    SEND_MARK_FIELDS,
-    BillingOptions,
-    Config,
+from reconciler.base.errors import UserError
+from reconciler.base.xmlsafe import XMLInputError, parse_xml
+from reconciler.engine.index import QBIndex, is_void, name_key
+from reconciler.engine.period import BillingPeriod, InvoiceSchedule, schedule_for
+from reconciler.model.config import SEND_MARK_FIELDS, BillingOptions, Config
+from reconciler.model.quickbooks import (
     Invoice,
     InvoiceLine,
     InvoiceLineGroup,
@@ -45,11 +46,8 @@ from reconciler.model import (
     QBState,
     Ref,
 )
-from reconciler.period import BillingPeriod, InvoiceSchedule, schedule_for
 from reconciler.plan.document import CREATE_INVOICE, UPDATE_INVOICE, UPDATE_ITEM_COST, Document
-from reconciler.qbindex import QBIndex, is_void, name_key
 from reconciler.qbxml.values import canonical_guid
-from reconciler.xmlsafe import XMLInputError, parse_xml
 
 Element = Any  # lxml.etree._Element; lxml ships no type stubs
 

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
-from reconciler.changes import (
+from reconciler.engine.changes import (
     AddLine,
     Change,
     InvoiceCreate,
@@ -14,9 +14,10 @@ from reconciler.changes import (
     ItemCostUpdate,
     ModifyLine,
 )
-from reconciler.model import BillingOptions, HostInfo, Organization
-from reconciler.notices import Level, Notice
-from reconciler.period import InvoiceSchedule
+from reconciler.engine.notices import Level, Notice
+from reconciler.engine.period import InvoiceSchedule
+from reconciler.model.config import BillingOptions, Organization
+from reconciler.model.quickbooks import HostInfo
 
 # Bumped whenever the plan file format changes incompatibly (3: created
 # invoices carry their Print/Email later mark).

@@ -9,7 +9,7 @@ template or mapping should not rewrite every customer's invoice unnoticed.
 
 from __future__ import annotations
 
-from reconciler.errors import UserError
+from reconciler.base.errors import UserError
 from reconciler.plan.model import Plan
 
 

@@ -32,7 +32,7 @@ from reconciler.qbwc.soap import (
 )
 from reconciler.qbwc.wsdl import render_wsdl
 from reconciler.store.records import RejectReason
-from reconciler.wsgibody import BadBody, Body, BodyTooLarge, drain
+from reconciler.web.body import BadBody, Body, BodyTooLarge, drain
 
 if TYPE_CHECKING:
     from reconciler.api.app import ApiApp

@@ -15,8 +15,8 @@ from enum import StrEnum
 
 from lxml import etree
 
-from reconciler.model import InvoiceLine, InvoiceLineGroup, QBState, Ref
-from reconciler.xmlsafe import XMLInputError, parse_xml
+from reconciler.base.xmlsafe import XMLInputError, parse_xml
+from reconciler.model.quickbooks import InvoiceLine, InvoiceLineGroup, QBState, Ref
 
 
 class Outcome(StrEnum):

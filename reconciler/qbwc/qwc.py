@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from lxml import etree
 
-from reconciler.errors import UserError
+from reconciler.base.errors import UserError
 
 APP_NAME = "reconciler"
 # The Web Connector shows at most 80 characters well.

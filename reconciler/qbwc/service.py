@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from reconciler import __version__
-from reconciler.clock import Clock
+from reconciler.base.clock import Clock
 from reconciler.qbwc.credentials import new_ticket, ticket_hash, ticket_prefix, verify_password
 from reconciler.qbwc.soap import SoapCall
 from reconciler.qbwc.versions import client_version_answer

@@ -3,7 +3,7 @@
 The eleven operations, their parameters and results are declared once here
 (:data:`OPERATIONS`); the parser, the answers and the WSDL all follow that
 table, with the element names of Intuit's WSDL. Every input is parsed by
-:mod:`reconciler.xmlsafe` (no DTD, no entities, no network); anything that is
+:mod:`reconciler.base.xmlsafe` (no DTD, no entities, no network); anything that is
 not a well-formed call of a known operation becomes a :class:`SoapFault`,
 never a traceback.
 
@@ -27,8 +27,8 @@ from enum import StrEnum
 
 from lxml import etree
 
-from reconciler.wsgibody import BadBody, Body, BodyTooLarge
-from reconciler.xmlsafe import BoundedXML, XMLInputError
+from reconciler.base.xmlsafe import BoundedXML, XMLInputError
+from reconciler.web.body import BadBody, Body, BodyTooLarge
 
 NAMESPACE = "http://developer.intuit.com/"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"

@@ -48,20 +48,13 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from reconciler.clock import Clock
-from reconciler.coverage import Coverage
-from reconciler.model import (
-    CompanyInfo,
-    Customer,
-    HostInfo,
-    Invoice,
-    QBState,
-    TxnHeader,
-    UnsentInvoices,
-)
-from reconciler.period import invoice_day_after, invoice_day_on_or_before
+from reconciler.base.clock import Clock
+from reconciler.base.xmlsafe import XMLInputError, parse_xml
+from reconciler.engine.coverage import Coverage
+from reconciler.engine.period import invoice_day_after, invoice_day_on_or_before
+from reconciler.model.config import UnsentInvoices
+from reconciler.model.quickbooks import CompanyInfo, Customer, HostInfo, Invoice, QBState, TxnHeader
 from reconciler.qbwc.outcome import Outcome, modification_outcome
-from reconciler.qbwc.profile import Profile
 from reconciler.qbwc.service import DONE, NO_OP, CallRefused, SendRequest
 from reconciler.qbxml.parse import (
     QbxmlParseError,
@@ -88,6 +81,7 @@ from reconciler.qbxml.version import (
     negotiate_version,
     version_key,
 )
+from reconciler.queue.profile import Profile
 from reconciler.store import Store
 from reconciler.store.records import (
     CompanyRecord,
@@ -98,7 +92,6 @@ from reconciler.store.records import (
     ResponseRecord,
     SessionRecord,
 )
-from reconciler.xmlsafe import XMLInputError, parse_xml
 
 log = logging.getLogger("reconciler.qbwc")
 

@@ -21,7 +21,8 @@ from typing import IO, Any, Generic, TypeVar
 
 from lxml import etree
 
-from reconciler.model import (
+from reconciler.base.xmlsafe import SAFE_OPTIONS, XMLInputError, parse_xml, safe_parser
+from reconciler.model.quickbooks import (
     CompanyInfo,
     Customer,
     HostInfo,
@@ -33,7 +34,6 @@ from reconciler.model import (
 )
 from reconciler.qbxml.rets import Element, QbxmlParseError, RetBuilder
 from reconciler.qbxml.status import Severity, Status
-from reconciler.xmlsafe import SAFE_OPTIONS, XMLInputError, parse_xml, safe_parser
 
 __all__ = [
     "QBObject",
@@ -49,7 +49,7 @@ __all__ = [
 QBObject = HostInfo | CompanyInfo | Customer | Item | Invoice | ListHeader | TxnHeader
 T = TypeVar("T", Customer, Item, Invoice)
 
-# The protections of reconciler.xmlsafe, for the streaming parser.
+# The protections of reconciler.base.xmlsafe, for the streaming parser.
 _SAFE = {**SAFE_OPTIONS, "remove_comments": True, "remove_pis": True}
 _SNIFF_BYTES = 4096
 _TAG_NAME = re.compile(rb"<([^\s/>]+)")

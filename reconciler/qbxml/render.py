@@ -16,7 +16,9 @@ from typing import Any, Literal
 import jinja2
 from markupsafe import Markup
 
-from reconciler.changes import (
+from reconciler.base.resources import templates_dir
+from reconciler.base.xmlsafe import parse_xml
+from reconciler.engine.changes import (
     AddLine,
     Change,
     InvoiceCreate,
@@ -26,7 +28,7 @@ from reconciler.changes import (
     ModifyLine,
     SyncedLine,
 )
-from reconciler.model import COST_CHECKBOX, COSTED_ITEM_KINDS, InvoiceLineGroup, Ref
+from reconciler.model.quickbooks import COST_CHECKBOX, COSTED_ITEM_KINDS, InvoiceLineGroup, Ref
 from reconciler.qbxml.queries import (
     CompanyQuery,
     CustomerQuery,
@@ -53,8 +55,6 @@ from reconciler.qbxml.version import (
     check_version,
     supports,
 )
-from reconciler.resources import templates_dir
-from reconciler.xmlsafe import parse_xml
 
 __all__ = ["QbxmlRenderError", "compile_templates", "render_document", "render_request"]
 

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from reconciler.errors import UserError
-from reconciler.model import (
+from reconciler.base.errors import UserError
+from reconciler.model.quickbooks import (
     CompanyInfo,
     Customer,
     DataExt,

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from reconciler.errors import UserError
+from reconciler.base.errors import UserError
 
 QUANTITY_PLACES = Decimal("0.00001")
 # QUANTYPE and PRICETYPE: up to 10 integer digits, up to 5 decimals.

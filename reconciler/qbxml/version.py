@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import functools
 
-from reconciler.errors import UserError
-from reconciler.model import HostInfo
+from reconciler.base.errors import UserError
+from reconciler.model.quickbooks import HostInfo
 
 MIN_VERSION = "13.0"  # QuickBooks 2015 (US)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from reconciler.xmlsafe import parse_xml, safe_parser
+from reconciler.base.xmlsafe import parse_xml, safe_parser
 
 # The XSD knows nothing of the <?qbxml version="..."?> instruction.
 _QBXML_PI = re.compile(rb"<\?qbxml[^>]*\?>")

@@ -23,10 +23,10 @@ from typing import Any
 
 from lxml import etree
 
+from reconciler.base.xmlsafe import XMLInputError, parse_xml
 from reconciler.sandbox import elements as el
 from reconciler.sandbox.elements import Element
 from reconciler.sandbox.status import OK
-from reconciler.xmlsafe import XMLInputError, parse_xml
 
 ITEM_RETS = (
     "ItemServiceRet",
@@ -106,7 +106,7 @@ class Company:
         ``sources`` are paths or document bytes/text, plain or still inside the
         Web Connector's ``receiveResponseXML`` SOAP envelope. The company name
         comes from a ``CompanyRet`` when ``name`` is not given. A source that
-        is not a qbXML response raises :class:`~reconciler.xmlsafe.XMLInputError`.
+        is not a qbXML response raises :class:`~reconciler.base.xmlsafe.XMLInputError`.
         """
         company = cls(name or "", file_path)
         for source in sources:

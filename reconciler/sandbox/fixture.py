@@ -79,15 +79,15 @@ from zoneinfo import ZoneInfo
 import jsonschema
 from lxml import etree
 
-from reconciler.errors import Diagnostic, InvalidInput, Location
-from reconciler.jsonschemas import schema_problems
+from reconciler.base.errors import Diagnostic, InvalidInput, Location
+from reconciler.base.jsonschemas import schema_problems
+from reconciler.config.yamlsource import PathKey, YamlDocument, YamlSyntaxError, load_yaml
 from reconciler.sandbox import elements as el
 from reconciler.sandbox.company import Company
 from reconciler.sandbox.elements import Element
 from reconciler.sandbox.invoices import add_invoice
 from reconciler.sandbox.lists import add_list_object
 from reconciler.sandbox.status import StatusError
-from reconciler.yamlsource import PathKey, YamlDocument, YamlSyntaxError, load_yaml
 
 _NUMBER = {"type": ["number", "string"], "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
 _DATE = {"type": "string", "format": "date"}
@@ -260,7 +260,7 @@ _ITEM_ADDS = {
 def load_fixture(source: Path | str | Mapping[str, Any]) -> Company:
     """A company from a fixture file (YAML or JSON) or from already loaded data.
 
-    Raises :class:`~reconciler.errors.InvalidInput` naming the file and line of
+    Raises :class:`~reconciler.base.errors.InvalidInput` naming the file and line of
     every problem.
     """
     document = _document(source)

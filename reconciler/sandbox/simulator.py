@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path, PureWindowsPath
 
+from reconciler.base.xmlsafe import XMLInputError, parse_xml
 from reconciler.qbxml.xsd import load_xsd, xsd_errors
 from reconciler.sandbox import elements as el
 from reconciler.sandbox.company import Company
@@ -57,7 +58,6 @@ from reconciler.sandbox.status import (
     StatusError,
     lock_error,
 )
-from reconciler.xmlsafe import XMLInputError, parse_xml
 
 _VERSION = re.compile(r"<\?qbxml\s+version\s*=\s*[\"']([0-9.]+)[\"']\s*\?>")
 # A bound on what one request may weigh (QuickBooks itself chokes far earlier).

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from lxml import etree
 
+from reconciler.base.xmlsafe import XMLInputError, parse_xml
 from reconciler.sandbox.elements import Element
-from reconciler.xmlsafe import XMLInputError, parse_xml
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"

@@ -46,12 +46,12 @@ from typing import Any
 import httpx
 from lxml import etree
 
-from reconciler.errors import UserError
+from reconciler.base.errors import UserError
+from reconciler.base.xmlsafe import XMLInputError, parse_xml
 from reconciler.sandbox import soap
 from reconciler.sandbox.elements import Element, text_of
 from reconciler.sandbox.simulator import QuickBooksSimulator
 from reconciler.sandbox.status import RequestProcessorError, ResponseLost
-from reconciler.xmlsafe import XMLInputError, parse_xml
 
 WEB_CONNECTOR_VERSION = "2.3.0.215"
 USER_AGENT = "Mozilla/4.0 (compatible; MSIE 6.0; MS Web Services Client Protocol 4.0.30319.42000)"

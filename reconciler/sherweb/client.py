@@ -43,9 +43,9 @@ import httpx
 import jsonschema
 
 from reconciler import __version__
-from reconciler.errors import UserError
-from reconciler.jsonschemas import error_path, schema_problems, validator
-from reconciler.model import SherwebSettings
+from reconciler.base.errors import UserError
+from reconciler.base.jsonschemas import error_path, schema_problems, validator
+from reconciler.model.config import SherwebSettings
 from reconciler.sherweb.retry import RetryPolicy, is_retryable, server_delay
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ For each organization of the configuration that Sherweb knows (or every
 customer, on request), ``GET /billing/receivable-charges`` for the billing
 period holding the date and ``GET /billing/subscriptions``, a few customers
 at a time. The payloads are kept verbatim, numbers exact, in the format that
-:mod:`reconciler.charges` reads.
+:mod:`reconciler.sherweb.charges` reads.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ from typing import Any
 import simplejson
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from reconciler import color
-from reconciler.charges import parse_charges
-from reconciler.model import ChargesBundle, Config, Organization, SherwebSettings
+from reconciler.base import color
+from reconciler.base.files import write_text_atomically
+from reconciler.model.charges import ChargesBundle
+from reconciler.model.config import Config, Organization, SherwebSettings
+from reconciler.sherweb.charges import parse_charges
 from reconciler.sherweb.client import Credentials, SherwebClient
-from reconciler.sherweb.files import write_text_atomically
 
 DEFAULT_WORKERS = 4
 # Where diagnostics say fetched charges came from.

@@ -19,18 +19,12 @@ from pathlib import Path
 
 import yaml
 
-from reconciler.config import OFFERS_FILE, ORGANIZATIONS_FILE
-from reconciler.errors import UserError
-from reconciler.model import (
-    COSTED_ITEM_KINDS,
-    BillingCycle,
-    Charge,
-    ChargesBundle,
-    InvoiceAction,
-    QBState,
-    Subscription,
-)
-from reconciler.sherweb.files import write_text_atomically
+from reconciler.base.errors import UserError
+from reconciler.base.files import write_text_atomically
+from reconciler.config.load import OFFERS_FILE, ORGANIZATIONS_FILE
+from reconciler.model.charges import BillingCycle, Charge, ChargesBundle, Subscription
+from reconciler.model.config import InvoiceAction
+from reconciler.model.quickbooks import COSTED_ITEM_KINDS, QBState
 from reconciler.sherweb.names import DEFAULT_THRESHOLD, Match, match_names, normalize_name
 
 TODO = "TODO"

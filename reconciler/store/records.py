@@ -106,7 +106,7 @@ class SnapshotRecord:
     fingerprint: str | None  # sha256 of the parsed state; None until first needed
     qbxml_version: str
     document_count: int
-    # What its refresh read of the invoices (``reconciler.coverage.Coverage`` as
+    # What its refresh read of the invoices (``reconciler.engine.coverage.Coverage`` as
     # JSON); None for snapshots taken before it was recorded.
     coverage: dict[str, Any] | None = field(default=None, compare=False)
 

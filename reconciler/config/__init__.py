@@ -1,0 +1,1 @@
+"""The configuration directory: YAML with positions, validation, line description templates."""

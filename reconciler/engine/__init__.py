@@ -1,0 +1,1 @@
+"""From configuration and charges to changes: periods, desired invoices, the diff, fingerprints."""

@@ -1,0 +1,1 @@
+"""Plan renderers: text, markdown, JSON and qbXML, over one interface."""

@@ -1,0 +1,1 @@
+"""Queueing a plan (apply) and the configuration as last applied (the profile)."""

@@ -1,0 +1,1 @@
+"""What the server reports: status reports, their views and the status page."""

@@ -1,0 +1,1 @@
+"""What the tests share: builders, fakes, worlds and the invariants."""
