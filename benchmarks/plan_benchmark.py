@@ -46,7 +46,7 @@ from reconciler.model.charges import (
 from reconciler.model.config import (
     BillingMode,
     BillingOptions,
-    Company,
+    CompanyFile,
     Config,
     InvoiceAction,
     Offer,
@@ -270,7 +270,7 @@ def make_inputs(organizations: int, charges_per_org: int) -> Inputs:
         lines_total += 2 * len(lines)
     config = Config(
         billing=BillingOptions(
-            company=Company(name="Benchmark IT Services"),
+            company=CompanyFile(name="Benchmark IT Services"),
             mode=BillingMode.ADVANCE,
             proration=frozenset(Proration),
             invoice_day=1,

@@ -26,12 +26,12 @@ from reconciler.api.submit import submit_plan
 from reconciler.api.tokens import key_id_of, token_matches
 from reconciler.api.views import Json, latest_snapshot_document, plan_view, status_document
 from reconciler.base.clock import Clock
+from reconciler.base.wsgibody import BadBody, BodyTooLarge, read_body
 from reconciler.qbstate.snapshot import snapshot_fingerprint
 from reconciler.status.page import company_page, render_status_page, sign_in_page
 from reconciler.status.report import StatusReport
 from reconciler.store import Store
 from reconciler.store.records import ApiToken, CompanyRecord, TokenScope
-from reconciler.web.body import BadBody, BodyTooLarge, read_body
 
 log = logging.getLogger("reconciler.api")
 

@@ -18,6 +18,7 @@ from reconciler.api.views import Json, iso
 from reconciler.base.errors import UserError
 from reconciler.plan.files import modified, newer_format, older_format, schema_problems
 from reconciler.plan.model import FORMAT_VERSION
+from reconciler.plan.profile import Profile
 from reconciler.queue.apply import (
     Applied,
     BillingModeLocked,
@@ -26,7 +27,6 @@ from reconciler.queue.apply import (
     StalePlan,
     queue_plan,
 )
-from reconciler.queue.profile import Profile
 from reconciler.store import Store
 from reconciler.store.records import ApiToken, CompanyRecord
 

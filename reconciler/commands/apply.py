@@ -22,6 +22,7 @@ from reconciler.api.submit import submitted_document
 from reconciler.base import color
 from reconciler.base.clock import clock_moved_by
 from reconciler.base.errors import UserError
+from reconciler.base.times import when
 from reconciler.commands.options import config_option, server_option
 from reconciler.commands.plan import charges_from
 from reconciler.commands.remote import remote_snapshot_for_plan
@@ -37,11 +38,11 @@ from reconciler.model.charges import ChargesBundle
 from reconciler.model.config import Config
 from reconciler.plan.document import Document
 from reconciler.plan.files import load_plan, with_digest
+from reconciler.plan.profile import profile_from_config
 from reconciler.plan.render.text import render_text
 from reconciler.qbstate.snapshot import plan_for
 from reconciler.queue.apply import NoFreshSnapshot, StalePlan, queue_plan
-from reconciler.queue.profile import profile_from_config
-from reconciler.status.report import company_timezone, when
+from reconciler.status.report import company_timezone
 from reconciler.store import Store
 from reconciler.store.location import state_dir_option
 from reconciler.store.records import CompanyRecord
@@ -112,7 +113,7 @@ class Queued:
         )
 
 
-class Target(Protocol):
+class QueueTarget(Protocol):
     """Where plans are made from and queued: the local state directory or a server."""
 
     def latest(self) -> SnapshotForPlan:
@@ -185,7 +186,7 @@ class RemoteTarget:
 @contextmanager
 def open_target(
     server: str | None, state_dir: Path, config_dir: Path, config: Config
-) -> Iterator[Target]:
+) -> Iterator[QueueTarget]:
     """The server's API when ``server`` is given, else the local state directory."""
     if server is not None:
         with ApiClient.from_environment(server) as client:
@@ -225,7 +226,7 @@ MAX_REPLANS = 3
 class Planner:
     """Plans against the target's latest snapshot, shows the plan and asks (or --yes)."""
 
-    target: Target
+    target: QueueTarget
     config: Config
     charges_source: str
     force: bool

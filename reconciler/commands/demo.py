@@ -25,9 +25,11 @@ from reconciler.base import color
 from reconciler.base.clock import ShiftedClock
 from reconciler.base.errors import UserError
 from reconciler.base.resources import data_dir, example_config_dir
+from reconciler.base.times import stamp
 from reconciler.config.load import load_config
 from reconciler.model.charges import ChargesBundle
 from reconciler.plan.document import CREATE_INVOICE, Document
+from reconciler.plan.profile import profile_from_config
 from reconciler.plan.render.text import render_text
 from reconciler.qbstate.snapshot import StoredSnapshot, plan_against
 from reconciler.qbwc.app import QBWCApp
@@ -36,10 +38,9 @@ from reconciler.qbwc.qwc import QwcFile, render_qwc
 from reconciler.qbwc.service import QBWCService
 from reconciler.qbwc.sync import SyncRun
 from reconciler.queue.apply import queue_plan
-from reconciler.queue.profile import profile_from_config
 from reconciler.sherweb.charges import load_charges
-from reconciler.status.report import stamp
 from reconciler.store import open_store
+from reconciler.web.app import WebApp
 from reconciler.web.server import Listen, running
 
 
@@ -139,7 +140,9 @@ def demo_command(keep: Path | None) -> None:
             company = store.company(company.id)
             identity = store.app_identity()
             service = QBWCService(store, SyncRun(store, clock), clock)
-            with running(QBWCApp(service), Listen(host="127.0.0.1", port=0, threads=4)) as server:
+            with running(
+                WebApp(QBWCApp(service)), Listen(host="127.0.0.1", port=0, threads=4)
+            ) as server:
                 qwc_path = state_dir / "northwind.qwc"
                 qwc_path.write_text(
                     render_qwc(

@@ -9,11 +9,11 @@ import click
 from reconciler import __version__
 from reconciler.api.client import ApiClient
 from reconciler.base.errors import UserError
+from reconciler.base.times import when
 from reconciler.commands.state import SnapshotForPlan, warn_outdated
 from reconciler.engine.coverage import Coverage
 from reconciler.engine.fingerprint import fingerprint_state
 from reconciler.model.config import BillingMode, Config
-from reconciler.status.report import when
 
 
 def remote_snapshot_for_plan(client: ApiClient, config: Config) -> SnapshotForPlan:

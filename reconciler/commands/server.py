@@ -17,9 +17,9 @@ from reconciler.base.files import write_text_atomically
 from reconciler.commands.options import config_option, server_option
 from reconciler.commands.state import configured_company, open_state, state_clock
 from reconciler.config.load import load_config
+from reconciler.plan.profile import profile_from_config
 from reconciler.qbwc.credentials import hash_password, new_password
 from reconciler.qbwc.qwc import DEFAULT_EVERY_MINUTES, QwcFile, check_app_url, render_qwc
-from reconciler.queue.profile import profile_from_config
 from reconciler.status.report import StatusReport
 from reconciler.store.location import state_dir_option
 from reconciler.web.server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, Listen
@@ -162,6 +162,7 @@ def serve_command(
     from reconciler.qbwc.app import QBWCApp
     from reconciler.qbwc.service import QBWCService
     from reconciler.qbwc.sync import SyncRun
+    from reconciler.web.app import WebApp
     from reconciler.web.server import serve_forever
 
     logging.basicConfig(
@@ -181,7 +182,7 @@ def serve_command(
     service = QBWCService(store, SyncRun(store, clock), clock)
     try:
         serve_forever(
-            QBWCApp(service, api=ApiApp(store, clock)),
+            WebApp(QBWCApp(service), ApiApp(store, clock)),
             Listen(host=host, port=port, certfile=certfile, keyfile=keyfile, threads=threads),
         )
     finally:

@@ -9,10 +9,11 @@ import click
 
 from reconciler.api.tokens import NAME, hash_token, new_token
 from reconciler.base.errors import UserError
+from reconciler.base.times import stamp
 from reconciler.commands.apply import current_actor
 from reconciler.commands.options import config_option
 from reconciler.commands.state import configured_company, open_state, state_clock
-from reconciler.status.report import company_timezone, stamp
+from reconciler.status.report import company_timezone
 from reconciler.store.location import state_dir_option
 from reconciler.store.records import TokenScope
 

@@ -28,7 +28,7 @@ from reconciler.model.config import (
     LAST_DAY,
     BillingMode,
     BillingOptions,
-    Company,
+    CompanyFile,
     Config,
     InvoiceAction,
     Offer,
@@ -276,7 +276,7 @@ def _build_billing(checked: _CheckedFile, problems: list[Diagnostic]) -> Billing
     safety = data.get("safety", {})
     company = data["company"]
     return BillingOptions(
-        company=Company(name=company["name"], file=company.get("file", "")),
+        company=CompanyFile(name=company["name"], file=company.get("file", "")),
         mode=BillingMode(data["mode"]),
         proration=frozenset(Proration(p) for p in data.get("proration", [])),
         invoice_day=data["invoice_day"]

@@ -128,7 +128,7 @@ def _cycle(charge: Charge) -> str:
     return BillingCycle.ONE_TIME.value if _is_one_time(charge) else BillingCycle.MONTHLY.value
 
 
-class _Planner:
+class _DesiredBuilder:
     """Builds the desired state; collects what it leaves out as notices."""
 
     def __init__(self, config: Config) -> None:
@@ -380,7 +380,7 @@ def _names(names: Iterable[str]) -> str:
 
 def build_desired(config: Config, charges: ChargesBundle) -> DesiredState:
     """The desired invoices and item costs for ``charges`` under ``config``."""
-    planner = _Planner(config)
+    planner = _DesiredBuilder(config)
     by_id = {c.customer_id.lower(): c for c in charges.customers}
     invoices = []
     for org in config.organizations:

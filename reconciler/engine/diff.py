@@ -46,8 +46,8 @@ from reconciler.model.quickbooks import (
     Item,
     QBState,
     Ref,
+    canonical_guid,
 )
-from reconciler.qbxml.values import canonical_guid
 from reconciler.sherweb.names import nearest
 
 
@@ -106,7 +106,7 @@ def _recency(invoice: Invoice) -> tuple[dt.date, dt.datetime, int, str]:
 
 
 @dataclass
-class _Target:
+class _InvoiceTarget:
     """One invoice to reconcile: one organization, or (update) all of a customer's."""
 
     action: InvoiceAction
@@ -301,23 +301,23 @@ class _Differ:
 
     # -- invoices ----------------------------------------------------------
 
-    def targets(self, invoices: tuple[DesiredInvoice, ...]) -> list[_Target]:
-        targets: list[_Target] = []
-        shared: dict[tuple[str, dt.date, dt.date], _Target] = {}
+    def targets(self, invoices: tuple[DesiredInvoice, ...]) -> list[_InvoiceTarget]:
+        targets: list[_InvoiceTarget] = []
+        shared: dict[tuple[str, dt.date, dt.date], _InvoiceTarget] = {}
         for desired in invoices:
             org = desired.organization
             if org.action is InvoiceAction.CREATE:
-                targets.append(_Target(org.action, org.customer, [desired]))
+                targets.append(_InvoiceTarget(org.action, org.customer, [desired]))
                 continue
             window = desired.schedule.window
             key = (name_key(org.customer), window.start, window.end)
             if key not in shared:
-                shared[key] = _Target(org.action, org.customer)
+                shared[key] = _InvoiceTarget(org.action, org.customer)
                 targets.append(shared[key])
             shared[key].desired.append(desired)
         return targets
 
-    def customer(self, target: _Target) -> Customer | None:
+    def customer(self, target: _InvoiceTarget) -> Customer | None:
         customer = self.index.customer(target.customer_name)
         context = {"organization": target.first.organization.id, "customer": target.customer_name}
         if customer is None:
@@ -371,7 +371,7 @@ class _Differ:
             return ref.list_id == customer.list_id
         return name_key(ref.full_name or "") == name_key(customer.full_name)
 
-    def invoice_change(self, target: _Target) -> InvoiceChange | None:
+    def invoice_change(self, target: _InvoiceTarget) -> InvoiceChange | None:
         customer = self.customer(target)
         if customer is None:
             return None
@@ -447,7 +447,7 @@ class _Differ:
         return None
 
     def _not_read(
-        self, target: _Target, customer: Customer, has_lines: bool, context: dict[str, str]
+        self, target: _InvoiceTarget, customer: Customer, has_lines: bool, context: dict[str, str]
     ) -> bool:
         """Whether the snapshot did not read where the target's invoice would be (then
         a notice says so, and nothing is planned: "not read" is not "absent").
@@ -490,7 +490,7 @@ class _Differ:
             return True
         return False
 
-    def _closed_in_window(self, customer: Customer, target: _Target) -> list[Invoice]:
+    def _closed_in_window(self, customer: Customer, target: _InvoiceTarget) -> list[Invoice]:
         """The customer's invoices of the window that may not be changed (settled or sent)."""
         window = target.first.schedule.window
         return sorted(
@@ -506,7 +506,7 @@ class _Differ:
 
     def _billed_elsewhere(
         self,
-        target: _Target,
+        target: _InvoiceTarget,
         customer: Customer,
         lines: list[SyncedLine],
         context: dict[str, str],
@@ -526,13 +526,13 @@ class _Differ:
             self._left_sent(target, closed, customer, lines, context)
         return True
 
-    def _would_change(self, target: _Target, invoice: Invoice, lines: list[SyncedLine]) -> bool:
+    def _would_change(self, target: _InvoiceTarget, invoice: Invoice, lines: list[SyncedLine]) -> bool:
         synced_key = self.synced_key_for(target.organizations)
         return not plan_lines(invoice.lines, lines, synced_key).is_noop
 
     def _left_settled(
         self,
-        target: _Target,
+        target: _InvoiceTarget,
         settled: list[Invoice],
         customer: Customer,
         lines: list[SyncedLine],
@@ -554,7 +554,7 @@ class _Differ:
 
     def _left_sent(
         self,
-        target: _Target,
+        target: _InvoiceTarget,
         sent: list[Invoice],
         customer: Customer,
         lines: list[SyncedLine],
@@ -577,7 +577,7 @@ class _Differ:
         )
 
     def _no_open_invoice(
-        self, target: _Target, customer: Customer, context: dict[str, str]
+        self, target: _InvoiceTarget, customer: Customer, context: dict[str, str]
     ) -> None:
         window = target.first.schedule.window
         sent = [i for i in self._closed_in_window(customer, target) if not i.is_settled]
@@ -610,7 +610,7 @@ class _Differ:
         )
 
     def _create(
-        self, target: _Target, customer: Customer, lines: list[SyncedLine]
+        self, target: _InvoiceTarget, customer: Customer, lines: list[SyncedLine]
     ) -> InvoiceChange:
         first = target.first
         period = first.schedule.period
@@ -642,7 +642,7 @@ class _Differ:
         return InvoiceChange(change, target.organizations, first.schedule)
 
     def _groups_holding_synced_items(
-        self, target: _Target, invoice: Invoice, synced_key: Callable[[Ref | None], str | None]
+        self, target: _InvoiceTarget, invoice: Invoice, synced_key: Callable[[Ref | None], str | None]
     ) -> None:
         """Warn about group lines that hold a synced item: kept whole, they may bill it twice."""
         for group in invoice.lines:
@@ -673,7 +673,7 @@ class _Differ:
             )
 
     def _update(
-        self, target: _Target, invoice: Invoice, lines: list[SyncedLine]
+        self, target: _InvoiceTarget, invoice: Invoice, lines: list[SyncedLine]
     ) -> InvoiceChange | None:
         self.existing += 1
         synced_key = self.synced_key_for(target.organizations)

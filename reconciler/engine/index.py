@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from reconciler.model.quickbooks import Customer, Invoice, Item, QBState, Ref
-from reconciler.qbxml.values import canonical_guid
+from reconciler.model.quickbooks import Customer, Invoice, Item, QBState, Ref, canonical_guid
 
 
 def name_key(name: str) -> str:

@@ -80,7 +80,7 @@ LAST_DAY = "last"
 
 
 @dataclass(frozen=True)
-class Company:
+class CompanyFile:
     """The QuickBooks company file this repository manages."""
 
     name: str
@@ -111,7 +111,7 @@ class SherwebSettings:
 class BillingOptions:
     """The billing and synchronisation settings (``billing.yaml``)."""
 
-    company: Company
+    company: CompanyFile
     mode: BillingMode
     proration: frozenset[Proration] = frozenset()
     invoice_day: int | str = 1  # 1..28 or LAST_DAY

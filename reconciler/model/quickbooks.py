@@ -260,3 +260,12 @@ class QBState:
     customers: tuple[Customer, ...] = ()
     items: tuple[Item, ...] = ()
     invoices: tuple[Invoice, ...] = ()
+
+
+def canonical_guid(value: str | None) -> str:
+    """A GUID as the model keeps it: lower case, no braces (what InvoiceCreate holds).
+
+    The one normaliser of GUIDs (ExternalGUID, OwnerID, FileID): QuickBooks
+    writes them in braces and upper case, ``{ABC-...}`` == ``abc-...``; None is "".
+    """
+    return (value or "").strip().strip("{}").lower()

@@ -45,9 +45,9 @@ from reconciler.model.quickbooks import (
     ItemKind,
     QBState,
     Ref,
+    canonical_guid,
 )
 from reconciler.plan.document import CREATE_INVOICE, UPDATE_INVOICE, UPDATE_ITEM_COST, Document
-from reconciler.qbxml.values import canonical_guid
 
 Element = Any  # lxml.etree._Element; lxml ships no type stubs
 

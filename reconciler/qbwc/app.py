@@ -1,12 +1,10 @@
-"""The WSGI application: SOAP over POST, the WSDL and the support page over GET.
+"""The Web Connector's WSGI application: SOAP over POST, the WSDL and the support page.
 
-Only the documented paths answer: the endpoint (``/qbwc``, its WSDL at
-``/qbwc?wsdl``), its support page (``/qbwc/support``), and the API's
-(``/api/v1/...``, ``/status``); any other is 404. Bodies are bounded before
-they are read, and read a piece at a time (what an answer leaves unread is
-dropped the same way); anything that goes wrong inside becomes a SOAP fault
-with a short message (the details and the traceback go to the server log,
-never into the answer).
+It answers the endpoint (``/qbwc``, its WSDL at ``/qbwc?wsdl``) and its support
+page (``/qbwc/support``); :mod:`reconciler.web.app` routes those paths here.
+Bodies are bounded before they are read, and read a piece at a time; anything
+that goes wrong inside becomes a SOAP fault with a short message (the details
+and the traceback go to the server log, never into the answer).
 """
 
 from __future__ import annotations
@@ -15,11 +13,12 @@ import html
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs
 from wsgiref.util import request_uri
 
 from reconciler import __version__
+from reconciler.base.wsgibody import BadBody, Body, BodyTooLarge
 from reconciler.qbwc.qwc import SOAP_PATH
 from reconciler.qbwc.service import QBWCService
 from reconciler.qbwc.soap import (
@@ -32,10 +31,6 @@ from reconciler.qbwc.soap import (
 )
 from reconciler.qbwc.wsdl import render_wsdl
 from reconciler.store.records import RejectReason
-from reconciler.web.body import BadBody, Body, BodyTooLarge, drain
-
-if TYPE_CHECKING:
-    from reconciler.api.app import ApiApp
 
 log = logging.getLogger("reconciler.qbwc")
 
@@ -61,7 +56,6 @@ writes a new QWC file and prints the password once.</li>
 </body></html>
 """
 
-NOT_FOUND = b"Not found. This server answers the QuickBooks Web Connector at /qbwc.\n"
 TEXT = "text/plain; charset=utf-8"
 
 ENDPOINT_PAGE = """<!doctype html>
@@ -73,44 +67,26 @@ ENDPOINT_PAGE = """<!doctype html>
 
 
 class QBWCApp:
-    """WSGI callable serving one :class:`QBWCService`, and the JSON API and status page
-    (``api``) on the paths they handle."""
+    """WSGI callable serving one :class:`QBWCService` on the endpoint and its support page."""
 
-    def __init__(self, service: QBWCService, api: ApiApp | None = None) -> None:
+    def __init__(self, service: QBWCService) -> None:
         self.service = service
-        self.api = api
+        self.max_body = MAX_BODY
+
+    @staticmethod
+    def handles(path: str) -> bool:
+        """Whether a request for ``path`` is the Web Connector's: the endpoint or its
+        support page."""
+        return path.rstrip("/") in {SOAP_PATH, SUPPORT_PATH}
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        """Answer one WSGI request, and drop what it left unread of the request body (a
-        piece at a time; not after a 413, on which the server closes the connection)."""
-        statuses: list[str] = []
-
-        def noting(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
-            statuses.append(status)
-            return start_response(status, headers, *rest)
-
-        answer = self._route(environ, noting)
-        if not statuses or not statuses[-1].startswith("413"):
-            drain(environ, max(MAX_BODY, self.api.max_body if self.api else 0))
-        return answer
-
-    def _route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        """The API's paths go to ``api``; on the endpoint a POST is a SOAP call, a GET the
-        endpoint page or (``?wsdl``) the WSDL; the support page takes GET; any other method
-        gets 405, any other path 404."""
+        """On the endpoint a POST is a SOAP call, a GET the endpoint page or (``?wsdl``) the
+        WSDL; the support page takes GET; any other method gets 405."""
         path = environ.get("PATH_INFO", "") or "/"
-        if self.api is not None and self.api.handles(path):
-            return self.api(environ, start_response)
         method = environ.get("REQUEST_METHOD", "GET")
-        if path.rstrip("/") == SOAP_PATH:
-            allowed = ("GET", "HEAD", "POST")
-            if method == "POST":
-                return self._soap(environ, start_response)
-        elif path.rstrip("/") == SUPPORT_PATH:
-            allowed = ("GET", "HEAD")
-        else:
-            payload = b"" if method == "HEAD" else NOT_FOUND
-            return self._answer(start_response, "404 Not Found", TEXT, NOT_FOUND, payload)
+        allowed = ("GET", "HEAD", "POST") if path.rstrip("/") == SOAP_PATH else ("GET", "HEAD")
+        if method == "POST" and "POST" in allowed:
+            return self._soap(environ, start_response)
         if method not in {"GET", "HEAD"}:
             start_response(
                 "405 Method Not Allowed",

@@ -27,8 +27,8 @@ from enum import StrEnum
 
 from lxml import etree
 
+from reconciler.base.wsgibody import BadBody, Body, BodyTooLarge
 from reconciler.base.xmlsafe import BoundedXML, XMLInputError
-from reconciler.web.body import BadBody, Body, BodyTooLarge
 
 NAMESPACE = "http://developer.intuit.com/"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"

@@ -53,7 +53,16 @@ from reconciler.base.xmlsafe import XMLInputError, parse_xml
 from reconciler.engine.coverage import Coverage
 from reconciler.engine.period import invoice_day_after, invoice_day_on_or_before
 from reconciler.model.config import UnsentInvoices
-from reconciler.model.quickbooks import CompanyInfo, Customer, HostInfo, Invoice, QBState, TxnHeader
+from reconciler.model.quickbooks import (
+    CompanyInfo,
+    Customer,
+    HostInfo,
+    Invoice,
+    QBState,
+    TxnHeader,
+    canonical_guid,
+)
+from reconciler.plan.profile import Profile
 from reconciler.qbwc.outcome import Outcome, modification_outcome
 from reconciler.qbwc.service import DONE, NO_OP, CallRefused, SendRequest
 from reconciler.qbxml.parse import (
@@ -74,14 +83,12 @@ from reconciler.qbxml.queries import (
 from reconciler.qbxml.queries import Iterator as IteratorMode
 from reconciler.qbxml.render import render_document, render_request
 from reconciler.qbxml.status import Action, Severity, Status
-from reconciler.qbxml.values import canonical_guid
 from reconciler.qbxml.version import (
     MIN_VERSION,
     UnsupportedQuickBooks,
     negotiate_version,
     version_key,
 )
-from reconciler.queue.profile import Profile
 from reconciler.store import Store
 from reconciler.store.records import (
     CompanyRecord,

@@ -29,8 +29,8 @@ from reconciler.model.quickbooks import (
     ListHeader,
     Ref,
     TxnHeader,
+    canonical_guid,
 )
-from reconciler.qbxml.values import canonical_guid
 
 # Shared values are cached up to this many distinct texts per kind.
 _CACHE_LIMIT = 50_000

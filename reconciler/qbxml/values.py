@@ -133,15 +133,6 @@ def format_guid(value: str, *, subject: str, field: str = "ExternalGUID") -> str
     return "{" + str(parsed) + "}"
 
 
-def canonical_guid(value: str | None) -> str:
-    """A GUID as the model keeps it: lower case, no braces (what InvoiceCreate holds).
-
-    The one normaliser of GUIDs (ExternalGUID, OwnerID, FileID): QuickBooks
-    writes them in braces and upper case, ``{ABC-...}`` == ``abc-...``; None is "".
-    """
-    return (value or "").strip().strip("{}").lower()
-
-
 def check_request_id(value: str) -> str:
     """A ``requestID``: non-empty, printable ASCII, at most 50 characters."""
     if not value or len(value) > MAX_REQUEST_ID or not value.isascii() or not value.isprintable():

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.base.errors import UserError
+from reconciler.base.times import age
 from reconciler.plan.document import CREATE_INVOICE, UPDATE_INVOICE, UPDATE_ITEM_COST, Document
 from reconciler.plan.guard import CheckedChange, UnsafePlanRequest, check_plan_requests
 from reconciler.plan.model import SafetyCheck
+from reconciler.plan.profile import Profile
 from reconciler.qbstate.snapshot import snapshot_fingerprint, snapshot_state
-from reconciler.queue.profile import Profile
-from reconciler.status.report import age
 from reconciler.store import Store
 from reconciler.store.records import CompanyRecord, NewRequest, PlanRecord, PlanStatus
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import jinja2
 
 from reconciler import __version__
-from reconciler.status.report import StatusReport, age, resolved_note, when
+from reconciler.base.times import age, when
+from reconciler.status.report import StatusReport, resolved_note
 from reconciler.store import Store
 from reconciler.store.records import (
     CompanyRecord,

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-from reconciler.queue.profile import Profile
+from reconciler.base.times import SIMULATED_NOTE, when
+from reconciler.plan.profile import Profile
 from reconciler.store import Store
 from reconciler.store.records import (
     BillingLock,
@@ -26,39 +26,11 @@ from reconciler.store.records import (
 )
 
 
-def age(delta: dt.timedelta) -> str:
-    """``delta`` as people say it: "just now", "5 minutes", "3 hours", "2 days"."""
-    seconds = int(delta.total_seconds())
-    if seconds < 60:
-        return "less than a minute"
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    raise AssertionError("unreachable")
-
-
 def company_timezone(company: CompanyRecord) -> str:
     """The time zone the company's times are shown in: its configuration's (UTC before
     `reconcile qwc` recorded one)."""
     profile = Profile.from_dict(company.profile)
     return profile.timezone if profile else "UTC"
-
-
-# How a time on the simulated clock of a state `reconcile demo` wrote is marked.
-SIMULATED = "demo clock"
-SIMULATED_NOTE = (
-    "Clock: the demo's simulated clock (`reconcile demo` wrote this state as if it were "
-    "its charges' date); the times below are on it."
-)
-
-
-def stamp(moment: dt.datetime, timezone: str = "UTC", *, simulated: bool = False) -> str:
-    """A moment in ``timezone``, with its zone ("2026-12-01 05:00 EST"), and "(demo clock)"
-    when it is on the demo's simulated clock."""
-    local = moment.astimezone(ZoneInfo(timezone))
-    text = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
-    return f"{text} ({SIMULATED})" if simulated else text
 
 
 # How the status line says each reason for refusing a call.
@@ -69,17 +41,6 @@ REJECTED = {
     RejectReason.UNKNOWN_TICKET: "with an unknown or expired ticket",
     RejectReason.OUT_OF_TURN: "out of turn",
 }
-
-
-def when(
-    moment: dt.datetime, now: dt.datetime, timezone: str = "UTC", *, simulated: bool = False
-) -> str:
-    """A moment in the company's time zone, with how long ago (or from now) it is; ``now``
-    is on the same clock (the demo's simulated one when ``simulated``)."""
-    relative = f"{age(now - moment)} ago" if moment <= now else f"in {age(moment - now)}"
-    if simulated:
-        relative = f"{SIMULATED}, {relative}"
-    return f"{stamp(moment, timezone)} ({relative})"
 
 
 def snapshot_age(

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from reconciler.qbxml.values import canonical_guid
+from reconciler.model.quickbooks import canonical_guid
 from reconciler.store.base import Store, StoreError
 from reconciler.store.records import (
     PENDING_STATES,

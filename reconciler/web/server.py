@@ -18,12 +18,10 @@ from pathlib import Path
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
-from reconciler.api.app import MAX_API_BODY
 from reconciler.base.errors import UserError
-from reconciler.qbwc.app import QBWCApp
 from reconciler.qbwc.qwc import SOAP_PATH
-from reconciler.qbwc.soap import MAX_BODY
 from reconciler.qbxml.render import compile_templates
+from reconciler.web.app import WebApp
 
 log = logging.getLogger("reconciler.qbwc")
 
@@ -50,7 +48,7 @@ class Listen:
         return "https" if self.certfile else "http"
 
 
-def build_server(app: QBWCApp, listen: Listen) -> wsgi.Server:
+def build_server(app: WebApp, listen: Listen) -> wsgi.Server:
     """A cheroot server for ``app`` (not yet listening)."""
     if (listen.certfile is None) != (listen.keyfile is None):
         raise UserError("HTTPS needs both --certfile and --keyfile")
@@ -72,7 +70,7 @@ def build_server(app: QBWCApp, listen: Listen) -> wsgi.Server:
     # the application bounds each SOAP operation (before reading, when the
     # Content-Length or the SOAPAction header says enough) and the API its own
     # (plans submitted to it may be larger than a SOAP call).
-    server.max_request_body_size = max(MAX_BODY, MAX_API_BODY) + 1
+    server.max_request_body_size = app.max_body + 1
     server.max_request_header_size = 64 * 1024
     if listen.certfile is not None and listen.keyfile is not None:
         for path in (listen.certfile, listen.keyfile):
@@ -91,7 +89,7 @@ def _url(listen: Listen, server: wsgi.Server) -> str:
     return f"{listen.scheme}://{shown}:{port}{SOAP_PATH}"
 
 
-def serve_forever(app: QBWCApp, listen: Listen) -> None:
+def serve_forever(app: WebApp, listen: Listen) -> None:
     """Serve until interrupted (Ctrl+C)."""
     server = build_server(app, listen)
     try:
@@ -121,7 +119,7 @@ class Running:
 
 
 @contextmanager
-def running(app: QBWCApp, listen: Listen) -> Iterator[Running]:
+def running(app: WebApp, listen: Listen) -> Iterator[Running]:
     """Serve in a background thread for the duration of the block (tests, demo)."""
     server = build_server(app, listen)
     # Stopping waits for the connection loop's poll: keep it short here.

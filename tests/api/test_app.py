@@ -16,9 +16,9 @@ from reconciler.engine.fingerprint import fingerprint_state
 from reconciler.model.config import Safety
 from reconciler.plan import FORMAT_VERSION
 from reconciler.plan.files import with_digest
+from reconciler.plan.profile import profile_from_config
 from reconciler.qbstate.snapshot import StoredSnapshot, plan_against, snapshot_fingerprint
 from reconciler.qbxml.parse import parse_state
-from reconciler.queue.profile import profile_from_config
 from reconciler.sherweb.charges import load_charges
 from reconciler.store.records import PlanStatus, RequestState, TokenScope
 

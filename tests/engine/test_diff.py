@@ -41,10 +41,9 @@ from reconciler.engine.desired import invoice_guid
 from reconciler.engine.notices import Code, Level
 from reconciler.engine.period import BillingPeriod
 from reconciler.model.config import InvoiceAction, SendMark, UnsentInvoices
-from reconciler.model.quickbooks import InvoiceLineGroup, ItemKind, Ref
+from reconciler.model.quickbooks import InvoiceLineGroup, ItemKind, Ref, canonical_guid
 from reconciler.plan.build import build_plan
 from reconciler.plan.requests import render_plan_requests
-from reconciler.qbxml.values import canonical_guid
 
 D = dt.date
 UPDATE = InvoiceAction.UPDATE

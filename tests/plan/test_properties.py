@@ -37,9 +37,9 @@ from reconciler.model.quickbooks import (
     LinkedTxn,
     QBState,
     Ref,
+    canonical_guid,
 )
 from reconciler.plan import build_plan
-from reconciler.qbxml.values import canonical_guid
 
 D = dt.date
 DECEMBER = BillingPeriod(D(2026, 12, 1), D(2026, 12, 31))

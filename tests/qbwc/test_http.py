@@ -321,6 +321,7 @@ def test_https_with_a_certificate_and_key(tmp_path):
 
     from reconciler.qbwc.app import QBWCApp
     from reconciler.qbwc.service import QBWCService
+    from reconciler.web.app import WebApp
     from reconciler.web.server import Listen, running
 
     tls = DATA / "tls"
@@ -329,7 +330,7 @@ def test_https_with_a_certificate_and_key(tmp_path):
     listen = Listen(
         host="127.0.0.1", port=0, certfile=tls / "localhost.pem", keyfile=tls / "localhost.key"
     )
-    with running(QBWCApp(service), listen) as server:
+    with running(WebApp(QBWCApp(service)), listen) as server:
         assert server.url.startswith("https://127.0.0.1:")
         context = ssl.create_default_context()
         context.check_hostname = False
@@ -354,10 +355,11 @@ def test_half_a_certificate_is_a_clear_error(tmp_path):
     from reconciler.base.errors import UserError
     from reconciler.qbwc.app import QBWCApp
     from reconciler.qbwc.service import QBWCService
+    from reconciler.web.app import WebApp
     from reconciler.web.server import Listen, build_server
 
     store, _ = new_store(tmp_path)
-    app = QBWCApp(QBWCService(store, ScriptedRun(store), FakeClock()))
+    app = WebApp(QBWCApp(QBWCService(store, ScriptedRun(store), FakeClock())))
     with pytest.raises(UserError, match="both --certfile and --keyfile"):
         build_server(app, Listen(certfile=tmp_path / "cert.pem"))
     with pytest.raises(UserError, match="no such file"):

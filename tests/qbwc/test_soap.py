@@ -13,6 +13,7 @@ from lxml import etree
 from support.paths import REPO
 from support.qbwc import LazyBody, envelope, hostile, soap_head, soap_tail
 
+from reconciler.base.wsgibody import PIECE, Body
 from reconciler.qbwc.soap import (
     MAX_BODY,
     MAX_DEPTH,
@@ -29,7 +30,6 @@ from reconciler.qbwc.soap import (
     render_fault,
     render_result,
 )
-from reconciler.web.body import PIECE, Body
 
 
 def test_parses_a_web_connector_call():
@@ -282,7 +282,7 @@ MEMORY_PROBE = """
 import resource, sys, threading
 from support.qbwc import LazyBody, hostile, soap_head, soap_tail
 from reconciler.qbwc.soap import MAX_BODY, SoapFault, read_call
-from reconciler.web.body import Body
+from reconciler.base.wsgibody import Body
 
 def text(ticket):
     head = soap_head("receiveResponseXML") + f"<ticket>{ticket}</ticket><response>".encode()

@@ -23,10 +23,10 @@ from reconciler.engine.changes import (
     ModifyLine,
     SyncedLine,
 )
-from reconciler.model.quickbooks import Invoice, InvoiceLine, InvoiceLineGroup, Ref
+from reconciler.model.quickbooks import Invoice, InvoiceLine, InvoiceLineGroup, Ref, canonical_guid
 from reconciler.qbxml.parse import parse_response
 from reconciler.qbxml.render import render_document, render_request
-from reconciler.qbxml.values import canonical_guid, quantize
+from reconciler.qbxml.values import quantize
 from reconciler.qbxml.xsd import xsd_errors
 
 PRICES = {"80000021-1700000000": Decimal("22.00")}

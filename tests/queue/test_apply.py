@@ -21,10 +21,10 @@ from reconciler.model.config import Safety, SendMark
 from reconciler.plan import build_plan
 from reconciler.plan.files import dumps_plan
 from reconciler.plan.guard import GuardRules
+from reconciler.plan.profile import Profile, profile_from_config
 from reconciler.plan.requests import render_plan_document
 from reconciler.qbstate.snapshot import StoredSnapshot, plan_against
 from reconciler.queue.apply import PlanRefused, queue_plan
-from reconciler.queue.profile import Profile, profile_from_config
 from reconciler.sherweb.charges import load_charges
 
 CHARGES = str(data_dir() / "charges-example.json")

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from reconciler.base.clock import SystemClock, clock_moved_by
-from reconciler.status.report import age, stamp, when
+from reconciler.base.times import age, stamp, when
 
 
 @pytest.mark.parametrize(

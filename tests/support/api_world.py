@@ -18,6 +18,7 @@ from reconciler.qbwc.service import QBWCService
 from reconciler.qbwc.sync import SyncRun
 from reconciler.store import Store, open_store
 from reconciler.store.records import CompanyRecord, TokenScope
+from reconciler.web.app import WebApp
 from reconciler.web.server import Listen, running
 from support.paths import DATA
 from support.qbwc import FakeClock
@@ -74,7 +75,7 @@ def api_world(
     clock = FakeClock(start)
     store = open_store(state_dir)
     service = QBWCService(store, SyncRun(store, clock), clock)
-    app = QBWCApp(service, api=ApiApp(store, clock, max_body=max_body))
+    app = WebApp(QBWCApp(service), ApiApp(store, clock, max_body=max_body))
     certificate = {"certfile": TLS / "localhost.pem", "keyfile": TLS / "localhost.key"}
     listen = Listen(host="127.0.0.1", port=0, threads=8, **(certificate if tls else {}))
     with running(app, listen) as server:

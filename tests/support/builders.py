@@ -21,7 +21,7 @@ from reconciler.model.charges import (
 from reconciler.model.config import (
     BillingMode,
     BillingOptions,
-    Company,
+    CompanyFile,
     Config,
     InvoiceAction,
     Offer,
@@ -65,7 +65,7 @@ def billing(
     unsent_invoices: UnsentInvoices = UnsentInvoices.MARKED,
 ) -> BillingOptions:
     return BillingOptions(
-        company=Company(name="Test Co"),
+        company=CompanyFile(name="Test Co"),
         mode=mode,
         proration=frozenset(proration),
         invoice_day=invoice_day,

@@ -15,6 +15,7 @@ from reconciler.qbwc.credentials import hash_password
 from reconciler.qbwc.service import Limits, QBWCService, SendRequest
 from reconciler.store import Store, open_store
 from reconciler.store.records import CompanyRecord, SessionRecord
+from reconciler.web.app import WebApp
 from reconciler.web.server import Listen, running
 from support.paths import REFERENCE
 
@@ -121,7 +122,7 @@ def served(state_dir: Path, *, limits: Limits | None = None) -> Iterator[Served]
     clock = FakeClock()
     run = ScriptedRun(store)
     service = QBWCService(store, run, clock, limits=limits)
-    with running(QBWCApp(service), Listen(host="127.0.0.1", port=0, threads=8)) as server:
+    with running(WebApp(QBWCApp(service)), Listen(host="127.0.0.1", port=0, threads=8)) as server:
         yield Served(store, run, clock, service, company, server.url, HTTP)
     store.close()
 

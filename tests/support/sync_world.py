@@ -16,13 +16,13 @@ from reconciler.base.resources import data_dir
 from reconciler.config.load import load_config
 from reconciler.model.config import Config
 from reconciler.plan.document import Document
+from reconciler.plan.profile import profile_from_config
 from reconciler.qbstate.snapshot import StoredSnapshot, plan_against
 from reconciler.qbwc.app import QBWCApp
 from reconciler.qbwc.credentials import hash_password
 from reconciler.qbwc.service import QBWCService
 from reconciler.qbwc.sync import RunLimits, SyncRun
 from reconciler.queue.apply import Applied, queue_plan
-from reconciler.queue.profile import profile_from_config
 from reconciler.sandbox.company import Company
 from reconciler.sandbox.elements import text_of
 from reconciler.sandbox.simulator import QuickBooksSimulator
@@ -30,6 +30,7 @@ from reconciler.sandbox.webconnector import RunResult, WebConnector
 from reconciler.sherweb.charges import load_charges
 from reconciler.store import Store, open_store
 from reconciler.store.records import CompanyRecord
+from reconciler.web.app import WebApp
 from reconciler.web.server import Listen, running
 from support.paths import REPO
 from support.qbwc import HTTP, PASSWORD, FakeClock
@@ -169,7 +170,7 @@ def world(
     clock = FakeClock(start)
     store = open_store(state_dir)
     service = QBWCService(store, SyncRun(store, clock, limits=limits), clock)
-    with running(QBWCApp(service), Listen(host="127.0.0.1", port=0, threads=8)) as server:
+    with running(WebApp(QBWCApp(service)), Listen(host="127.0.0.1", port=0, threads=8)) as server:
         yield assemble(
             store,
             load_config(REPO / "config"),

@@ -7,7 +7,15 @@ import io
 
 import pytest
 
-from reconciler.web.body import DRAIN_PIECE, PIECE, BadBody, Body, BodyTooLarge, drain, read_body
+from reconciler.base.wsgibody import (
+    DRAIN_PIECE,
+    PIECE,
+    BadBody,
+    Body,
+    BodyTooLarge,
+    drain,
+    read_body,
+)
 
 
 class _Stream:
@@ -110,9 +118,10 @@ def test_the_app_drops_unread_bodies_in_pieces_but_not_after_a_413(tmp_path):
     from reconciler.base.clock import SystemClock
     from reconciler.qbwc.app import QBWCApp
     from reconciler.qbwc.service import QBWCService
+    from reconciler.web.app import WebApp
 
     store, _ = new_store(tmp_path)
-    app = QBWCApp(QBWCService(store, None, SystemClock()))
+    app = WebApp(QBWCApp(QBWCService(store, None, SystemClock())))
     unread = _Recording(b"x" * (5 * DRAIN_PIECE))
     assert _wsgi(app, "POST", "/nonexist", unread).startswith("404")
     assert unread.tell() == 5 * DRAIN_PIECE and max(unread.reads) <= DRAIN_PIECE

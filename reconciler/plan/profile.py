@@ -20,7 +20,7 @@ from reconciler.engine.fingerprint import decimal_text, fingerprint_config
 from reconciler.model.config import (
     BillingMode,
     BillingOptions,
-    Company,
+    CompanyFile,
     Config,
     Safety,
     SendMark,
@@ -73,7 +73,7 @@ class Profile:
     def billing(self) -> BillingOptions:
         """The billing options the profile holds (what `apply` checks a plan with)."""
         return BillingOptions(
-            company=Company(name=self.company, file=self.company_file),
+            company=CompanyFile(name=self.company, file=self.company_file),
             mode=self.mode,
             invoice_day=self.invoice_day,
             invoice_time=self.invoice_time,
