@@ -526,7 +526,9 @@ class _Differ:
             self._left_sent(target, closed, customer, lines, context)
         return True
 
-    def _would_change(self, target: _InvoiceTarget, invoice: Invoice, lines: list[SyncedLine]) -> bool:
+    def _would_change(
+        self, target: _InvoiceTarget, invoice: Invoice, lines: list[SyncedLine]
+    ) -> bool:
         synced_key = self.synced_key_for(target.organizations)
         return not plan_lines(invoice.lines, lines, synced_key).is_noop
 
@@ -642,7 +644,10 @@ class _Differ:
         return InvoiceChange(change, target.organizations, first.schedule)
 
     def _groups_holding_synced_items(
-        self, target: _InvoiceTarget, invoice: Invoice, synced_key: Callable[[Ref | None], str | None]
+        self,
+        target: _InvoiceTarget,
+        invoice: Invoice,
+        synced_key: Callable[[Ref | None], str | None],
     ) -> None:
         """Warn about group lines that hold a synced item: kept whole, they may bill it twice."""
         for group in invoice.lines:
