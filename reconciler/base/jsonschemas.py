@@ -14,7 +14,6 @@ import jsonschema
 from referencing import Registry, Resource
 
 from reconciler.base.resources import schemas_dir
-from reconciler.config.yamlsource import PathKey
 
 
 @cache
@@ -71,6 +70,8 @@ FORMAT_PHRASES = {
     "uri": "a URI",
 }
 
+# Where a value is in a document: keys and list positions from the top.
+PathKey = tuple[str | int, ...]
 Written = Callable[[PathKey], str | None]
 
 

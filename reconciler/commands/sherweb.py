@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from reconciler.base.errors import InvalidInput, UserError
+from reconciler.base.names import DEFAULT_THRESHOLD
 from reconciler.commands.options import config_option
 from reconciler.config.load import (
     BILLING_FILE,
@@ -47,7 +48,6 @@ from reconciler.sherweb.importer import (
     propose_import,
     write_import,
 )
-from reconciler.sherweb.names import DEFAULT_THRESHOLD
 
 date_option = click.option(
     "--date",

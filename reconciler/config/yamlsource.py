@@ -14,8 +14,7 @@ from typing import Any
 import yaml
 
 from reconciler.base.errors import Diagnostic, Location, read_utf8, text_location
-
-PathKey = tuple[str | int, ...]
+from reconciler.base.jsonschemas import PathKey
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reconciler.base.errors import Location
+from reconciler.base.names import nearest
 from reconciler.engine.changes import InvoiceCreate, InvoiceUpdate, ItemCostUpdate, SyncedLine
 from reconciler.engine.coverage import Coverage
 from reconciler.engine.desired import DesiredInvoice, DesiredState, ItemCost
@@ -48,7 +49,6 @@ from reconciler.model.quickbooks import (
     Ref,
     canonical_guid,
 )
-from reconciler.sherweb.names import nearest
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,6 @@
 
 :mod:`~reconciler.sherweb.client` talks HTTP, :mod:`~reconciler.sherweb.fetch`
 builds the charges file (and the live bundle ``plan --charges sherweb`` uses),
-:mod:`~reconciler.sherweb.importer` and :mod:`~reconciler.sherweb.names`
+:mod:`~reconciler.sherweb.importer` and :mod:`~reconciler.base.names`
 propose a first configuration from what Sherweb and QuickBooks hold.
 """

@@ -21,11 +21,11 @@ import yaml
 
 from reconciler.base.errors import UserError
 from reconciler.base.files import write_text_atomically
+from reconciler.base.names import DEFAULT_THRESHOLD, Match, match_names, normalize_name
 from reconciler.config.load import OFFERS_FILE, ORGANIZATIONS_FILE
 from reconciler.model.charges import BillingCycle, Charge, ChargesBundle, Subscription
 from reconciler.model.config import InvoiceAction
 from reconciler.model.quickbooks import COSTED_ITEM_KINDS, QBState
-from reconciler.sherweb.names import DEFAULT_THRESHOLD, Match, match_names, normalize_name
 
 TODO = "TODO"
 # New organizations get a separate invoice: "update" needs an existing unsent

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.sherweb.names import match_names, nearest, normalize_name, similarity
+from reconciler.base.names import match_names, nearest, normalize_name, similarity
 
 
 @pytest.mark.parametrize(
