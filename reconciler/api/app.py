@@ -14,7 +14,7 @@ import ipaddress
 import json
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
@@ -27,7 +27,7 @@ from reconciler.api.tokens import key_id_of, token_matches
 from reconciler.api.views import Json, latest_snapshot_document, plan_view, status_document
 from reconciler.base.clock import Clock
 from reconciler.base.wsgibody import BadBody, BodyTooLarge, read_body
-from reconciler.qbstate.snapshot import snapshot_fingerprint
+from reconciler.qbstate.snapshot import StoredSnapshot
 from reconciler.status.page import company_page, render_status_page, sign_in_page
 from reconciler.status.report import StatusReport
 from reconciler.store import Store
@@ -278,10 +278,8 @@ class ApiApp:
                 code="no-snapshot",
                 hint="Let the Web Connector sync once (Update Selected).",
             )
-        snapshot = replace(snapshot, fingerprint=snapshot_fingerprint(self.store, snapshot))
-        documents = self.store.snapshot_documents(snapshot.id)
-        report = StatusReport.read(self.store, company)
-        return _json(latest_snapshot_document(report, snapshot, documents, self.clock.now()))
+        source = StoredSnapshot(self.store, company, snapshot, self.clock)
+        return _json(latest_snapshot_document(source, self.clock.now()))
 
     def _status(self, request: Request, token: ApiToken, company: CompanyRecord) -> Answer:
         report = StatusReport.read(self.store, company)

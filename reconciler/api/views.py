@@ -8,10 +8,12 @@ prints, so that ``status --server`` prints what ``status`` prints.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from reconciler import __version__
-from reconciler.status.report import StatusReport
+from reconciler.qbstate.snapshot import StoredSnapshot
+from reconciler.status.report import StatusReport, company_timezone
 from reconciler.store.records import (
     BillingLock,
     CompanyRecord,
@@ -73,17 +75,20 @@ def lock_view(lock: BillingLock | None) -> Json | None:
     return None if lock is None else {"mode": lock.mode, "locked_at": iso(lock.locked_at)}
 
 
-def latest_snapshot_document(
-    report: StatusReport, snapshot: SnapshotRecord, documents: list[str], now: dt.datetime
-) -> Json:
-    """``GET /api/v1/snapshot``: what a plan elsewhere needs."""
+def latest_snapshot_document(source: StoredSnapshot, now: dt.datetime) -> Json:
+    """``GET /api/v1/snapshot``: what a plan elsewhere needs (read back by
+    :class:`~reconciler.api.server_snapshot.ServerSnapshot`)."""
+    lock = source.lock()
+    snapshot = replace(source.snapshot, fingerprint=source.fingerprint())
     return {
-        "company": company_view(report.company, report.timezone),
+        "company": company_view(source.company, company_timezone(source.company)),
         "server_version": __version__,
-        "snapshot": snapshot_view(snapshot, outdated=report.company.snapshot_outdated, now=now),
-        "billing_lock": lock_view(report.lock),
+        "snapshot": snapshot_view(snapshot, outdated=source.outdated(), now=now),
+        "billing_lock": (
+            None if lock is None else {"mode": lock.mode.value, "locked_at": iso(lock.since)}
+        ),
         "coverage": snapshot.coverage,
-        "documents": documents,
+        "documents": source.documents(),
     }
 
 

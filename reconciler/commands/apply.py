@@ -18,20 +18,20 @@ from typing import Any, Protocol
 import click
 
 from reconciler.api.client import ApiClient
+from reconciler.api.server_snapshot import ServerSnapshot
 from reconciler.api.submit import submitted_document
 from reconciler.base import color
 from reconciler.base.clock import clock_moved_by
 from reconciler.base.errors import UserError
 from reconciler.base.times import when
 from reconciler.commands.options import config_option, server_option
-from reconciler.commands.plan import charges_from
-from reconciler.commands.remote import remote_snapshot_for_plan
+from reconciler.commands.plan import charges_from, plan_against
 from reconciler.commands.state import (
-    SnapshotForPlan,
+    announce,
     configured_company,
     open_state,
-    snapshot_for_plan,
     state_clock,
+    stored_snapshot,
 )
 from reconciler.config.load import load_config
 from reconciler.model.charges import ChargesBundle
@@ -40,7 +40,7 @@ from reconciler.plan.document import Document
 from reconciler.plan.files import load_plan, with_digest
 from reconciler.plan.profile import profile_from_config
 from reconciler.plan.render.text import render_text
-from reconciler.qbstate.snapshot import plan_for
+from reconciler.qbstate.source import StateSource
 from reconciler.queue.apply import NoFreshSnapshot, StalePlan, queue_plan
 from reconciler.status.report import company_timezone
 from reconciler.store import Store
@@ -116,8 +116,8 @@ class Queued:
 class QueueTarget(Protocol):
     """Where plans are made from and queued: the local state directory or a server."""
 
-    def latest(self) -> SnapshotForPlan:
-        """The latest snapshot to plan against (saying which, on stderr)."""
+    def latest(self) -> StateSource:
+        """The latest snapshot to plan against."""
         ...
 
     def submit(self, document: Document, source: str, *, force: bool) -> Queued:
@@ -137,9 +137,9 @@ class LocalTarget:
     config: Config
     config_dir: Path
 
-    def latest(self) -> SnapshotForPlan:
-        """The store's latest snapshot of the company (saying which, on stderr)."""
-        return snapshot_for_plan(self.store, self.store.company(self.company.id))
+    def latest(self) -> StateSource:
+        """The store's latest snapshot of the company."""
+        return stored_snapshot(self.store, self.store.company(self.company.id))
 
     def submit(self, document: Document, source: str, *, force: bool) -> Queued:
         """Queue the plan in the local store as the current user and commit; what was queued."""
@@ -167,9 +167,9 @@ class RemoteTarget:
     config: Config
     config_dir: Path
 
-    def latest(self) -> SnapshotForPlan:
-        """The server's latest snapshot (saying which, on stderr); refused for another company."""
-        return remote_snapshot_for_plan(self.client, self.config)
+    def latest(self) -> StateSource:
+        """The server's latest snapshot; refused for another company."""
+        return ServerSnapshot.fetch(self.client, self.config.billing.company.name)
 
     def submit(self, document: Document, source: str, *, force: bool) -> Queued:
         """Send the plan to the server's API with the configuration's profile; what it queued."""
@@ -242,16 +242,9 @@ class Planner:
         """
         if self._charges is None:  # fetched once, however often QuickBooks changes
             self._charges = charges_from(self.charges_source, self.config)
-        latest = self.target.latest()
-        document = plan_for(
-            self.config,
-            self._charges,
-            latest.state,
-            locked_mode=latest.locked_mode,
-            locked_since=latest.locked_since,
-            coverage=latest.coverage,
-            force=self.force,
-        )
+        source = self.target.latest()
+        announce(source)
+        document = plan_against(source, self.config, self._charges, force=self.force)
         color.echo(render_text(document, color=color.color_enabled()), nl=False)
         if document["changes"] and not self.yes:
             if not sys.stdin.isatty():

@@ -26,12 +26,13 @@ from reconciler.base.clock import ShiftedClock
 from reconciler.base.errors import UserError
 from reconciler.base.resources import data_dir, example_config_dir
 from reconciler.base.times import stamp
+from reconciler.commands.plan import plan_against
 from reconciler.config.load import load_config
 from reconciler.model.charges import ChargesBundle
 from reconciler.plan.document import CREATE_INVOICE, Document
 from reconciler.plan.profile import profile_from_config
 from reconciler.plan.render.text import render_text
-from reconciler.qbstate.snapshot import StoredSnapshot, plan_against
+from reconciler.qbstate.snapshot import StoredSnapshot
 from reconciler.qbwc.app import QBWCApp
 from reconciler.qbwc.credentials import hash_password, new_password
 from reconciler.qbwc.qwc import QwcFile, render_qwc
@@ -171,7 +172,7 @@ def demo_command(keep: Path | None) -> None:
                 click.echo(f"Web Connector: {connector.run().status}")
 
                 _step("2. reconcile plan: the example charges against that snapshot")
-                source = StoredSnapshot(store, company)
+                source = StoredSnapshot.latest(store, company, clock)
                 document = plan_against(source, config, charges)
                 color.echo(render_text(document, color=colored), nl=False)
 
@@ -196,7 +197,7 @@ def demo_command(keep: Path | None) -> None:
 
                 _step("5. reconcile plan again: nothing left to change")
                 again = plan_against(
-                    StoredSnapshot(store, store.company(company.id)), config, charges
+                    StoredSnapshot.latest(store, store.company(company.id), clock), config, charges
                 )
                 color.echo(render_text(again, color=colored), nl=False)
                 if again["changes"]:
@@ -209,7 +210,7 @@ def demo_command(keep: Path | None) -> None:
                     "The invoice reconciler created in step 4 is marked Email later (not sent "
                     "yet), so reconcile plan updates it:"
                 )
-                source = StoredSnapshot(store, store.company(company.id))
+                source = StoredSnapshot.latest(store, store.company(company.id), clock)
                 correction = plan_against(source, config, corrected)
                 color.echo(render_text(correction, color=colored), nl=False)
 
@@ -230,7 +231,9 @@ def demo_command(keep: Path | None) -> None:
                 if not result.ok or store.open_errors(company.id):
                     raise UserError(f"the demo sync failed: {result.status}")
                 last = plan_against(
-                    StoredSnapshot(store, store.company(company.id)), config, corrected
+                    StoredSnapshot.latest(store, store.company(company.id), clock),
+                    config,
+                    corrected,
                 )
                 if last["changes"]:
                     raise UserError("the demo's plan after the correction is not empty")

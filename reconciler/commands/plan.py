@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from reconciler.api.client import ApiClient
+from reconciler.api.server_snapshot import ServerSnapshot
 from reconciler.base import color
 from reconciler.base.errors import UserError
 from reconciler.base.resources import data_dir
 from reconciler.commands.options import config_option, server_option
-from reconciler.commands.remote import remote_snapshot_for_plan
 from reconciler.commands.sherweb import today_in
-from reconciler.commands.state import latest_snapshot_for_plan
+from reconciler.commands.state import announce, configured_company, open_state, stored_snapshot
 from reconciler.config.load import load_config
 from reconciler.engine.coverage import Coverage
 from reconciler.model.charges import ChargesBundle
@@ -22,13 +24,16 @@ from reconciler.model.quickbooks import QBState
 from reconciler.plan.build import build_plan
 from reconciler.plan.document import Document
 from reconciler.plan.files import dumps_plan, load_plan, save_plan
+from reconciler.plan.model import Plan
 from reconciler.plan.render.markdown import render_markdown
 from reconciler.plan.render.text import render_text
 from reconciler.plan.requests import render_plan_document
 from reconciler.plan.safety import check_safety
-from reconciler.qbstate.files import state_source
+from reconciler.qbstate.files import qbxml_files
+from reconciler.qbstate.source import StateSource
 from reconciler.sherweb.charges import load_charges
 from reconciler.sherweb.fetch import fetch_charges_bundle
+from reconciler.store import store_exists
 from reconciler.store.location import state_dir_option
 
 # --detailed-exitcode, as Terraform's (errors exit 1, as every UserError does).
@@ -82,6 +87,71 @@ def mapped_since(config: Config, coverage: Coverage | None, state: QBState) -> l
             and org.customer.casefold() in known
         }
     )
+
+
+def build_plan_against(source: StateSource, config: Config, charges: ChargesBundle) -> Plan:
+    """The plan for ``charges`` against the source's state, in its locked billing mode,
+    within what it read."""
+    lock = source.lock()
+    return build_plan(
+        config,
+        charges,
+        source.state(),
+        locked_mode=lock.mode if lock else None,
+        locked_since=lock.since if lock else None,
+        coverage=source.coverage(),
+    )
+
+
+def plan_against(
+    source: StateSource, config: Config, charges: ChargesBundle, *, force: bool = False
+) -> Document:
+    """The plan document for ``charges`` against the source; refused
+    (:class:`~reconciler.plan.safety.UnsafePlan`) over the safety threshold without
+    ``force``."""
+    plan = build_plan_against(source, config, charges)
+    document = render_plan_document(plan, force=force)
+    check_safety(plan, force=force)
+    return document
+
+
+@contextmanager
+def open_state_source(
+    state_paths: tuple[Path, ...],
+    server: str | None,
+    config: Config,
+    config_dir: Path,
+    state_dir: Path,
+) -> Iterator[StateSource]:
+    """The QuickBooks state `plan` is made from: the files of --qb-state, else the latest
+    snapshot of the server at ``server``, else the state directory's latest snapshot.
+
+    A snapshot is said (on stderr) as it is chosen; files the user named are not.
+    """
+    if state_paths:
+        yield qbxml_files(state_paths)
+        return
+    if server is not None:
+        with ApiClient.from_environment(server) as client:
+            source: StateSource = ServerSnapshot.fetch(client, config.billing.company.name)
+            announce(source)
+            yield source
+        return
+    if not store_exists(state_dir):
+        raise UserError(
+            "no QuickBooks state given",
+            hint=f"The server has no snapshot in {state_dir} (see --state-dir). Pass "
+            "--qb-state PATH (qbXML responses to CustomerQuery, ItemQuery and InvoiceQuery), "
+            "or let the Web Connector sync once: `reconcile qwc`, `reconcile serve`, "
+            "Update Selected.",
+        )
+    store = open_state(state_dir, read_only=True)
+    try:
+        source = stored_snapshot(store, configured_company(store, config_dir))
+        announce(source)
+        yield source
+    finally:
+        store.close()
 
 
 class PlanErrors(UserError):
@@ -141,24 +211,10 @@ def plan_command(
         raise UserError("give --qb-state or --server, not both")
     config = load_config(config_dir)
     charges = charges_from(charges_source, config)
-    unread: list[str] = []  # customers mapped since the server's last sync
-    if state_paths:
-        plan = build_plan(config, charges, state_source(state_paths).load())
-    else:
-        if server is not None:
-            with ApiClient.from_environment(server) as client:
-                latest = remote_snapshot_for_plan(client, config)
-        else:
-            latest = latest_snapshot_for_plan(config_dir, state_dir)
-        plan = build_plan(
-            config,
-            charges,
-            latest.state,
-            locked_mode=latest.locked_mode,
-            locked_since=latest.locked_since,
-            coverage=latest.coverage,
-        )
-        unread = mapped_since(config, latest.coverage, latest.state)
+    with open_state_source(state_paths, server, config, config_dir, state_dir) as source:
+        plan = build_plan_against(source, config, charges)
+        # Customers mapped since the server's last sync (none for files: no coverage).
+        unread = mapped_since(config, source.coverage(), source.state())
     document = render_plan_document(plan, force=force)
     color.echo(_render(document, fmt), nl=False)
     check_safety(plan, force=force)

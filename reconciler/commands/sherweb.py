@@ -30,7 +30,7 @@ from reconciler.config.load import (
 from reconciler.model.charges import ChargesBundle
 from reconciler.model.config import Config
 from reconciler.model.quickbooks import QBState
-from reconciler.qbstate.files import state_source
+from reconciler.qbstate.files import qbxml_files
 from reconciler.sherweb.charges import load_charges, parse_charges
 from reconciler.sherweb.client import DEFAULT_TIMEOUT
 from reconciler.sherweb.fetch import (
@@ -232,7 +232,7 @@ def import_mappings(
 
 def load_qb_state(paths: Sequence[Path]) -> QBState:
     """The QuickBooks state from qbXML response files or directories of them."""
-    return state_source(paths).load()
+    return qbxml_files(paths).state()
 
 
 def _check_written(config_dir: Path, target: Path) -> str:

@@ -1,10 +1,8 @@
 """The server's state as the commands see it: open the store, find the company,
-read the latest snapshot for a plan."""
+take its latest snapshot, say which QuickBooks state a plan is made from."""
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -13,10 +11,8 @@ from reconciler.base import color
 from reconciler.base.clock import Clock, clock_moved_by
 from reconciler.base.errors import UserError
 from reconciler.config.load import load_config
-from reconciler.engine.coverage import Coverage
-from reconciler.model.config import BillingMode
-from reconciler.model.quickbooks import QBState
 from reconciler.qbstate.snapshot import StoredSnapshot
+from reconciler.qbstate.source import StateSource
 from reconciler.store import Store, StoreError, open_store, store_exists
 from reconciler.store.records import CompanyRecord
 
@@ -76,53 +72,19 @@ def configured_company(store: Store, config_dir: Path) -> CompanyRecord:
     )
 
 
-@dataclass(frozen=True)
-class SnapshotForPlan:
-    """The latest snapshot's state, and the billing-mode lock, for `plan` and `apply`."""
-
-    state: QBState
-    locked_mode: BillingMode | None
-    locked_since: dt.datetime | None
-    coverage: Coverage | None = None  # what the snapshot read of the invoices
+def stored_snapshot(store: Store, company: CompanyRecord) -> StoredSnapshot:
+    """The company's latest snapshot in ``store``, on the state's clock."""
+    return StoredSnapshot.latest(store, company, state_clock(store))
 
 
-def latest_snapshot_for_plan(config_dir: Path, state_dir: Path) -> SnapshotForPlan:
-    """Read the company's latest snapshot; say (on stderr) which one and how old it is."""
-    if not store_exists(state_dir):
-        raise UserError(
-            "no QuickBooks state given",
-            hint=f"The server has no snapshot in {state_dir} (see --state-dir). Pass "
-            "--qb-state PATH (qbXML responses to CustomerQuery, ItemQuery and InvoiceQuery), "
-            "or let the Web Connector sync once: `reconcile qwc`, `reconcile serve`, "
-            "Update Selected.",
+def announce(source: StateSource) -> None:
+    """Say (on stderr) which QuickBooks state a plan is made from, and whether `apply`
+    will refuse it."""
+    click.echo(source.describe(), err=True)
+    if source.outdated():
+        color.secho(
+            "Warning: requests went out after this snapshot; `apply` refuses a plan "
+            "made from it until the Web Connector has read QuickBooks again.",
+            fg="yellow",
+            err=True,
         )
-    store = open_state(state_dir, read_only=True)
-    try:
-        return snapshot_for_plan(store, configured_company(store, config_dir))
-    finally:
-        store.close()
-
-
-def snapshot_for_plan(store: Store, company: CompanyRecord) -> SnapshotForPlan:
-    """The company's latest snapshot and lock; say (on stderr) which snapshot and how old."""
-    source = StoredSnapshot(store, company)
-    click.echo(source.describe(state_clock(store).now()), err=True)
-    if company.snapshot_outdated:
-        warn_outdated()
-    lock = store.billing_lock(company.id)
-    return SnapshotForPlan(
-        source.load(),
-        BillingMode(lock.mode) if lock else None,
-        lock.locked_at if lock else None,
-        source.coverage(),
-    )
-
-
-def warn_outdated() -> None:
-    """Say that `apply` will refuse a plan made from this snapshot."""
-    color.secho(
-        "Warning: requests went out after this snapshot; `apply` refuses a plan "
-        "made from it until the Web Connector has read QuickBooks again.",
-        fg="yellow",
-        err=True,
-    )

@@ -1,33 +1,26 @@
-"""Where the QuickBooks state of a plan comes from.
-
-Either qbXML query responses on disk (``--qb-state PATH``, repeatable; a
-response file or a directory of ``*.xml``), here, or the server's latest
-snapshot (``reconciler.qbstate.snapshot.StoredSnapshot``), through the same small
-interface.
-"""
+"""qbXML query responses on disk as the QuickBooks state (``--qb-state PATH``, repeatable):
+response files, or directories of ``*.xml``."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Protocol
 
 from reconciler.base.errors import UserError
+from reconciler.engine.coverage import Coverage
 from reconciler.model.quickbooks import QBState
-
-
-class StateSource(Protocol):
-    """Something that yields the QuickBooks state to plan against."""
-
-    def load(self) -> QBState:
-        """The state; raises :class:`UserError` when it cannot be had."""
-        ...
+from reconciler.qbstate.source import LockedMode
 
 
 @dataclass(frozen=True)
 class QbxmlResponseFiles:
-    """qbXML response documents: files, or directories of ``*.xml`` files."""
+    """qbXML response documents: files, or directories of ``*.xml`` files.
+
+    A :class:`~reconciler.qbstate.source.StateSource` that knows nothing but the
+    state: no coverage (the user vouches for what the files hold), no lock.
+    """
 
     paths: tuple[Path, ...]
 
@@ -46,9 +39,8 @@ class QbxmlResponseFiles:
                 raise UserError(f"{path}: no such qbXML response file or directory")
         return found
 
-    def load(self) -> QBState:
-        """The state the response files hold; raises :class:`UserError` naming a missing or
-        unreadable file."""
+    @cached_property
+    def _state(self) -> QBState:
         from reconciler.qbxml.parse import QbxmlParseError, parse_state
 
         try:
@@ -56,9 +48,30 @@ class QbxmlResponseFiles:
         except QbxmlParseError as exc:
             raise UserError(f"cannot read the QuickBooks state: {exc}") from None
 
+    def state(self) -> QBState:
+        """The state the response files hold (read once); raises :class:`UserError` naming a
+        missing or unreadable file."""
+        return self._state
 
-def state_source(paths: Sequence[Path]) -> StateSource:
-    """The state source the command line asks for."""
+    def coverage(self) -> Coverage | None:
+        """Unknown: files say what they hold, not what was looked for."""
+        return None
+
+    def lock(self) -> LockedMode | None:
+        """None: the lock is the server's, and files know no server."""
+        return None
+
+    def outdated(self) -> bool:
+        """Never: nothing tells what went out after the files were written."""
+        return False
+
+    def describe(self) -> str:
+        """The files named, as they were given."""
+        return "QuickBooks state: qbXML responses in " + ", ".join(map(str, self.paths))
+
+
+def qbxml_files(paths: Sequence[Path]) -> QbxmlResponseFiles:
+    """The qbXML response files the command line names (``--qb-state``, at least one)."""
     if not paths:
         raise UserError(
             "no QuickBooks state given",

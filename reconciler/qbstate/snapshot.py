@@ -1,54 +1,88 @@
-"""The server's latest snapshot as the QuickBooks state a plan is computed from."""
+"""The latest snapshot in the state directory as the QuickBooks state a plan is computed from."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
+from reconciler.base.clock import Clock
 from reconciler.base.errors import UserError
+from reconciler.base.times import when
 from reconciler.engine.coverage import Coverage
 from reconciler.engine.fingerprint import fingerprint_state
-from reconciler.model.charges import ChargesBundle
-from reconciler.model.config import BillingMode, Config
+from reconciler.model.config import BillingMode
 from reconciler.model.quickbooks import QBState
-from reconciler.plan.document import Document
-from reconciler.status.report import company_timezone, snapshot_age
+from reconciler.qbstate.source import LockedMode
+from reconciler.status.report import company_timezone
 from reconciler.store import Store
 from reconciler.store.records import CompanyRecord, SnapshotRecord
 
 
 @dataclass(frozen=True)
 class StoredSnapshot:
-    """A state source (``load() -> QBState``) reading the company's latest snapshot."""
+    """A :class:`~reconciler.qbstate.source.StateSource`: one snapshot of the company in the
+    store, read on the state's ``clock`` (which says how old it is)."""
 
     store: Store
     company: CompanyRecord
+    snapshot: SnapshotRecord
+    clock: Clock
 
-    def record(self) -> SnapshotRecord:
-        """The latest snapshot, or a clear error when the server never read QuickBooks."""
-        snapshot = self.store.latest_snapshot(self.company.id)
+    @classmethod
+    def latest(cls, store: Store, company: CompanyRecord, clock: Clock) -> StoredSnapshot:
+        """The company's latest snapshot, or a clear error when the server never read QuickBooks.
+
+        Taken once: a sync writing a newer one meanwhile does not mix two snapshots.
+        """
+        snapshot = store.latest_snapshot(company.id)
         if snapshot is None:
             raise UserError(
-                f"no QuickBooks snapshot of {self.company.name} in {self.store.location} yet",
+                f"no QuickBooks snapshot of {company.name} in {store.location} yet",
                 hint="Let the Web Connector sync once (Update Selected), or pass --qb-state PATH.",
             )
-        return snapshot
+        return cls(store, company, snapshot, clock)
 
-    def load(self) -> QBState:
-        """The state the latest snapshot holds; raises :class:`UserError` when there is none
-        or it cannot be read."""
-        return snapshot_state(self.store, self.record())
+    @cached_property
+    def _state(self) -> QBState:
+        return snapshot_state(self.store, self.snapshot)
+
+    def state(self) -> QBState:
+        """The state the snapshot holds (parsed once); raises :class:`UserError` when it
+        cannot be read."""
+        return self._state
 
     def coverage(self) -> Coverage | None:
         """What the snapshot's refresh read of the invoices (None: not recorded)."""
-        return Coverage.from_dict(self.record().coverage)
+        return Coverage.from_dict(self.snapshot.coverage)
 
-    def describe(self, now: dt.datetime) -> str:
+    def lock(self) -> LockedMode | None:
+        """The company's billing-mode lock, as the store holds it."""
+        lock = self.store.billing_lock(self.company.id)
+        return None if lock is None else LockedMode(BillingMode(lock.mode), lock.locked_at)
+
+    def outdated(self) -> bool:
+        """Whether requests went out after the snapshot (as the company record said)."""
+        return self.company.snapshot_outdated
+
+    def describe(self) -> str:
         """Which snapshot, when it was taken (in the company's time zone, on the state's
-        clock) and how long before ``now`` (for the plan's header)."""
+        clock) and how long ago."""
         simulated = self.store.clock_shift() is not None
-        age = snapshot_age(self.record(), now, company_timezone(self.company), simulated=simulated)
-        return f"QuickBooks state: {age}"
+        taken = when(
+            self.snapshot.taken_at,
+            self.clock.now(),
+            company_timezone(self.company),
+            simulated=simulated,
+        )
+        return f"QuickBooks state: snapshot {self.snapshot.version} taken {taken}"
+
+    def fingerprint(self) -> str:
+        """The snapshot's fingerprint (computed once, then kept in the store)."""
+        return snapshot_fingerprint(self.store, self.snapshot)
+
+    def documents(self) -> list[str]:
+        """The qbXML response documents the snapshot keeps, in the order they came."""
+        return self.store.snapshot_documents(self.snapshot.id)
 
 
 def snapshot_state(store: Store, snapshot: SnapshotRecord) -> QBState:
@@ -69,49 +103,3 @@ def snapshot_fingerprint(store: Store, snapshot: SnapshotRecord) -> str:
     fingerprint = fingerprint_state(snapshot_state(store, snapshot))
     store.set_snapshot_fingerprint(snapshot.id, fingerprint)
     return fingerprint
-
-
-def plan_against(
-    source: StoredSnapshot, config: Config, charges: ChargesBundle, *, force: bool = False
-) -> Document:
-    """The plan document for ``charges`` against the snapshot, in the locked billing mode."""
-    lock = source.store.billing_lock(source.company.id)
-    return plan_for(
-        config,
-        charges,
-        source.load(),
-        locked_mode=BillingMode(lock.mode) if lock else None,
-        locked_since=lock.locked_at if lock else None,
-        coverage=source.coverage(),
-        force=force,
-    )
-
-
-def plan_for(
-    config: Config,
-    charges: ChargesBundle,
-    state: QBState,
-    *,
-    locked_mode: BillingMode | None,
-    locked_since: dt.datetime | None,
-    coverage: Coverage | None = None,
-    force: bool = False,
-) -> Document:
-    """The plan document for ``charges`` against ``state`` (and what the snapshot read,
-    ``coverage``); refused (:class:`~reconciler.plan.safety.UnsafePlan`) over the safety
-    threshold without ``force``."""
-    from reconciler.plan.build import build_plan
-    from reconciler.plan.requests import render_plan_document
-    from reconciler.plan.safety import check_safety
-
-    plan = build_plan(
-        config,
-        charges,
-        state,
-        locked_mode=locked_mode,
-        locked_since=locked_since,
-        coverage=coverage,
-    )
-    document = render_plan_document(plan, force=force)
-    check_safety(plan, force=force)
-    return document

@@ -11,13 +11,14 @@ from decimal import Decimal
 
 from support.api_world import HTTP, add_token, api_world
 
+from reconciler.commands.plan import plan_against
 from reconciler.engine.coverage import Coverage
 from reconciler.engine.fingerprint import fingerprint_state
 from reconciler.model.config import Safety
 from reconciler.plan import FORMAT_VERSION
 from reconciler.plan.files import with_digest
 from reconciler.plan.profile import profile_from_config
-from reconciler.qbstate.snapshot import StoredSnapshot, plan_against, snapshot_fingerprint
+from reconciler.qbstate.snapshot import StoredSnapshot, snapshot_fingerprint
 from reconciler.qbxml.parse import parse_state
 from reconciler.sherweb.charges import load_charges
 from reconciler.store.records import PlanStatus, RequestState, TokenScope
@@ -108,11 +109,12 @@ def test_the_snapshot_is_what_a_plan_elsewhere_needs(tmp_path):
         assert document["billing_lock"] is None
         assert document["company"]["name"] == "Northwind IT Services LLC"
         state = parse_state(d.encode() for d in document["documents"])
-        assert state == StoredSnapshot(store, company).load()
+        source = StoredSnapshot.latest(store, company, w.world.clock)
+        assert state == source.state()
         assert fingerprint_state(state) == document["snapshot"]["fingerprint"]
         # What it read of the invoices: a plan elsewhere tells "not read" from "absent".
         coverage = Coverage.from_dict(document["coverage"])
-        assert coverage == StoredSnapshot(store, company).coverage()
+        assert coverage == source.coverage()
         assert coverage.first == dt.date(2026, 11, 1) and coverage.last == dt.date(2027, 1, 31)
         assert len(coverage.customer_ids) == 6
         raw = HTTP.get(
@@ -349,7 +351,7 @@ def test_a_plan_over_the_threshold_is_queued_only_when_forced_twice(tmp_path):
             world.config, billing=dataclasses.replace(world.config.billing, safety=safety)
         )
         world.sync()
-        source = StoredSnapshot(world.store, world.company)
+        source = StoredSnapshot.latest(world.store, world.company, world.clock)
         document = plan_against(source, world.config, load_charges(world.charges_path), force=True)
         assert document["safety"]["forced"]
         refused = w.post("/api/v1/plans", w.apply_token, json=_submission(w, document))

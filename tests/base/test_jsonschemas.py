@@ -24,7 +24,7 @@ from reconciler.base.resources import data_dir, schemas_dir
 from reconciler.config.load import load_config
 from reconciler.plan.build import build_plan
 from reconciler.plan.requests import render_plan_document
-from reconciler.qbstate.files import state_source
+from reconciler.qbstate.files import qbxml_files
 from reconciler.sherweb.charges import load_charges
 
 NORTHWIND_DECEMBER = DATA / "northwind-december.xml"
@@ -247,7 +247,7 @@ def _documents() -> Iterator[tuple[str, Any]]:
     charges_path = data_dir() / "charges-example.json"
     yield "charges", json.loads(charges_path.read_text(encoding="utf-8"))
     config = load_config(example)
-    plan = build_plan(config, load_charges(charges_path), state_source([NORTHWIND_DECEMBER]).load())
+    plan = build_plan(config, load_charges(charges_path), qbxml_files([NORTHWIND_DECEMBER]).state())
     yield "plan", json.loads(json.dumps(render_plan_document(plan)))
 
 

@@ -15,6 +15,7 @@ from support.sync_world import REPO, world
 from reconciler.base.errors import UserError
 from reconciler.base.resources import data_dir
 from reconciler.cli import cli
+from reconciler.commands.plan import plan_against
 from reconciler.config.load import load_config
 from reconciler.engine.fingerprint import fingerprint_config
 from reconciler.model.config import Safety, SendMark
@@ -23,7 +24,7 @@ from reconciler.plan.files import dumps_plan
 from reconciler.plan.guard import GuardRules
 from reconciler.plan.profile import Profile, profile_from_config
 from reconciler.plan.requests import render_plan_document
-from reconciler.qbstate.snapshot import StoredSnapshot, plan_against
+from reconciler.qbstate.snapshot import StoredSnapshot
 from reconciler.queue.apply import PlanRefused, queue_plan
 from reconciler.sherweb.charges import load_charges
 
@@ -119,7 +120,7 @@ def _strict(config):
 
 def _unchecked_plan(w):
     """The plan of the snapshot, over the threshold or not (as a hand-made file could be)."""
-    state = StoredSnapshot(w.store, w.company).load()
+    state = StoredSnapshot.latest(w.store, w.company, w.clock).state()
     return render_plan_document(build_plan(w.config, load_charges(w.charges_path), state))
 
 
@@ -138,9 +139,8 @@ def test_a_plan_over_the_threshold_needs_force_when_made_and_when_applied(tmp_pa
         with pytest.raises(UserError, match="apply it with --force too"):
             w.apply(forged)
         assert _nothing_queued(w)
-        forced = plan_against(
-            StoredSnapshot(w.store, w.company), w.config, load_charges(w.charges_path), force=True
-        )
+        source = StoredSnapshot.latest(w.store, w.company, w.clock)
+        forced = plan_against(source, w.config, load_charges(w.charges_path), force=True)
         assert forced["safety"]["forced"]
         assert w.apply(forced, force=True).requests == len(forced["changes"])
 

@@ -13,11 +13,12 @@ from pathlib import Path
 import httpx
 
 from reconciler.base.resources import data_dir
+from reconciler.commands.plan import plan_against
 from reconciler.config.load import load_config
 from reconciler.model.config import Config
 from reconciler.plan.document import Document
 from reconciler.plan.profile import profile_from_config
-from reconciler.qbstate.snapshot import StoredSnapshot, plan_against
+from reconciler.qbstate.snapshot import StoredSnapshot
 from reconciler.qbwc.app import QBWCApp
 from reconciler.qbwc.credentials import hash_password
 from reconciler.qbwc.service import QBWCService
@@ -63,7 +64,7 @@ class World:
 
     def plan(self) -> Document:
         """`reconcile plan` against the latest snapshot."""
-        source = StoredSnapshot(self.store, self.company)
+        source = StoredSnapshot.latest(self.store, self.company, self.clock)
         return plan_against(source, self.config, load_charges(self.charges_path))
 
     def apply(self, document: Document, *, force: bool = False) -> Applied:
