@@ -29,7 +29,7 @@ from reconciler.base.clock import Clock
 from reconciler.base.wsgibody import BadBody, BodyTooLarge, read_body
 from reconciler.qbstate.snapshot import StoredSnapshot
 from reconciler.status.page import company_page, render_status_page, sign_in_page
-from reconciler.status.report import StatusReport
+from reconciler.status.view import PlanView, read_status
 from reconciler.store import Store
 from reconciler.store.records import ApiToken, CompanyRecord, TokenScope
 
@@ -282,14 +282,13 @@ class ApiApp:
         return _json(latest_snapshot_document(source, self.clock.now()))
 
     def _status(self, request: Request, token: ApiToken, company: CompanyRecord) -> Answer:
-        report = StatusReport.read(self.store, company)
-        history = self.store.plan_history(company.id, HISTORY_DEFAULT)
-        return _json(status_document(report, history, self.clock.now()))
+        view = read_status(self.store, company, self.clock.now(), plans=HISTORY_DEFAULT)
+        return _json(status_document(view))
 
     def _history(self, request: Request, token: ApiToken, company: CompanyRecord) -> Answer:
         limit = _limit(request.query().get("limit"))
         history = self.store.plan_history(company.id, limit)
-        return _json({"plans": [plan_view(entry) for entry in history]})
+        return _json({"plans": [plan_view(PlanView.of(entry)) for entry in history]})
 
     def _submit(self, request: Request, token: ApiToken, company: CompanyRecord) -> Answer:
         body = self._json_body(request)
@@ -342,7 +341,7 @@ class ApiApp:
         else:
             return _page(HTTPStatus.UNAUTHORIZED, sign_in_page(invalid=False))
         now = self.clock.now()
-        pages = [company_page(self.store, company) for company in companies]
+        pages = [company_page(self.store, company, now) for company in companies]
         return _page(HTTPStatus.OK, render_status_page(pages, now))
 
     def _page_token(self, request: Request) -> ApiToken | None:

@@ -1,8 +1,8 @@
-"""The API's JSON documents, built from the store's records (pure: "now" is an input).
+"""The API's JSON documents (pure: "now" is an input).
 
-:func:`report_from_status` reads a status document back into the
-:class:`~reconciler.status.report.StatusReport` that ``reconcile status``
-prints, so that ``status --server`` prints what ``status`` prints.
+The status document renders a :class:`~reconciler.status.view.StatusView`, and
+:func:`status_from_document` reads one back into the view, so that
+``status --server`` prints what ``status`` prints.
 """
 
 from __future__ import annotations
@@ -13,20 +13,22 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.qbstate.snapshot import StoredSnapshot
-from reconciler.status.report import StatusReport, company_timezone
+from reconciler.status.view import (
+    CompanyView,
+    ErrorView,
+    LockView,
+    PlanView,
+    RunView,
+    SnapshotView,
+    StatusClock,
+    StatusView,
+)
 from reconciler.store.records import (
-    BillingLock,
-    CompanyRecord,
-    PlanHistoryEntry,
-    PlanRecord,
     PlanStatus,
     QueueCounts,
     RejectedCalls,
     RejectReason,
     RequestState,
-    SessionRecord,
-    SnapshotRecord,
-    StatusError,
 )
 
 Json = dict[str, Any]
@@ -47,17 +49,17 @@ def _required(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
-def company_view(company: CompanyRecord, timezone: str) -> Json:
+def company_view(company: CompanyView) -> Json:
     """The company as the API shows it: name, Web Connector user, time zone, last contact."""
     return {
         "name": company.name,
         "username": company.username,
-        "timezone": timezone,
+        "timezone": company.timezone,
         "last_contact": iso(company.last_contact),
     }
 
 
-def snapshot_view(snapshot: SnapshotRecord, *, outdated: bool, now: dt.datetime) -> Json:
+def snapshot_view(snapshot: SnapshotView, *, outdated: bool, now: dt.datetime) -> Json:
     """A snapshot's summary (not its documents); ``age_seconds`` is never negative."""
     return {
         "version": snapshot.version,
@@ -70,7 +72,7 @@ def snapshot_view(snapshot: SnapshotRecord, *, outdated: bool, now: dt.datetime)
     }
 
 
-def lock_view(lock: BillingLock | None) -> Json | None:
+def lock_view(lock: LockView | None) -> Json | None:
     """The billing lock as the API shows it; None when the mode was never locked."""
     return None if lock is None else {"mode": lock.mode, "locked_at": iso(lock.locked_at)}
 
@@ -81,13 +83,11 @@ def latest_snapshot_document(source: StoredSnapshot, now: dt.datetime) -> Json:
     lock = source.lock()
     snapshot = replace(source.snapshot, fingerprint=source.fingerprint())
     return {
-        "company": company_view(source.company, company_timezone(source.company)),
+        "company": company_view(CompanyView.of(source.company)),
         "server_version": __version__,
-        "snapshot": snapshot_view(snapshot, outdated=source.outdated(), now=now),
-        "billing_lock": (
-            None if lock is None else {"mode": lock.mode.value, "locked_at": iso(lock.since)}
-        ),
-        "coverage": snapshot.coverage,
+        "snapshot": snapshot_view(SnapshotView.of(snapshot), outdated=source.outdated(), now=now),
+        "billing_lock": lock_view(None if lock is None else LockView(lock.mode.value, lock.since)),
+        "coverage": source.snapshot.coverage,
         "documents": source.documents(),
     }
 
@@ -97,27 +97,25 @@ def counts_view(counts: dict[RequestState, int]) -> Json:
     return {state.value: counts.get(state, 0) for state in RequestState}
 
 
-def plan_view(entry: PlanHistoryEntry) -> Json:
+def plan_view(plan: PlanView) -> Json:
     """One applied plan: who applied it from which commit, where it is."""
-    plan, applied = entry.plan, entry.applied
-    detail = applied.detail if applied is not None else {}
     return {
         "id": plan.id,
         "key": plan.key,
         "applied_at": iso(plan.applied_at),
-        "applied_by": applied.actor if applied is not None else None,
-        "commit": applied.commit if applied is not None else None,
-        "requested_by": detail.get("requested_by"),
+        "applied_by": plan.applied_by,
+        "commit": plan.commit,
+        "requested_by": plan.requested_by,
         "billing_mode": plan.billing_mode,
         "status": plan.status.value,
         "status_reason": plan.status_reason,
-        "progress": {"done": entry.done, "total": entry.total},
-        "requests": counts_view(entry.requests),
+        "progress": {"done": plan.done, "total": plan.total},
+        "requests": counts_view(plan.requests),
     }
 
 
-def error_view(error: StatusError) -> Json:
-    """A status error as the API shows it (without the store's ids)."""
+def error_view(error: ErrorView) -> Json:
+    """A status error as the API shows it."""
     return {
         "object": error.object,
         "code": error.code,
@@ -126,43 +124,6 @@ def error_view(error: StatusError) -> Json:
         "first_seen": iso(error.first_seen),
         "last_seen": iso(error.last_seen),
         "occurrences": error.occurrences,
-    }
-
-
-def _last_run(session: SessionRecord | None) -> Json | None:
-    if session is None:
-        return None
-    return {
-        "started_at": iso(session.created_at),
-        "last_seen_at": iso(session.last_seen_at),
-        "closed_at": iso(session.closed_at),
-        "applied": session.applied,
-        "errors": session.errors,
-        "last_error": session.last_error,
-    }
-
-
-def status_document(
-    report: StatusReport, history: list[PlanHistoryEntry], now: dt.datetime
-) -> Json:
-    """``GET /api/v1/status``: the last run, the snapshot, the queue, the errors."""
-    snapshot = report.snapshot
-    return {
-        "company": company_view(report.company, report.timezone),
-        "last_run": _last_run(report.last_session),
-        "snapshot": (
-            None
-            if snapshot is None
-            else snapshot_view(snapshot, outdated=report.company.snapshot_outdated, now=now)
-        ),
-        "billing_lock": lock_view(report.lock),
-        "queue": {
-            "counts": counts_view(report.queue.by_state),
-            "next_due": iso(report.queue.next_due),
-        },
-        "plans": [plan_view(entry) for entry in history],
-        "errors": [error_view(error) for error in report.errors],
-        "rejected_calls": [rejected_view(rejected) for rejected in report.rejected],
     }
 
 
@@ -176,50 +137,70 @@ def rejected_view(rejected: RejectedCalls) -> Json:
     }
 
 
-def report_from_status(document: Json) -> StatusReport:
-    """The status report a status document describes (ids the API leaves out are 0)."""
+def _last_run(run: RunView | None) -> Json | None:
+    if run is None:
+        return None
+    return {
+        "started_at": iso(run.started_at),
+        "last_seen_at": iso(run.last_seen_at),
+        "closed_at": iso(run.closed_at),
+        "applied": run.applied,
+        "errors": run.errors,
+        "last_error": run.last_error,
+    }
+
+
+def status_document(view: StatusView) -> Json:
+    """``GET /api/v1/status``: the last run, the snapshot, the queue, the errors."""
+    return {
+        "company": company_view(view.company),
+        "last_run": _last_run(view.last_run),
+        "snapshot": (
+            None
+            if view.snapshot is None
+            else snapshot_view(view.snapshot, outdated=view.snapshot_outdated, now=view.clock.now)
+        ),
+        "billing_lock": lock_view(view.lock),
+        "queue": {
+            "counts": counts_view(view.queue.by_state),
+            "next_due": iso(view.queue.next_due),
+        },
+        "plans": [plan_view(plan) for plan in view.plans],
+        "errors": [error_view(error) for error in view.errors],
+        "rejected_calls": [rejected_view(rejected) for rejected in view.rejected],
+    }
+
+
+def status_from_document(document: Json, now: dt.datetime) -> StatusView:
+    """The status view a status document describes, at ``now`` (on the reader's clock)."""
     company = document["company"]
     snapshot = document["snapshot"]
     run = document["last_run"]
     lock = document["billing_lock"]
     queue = document["queue"]
-    return StatusReport(
-        company=CompanyRecord(
-            id=0,
+    return StatusView(
+        company=CompanyView(
             name=company["name"],
             username=company["username"],
-            file_id="",
-            company_file="",
-            password_hash=None,
+            timezone=company["timezone"],
             last_contact=_moment(company["last_contact"]),
-            snapshot_outdated=bool(snapshot and snapshot["outdated"]),
         ),
-        timezone=company["timezone"],
-        last_session=(
+        last_run=(
             None
             if run is None
-            else SessionRecord(
-                id=0,
-                company_id=0,
-                ticket_prefix="",
-                boot_id="",
-                client="",
-                created_at=_required(run["started_at"]),
+            else RunView(
+                started_at=_required(run["started_at"]),
                 last_seen_at=_required(run["last_seen_at"]),
-                expires_at=_required(run["last_seen_at"]),
                 closed_at=_moment(run["closed_at"]),
-                state={},
-                last_error=run["last_error"],
                 applied=run["applied"],
                 errors=run["errors"],
+                last_error=run["last_error"],
             )
         ),
         snapshot=(
             None
             if snapshot is None
-            else SnapshotRecord(
-                id=0,
-                company_id=0,
+            else SnapshotView(
                 version=snapshot["version"],
                 taken_at=_required(snapshot["taken_at"]),
                 fingerprint=snapshot["fingerprint"],
@@ -227,32 +208,32 @@ def report_from_status(document: Json) -> StatusReport:
                 document_count=snapshot["document_count"],
             )
         ),
-        lock=(
-            None
-            if lock is None
-            else BillingLock(0, lock["mode"], _required(lock["locked_at"]), plan_id=None)
-        ),
+        # The document says it of a snapshot only.
+        snapshot_outdated=bool(snapshot and snapshot["outdated"]),
+        lock=None if lock is None else LockView(lock["mode"], _required(lock["locked_at"])),
         queue=QueueCounts(
-            by_state={RequestState(state): n for state, n in queue["counts"].items() if n},
+            by_state=_counts(queue["counts"]),
             next_due=_moment(queue["next_due"]),
         ),
         plans=[
-            PlanRecord(
+            PlanView(
                 id=plan["id"],
-                company_id=0,
                 key=plan["key"],
-                qb_fingerprint="",
-                billing_mode=plan["billing_mode"],
                 applied_at=_required(plan["applied_at"]),
+                applied_by=plan["applied_by"],
+                commit=plan["commit"],
+                requested_by=plan["requested_by"],
+                billing_mode=plan["billing_mode"],
                 status=PlanStatus(plan["status"]),
                 status_reason=plan["status_reason"],
+                requests=_counts(plan["requests"]),
+                done=plan["progress"]["done"],
+                total=plan["progress"]["total"],
             )
             for plan in document["plans"]
         ],
         errors=[
-            StatusError(
-                id=0,
-                company_id=0,
+            ErrorView(
                 object=error["object"],
                 code=error["code"],
                 message=error["message"],
@@ -272,4 +253,10 @@ def report_from_status(document: Json) -> StatusReport:
             )
             for rejected in document["rejected_calls"]
         ],
+        clock=StatusClock(now),
     )
+
+
+def _counts(counts: Json) -> dict[RequestState, int]:
+    """Requests by state, as the store counts them: a state with none is left out."""
+    return {RequestState(state): n for state, n in counts.items() if n}

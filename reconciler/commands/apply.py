@@ -42,7 +42,7 @@ from reconciler.plan.profile import profile_from_config
 from reconciler.plan.render.text import render_text
 from reconciler.qbstate.source import StateSource
 from reconciler.queue.apply import NoFreshSnapshot, StalePlan, queue_plan
-from reconciler.status.report import company_timezone
+from reconciler.status.view import company_timezone
 from reconciler.store import Store
 from reconciler.store.location import state_dir_option
 from reconciler.store.records import CompanyRecord

@@ -20,7 +20,8 @@ from reconciler.config.load import load_config
 from reconciler.plan.profile import profile_from_config
 from reconciler.qbwc.credentials import hash_password, new_password
 from reconciler.qbwc.qwc import DEFAULT_EVERY_MINUTES, QwcFile, check_app_url, render_qwc
-from reconciler.status.report import StatusReport
+from reconciler.status.report import STATUS_PLANS, status_lines
+from reconciler.status.view import read_status
 from reconciler.store.location import state_dir_option
 from reconciler.web.server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, Listen
 
@@ -201,18 +202,17 @@ def status_command(config_dir: Path, server: str | None, state_dir: Path) -> Non
     """
     if server is not None:
         from reconciler.api.client import ApiClient
-        from reconciler.api.views import report_from_status
+        from reconciler.api.views import status_from_document
 
         with ApiClient.from_environment(server) as client:
-            report = report_from_status(client.status())
-        now = SystemClock().now()
+            view = status_from_document(client.status(), SystemClock().now())
     else:
         store = open_state(state_dir, read_only=True)
         try:
-            report = StatusReport.read(store, configured_company(store, config_dir))
-            now = state_clock(store).now()
+            company = configured_company(store, config_dir)
+            view = read_status(store, company, state_clock(store).now(), plans=STATUS_PLANS)
         finally:
             store.close()
-    click.echo("\n".join(report.lines(now)))
-    if report.errors:
+    click.echo("\n".join(status_lines(view)))
+    if view.errors:
         click.get_current_context().exit(1)

@@ -13,7 +13,7 @@ from reconciler.base.times import stamp
 from reconciler.commands.apply import current_actor
 from reconciler.commands.options import config_option
 from reconciler.commands.state import configured_company, open_state, state_clock
-from reconciler.status.report import company_timezone
+from reconciler.status.view import company_timezone
 from reconciler.store.location import state_dir_option
 from reconciler.store.records import TokenScope
 

@@ -13,7 +13,7 @@ from reconciler.engine.fingerprint import fingerprint_state
 from reconciler.model.config import BillingMode
 from reconciler.model.quickbooks import QBState
 from reconciler.qbstate.source import LockedMode
-from reconciler.status.report import company_timezone
+from reconciler.status.view import company_timezone
 from reconciler.store import Store
 from reconciler.store.records import CompanyRecord, SnapshotRecord
 

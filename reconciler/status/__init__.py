@@ -1,1 +1,1 @@
-"""What the server reports: status reports, their views and the status page."""
+"""What the server reports: the status view model, rendered as text and as the status page."""

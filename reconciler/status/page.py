@@ -16,15 +16,10 @@ import jinja2
 
 from reconciler import __version__
 from reconciler.base.times import age, when
-from reconciler.status.report import StatusReport, resolved_note
+from reconciler.status.report import rejected_text, resolved_note
+from reconciler.status.view import PlanView, StatusView, read_status
 from reconciler.store import Store
-from reconciler.store.records import (
-    CompanyRecord,
-    PlanHistoryEntry,
-    PlanStatus,
-    QueuedRequest,
-    RequestState,
-)
+from reconciler.store.records import CompanyRecord, PlanStatus, RequestState
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Pending requests listed on the page (the rest are counted).
@@ -34,27 +29,39 @@ _PENDING = (RequestState.SENT, RequestState.FAILED, RequestState.QUEUED, Request
 
 
 @dataclass(frozen=True)
-class CompanyPage:
-    """What the page shows of one company."""
+class PendingRequest:
+    """A request still to go out (or to go again), as the page lists it."""
 
-    report: StatusReport
-    history: list[PlanHistoryEntry]
-    pending: list[QueuedRequest]  # the first PENDING_SHOWN, in the order they go out
+    label: str
+    state: RequestState
+    not_before: dt.datetime | None  # when a held one is due
+    attempts: int
+
+
+@dataclass(frozen=True)
+class CompanyPage:
+    """What the page shows of one company: its status (with its RECENT_PLANS newest
+    plans), and the requests still to go out, which the page alone lists."""
+
+    status: StatusView
+    pending: list[PendingRequest]  # the first PENDING_SHOWN, in the order they go out
     pending_total: int
 
     @property
-    def live_plans(self) -> list[PlanHistoryEntry]:
+    def live_plans(self) -> list[PlanView]:
         """The plans whose requests are still going out."""
-        return [entry for entry in self.history if entry.plan.status is PlanStatus.QUEUED]
+        return [plan for plan in self.status.plans if plan.status is PlanStatus.QUEUED]
 
 
-def company_page(store: Store, company: CompanyRecord) -> CompanyPage:
-    """Read what the page shows of ``company``."""
+def company_page(store: Store, company: CompanyRecord, now: dt.datetime) -> CompanyPage:
+    """Read what the page shows of ``company`` at ``now``."""
     pending = store.requests(company.id, _PENDING)
     return CompanyPage(
-        report=StatusReport.read(store, company),
-        history=store.plan_history(company.id, RECENT_PLANS),
-        pending=pending[:PENDING_SHOWN],
+        status=read_status(store, company, now, plans=RECENT_PLANS),
+        pending=[
+            PendingRequest(r.label, r.state, r.not_before, r.attempts)
+            for r in pending[:PENDING_SHOWN]
+        ],
         pending_total=len(pending),
     )
 
@@ -72,18 +79,18 @@ def _environment() -> jinja2.Environment:
 
 def _last_run(page: CompanyPage) -> tuple[str, str]:
     """The last run's outcome as (tone, text): tone is ok, error, running or never."""
-    session = page.report.last_session
-    if session is None:
+    run = page.status.last_run
+    if run is None:
         return "never", "The Web Connector has not run yet"
-    changes = f"{session.applied} change{'s' if session.applied != 1 else ''}"
-    if session.closed_at is None:
+    changes = f"{run.applied} change{'s' if run.applied != 1 else ''}"
+    if run.closed_at is None:
         return "running", f"Running: {changes} applied so far"
-    if session.errors:
-        errors = f"{session.errors} error{'s' if session.errors != 1 else ''}"
-        resolved = page.report.resolved_since()
-        tone = "ok" if resolved >= session.errors else "error"
-        return tone, f"Applied {changes}, {errors}{resolved_note(session.errors, resolved)}"
-    if session.applied:
+    if run.errors:
+        errors = f"{run.errors} error{'s' if run.errors != 1 else ''}"
+        resolved = page.status.resolved_since()
+        tone = "ok" if resolved >= run.errors else "error"
+        return tone, f"Applied {changes}, {errors}{resolved_note(run.errors, resolved)}"
+    if run.applied:
         return "ok", f"Applied {changes}"
     return "ok", "Read QuickBooks; nothing to apply"
 
@@ -92,7 +99,7 @@ def render_status_page(pages: list[CompanyPage], now: dt.datetime) -> str:
     """The whole page for these companies at ``now``."""
 
     # One store, one clock: the demo's simulated one marks every time it shows.
-    simulated = any(page.report.simulated for page in pages)
+    simulated = any(page.status.clock.simulated for page in pages)
 
     def at(moment: dt.datetime | None, timezone: str) -> str:
         return "never" if moment is None else when(moment, now, timezone, simulated=simulated)
@@ -110,6 +117,7 @@ def render_status_page(pages: list[CompanyPage], now: dt.datetime) -> str:
             at=at,
             since=since,
             last_run=_last_run,
+            rejected_text=rejected_text,
             states=list(RequestState),
             held=RequestState.HELD,
             shown=PENDING_SHOWN,

@@ -7,8 +7,9 @@ from lxml import etree
 from support.qbwc import HTTP, PASSWORD, envelope
 from support.sync_world import USERNAME, world
 
-from reconciler.api.views import report_from_status, status_document
-from reconciler.status.report import StatusReport, resolved_note
+from reconciler.api.views import status_document, status_from_document
+from reconciler.status.report import STATUS_PLANS, resolved_note, status_lines
+from reconciler.status.view import read_status
 from reconciler.store.records import RejectReason
 
 QBWC = "{http://developer.intuit.com/}"
@@ -23,8 +24,8 @@ def _call(w, operation: str, **args: str) -> str | list[str]:
 
 
 def _status(w) -> list[str]:
-    report = StatusReport.read(w.store, w.store.company(w.company.id))
-    return report.lines(w.clock.now())
+    company = w.store.company(w.company.id)
+    return status_lines(read_status(w.store, company, w.clock.now(), plans=STATUS_PLANS))
 
 
 def _line(lines: list[str], prefix: str) -> str:
@@ -93,17 +94,19 @@ def test_rejected_calls_travel_through_the_api_unchanged(tmp_path):
         w.store.record_rejected_call(RejectReason.MALFORMED, w.clock.now())
         w.store.record_rejected_call(RejectReason.MALFORMED, w.clock.now())
         w.store.record_rejected_call(RejectReason.SIGN_IN, w.clock.now())
-        report = StatusReport.read(w.store, w.store.company(w.company.id))
-        document = status_document(report, [], w.clock.now())
+        company = w.store.company(w.company.id)
+        view = read_status(w.store, company, w.clock.now(), plans=STATUS_PLANS)
+        document = status_document(view)
         assert document["rejected_calls"][0] == {
             "reason": "malformed",
             "count": 2,
             "first_at": document["rejected_calls"][0]["first_at"],
             "last_at": document["rejected_calls"][0]["last_at"],
         }
-        again = report_from_status(document)
-        assert again.lines(w.clock.now()) == report.lines(w.clock.now())
-        assert "3 (2 malformed, 1 failed sign-ins)" in _line(again.lines(w.clock.now()), "Rej")
+        again = status_from_document(document, w.clock.now())
+        assert again == view
+        assert status_lines(again) == status_lines(view)
+        assert "3 (2 malformed, 1 failed sign-ins)" in _line(status_lines(again), "Rej")
 
 
 def test_how_resolved_errors_are_said():

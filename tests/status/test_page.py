@@ -251,7 +251,8 @@ def test_the_page_of_a_demo_state_says_its_times_are_the_demo_clock(tmp_path):
     store = open_store(state, read_only=True)
     try:
         [company] = store.companies()
-        page = render_status_page([company_page(store, company)], state_clock(store).now())
+        now = state_clock(store).now()
+        page = render_status_page([company_page(store, company, now)], now)
     finally:
         store.close()
     assert "2026-12-15 12:" in page and "(demo clock, " in page
