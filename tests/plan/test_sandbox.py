@@ -21,7 +21,9 @@ from reconciler.plan import build_plan
 from reconciler.plan.requests import render_plan_requests
 from reconciler.qbxml.parse import parse_response, parse_state
 from reconciler.qbxml.status import Severity
-from reconciler.sandbox.company import Company
+from reconciler.sandbox.by_hand import human_edit
+from reconciler.sandbox.fixture import load_fixture
+from reconciler.sandbox.responses import books_to_qbxml
 from reconciler.sandbox.simulator import QuickBooksSimulator
 from reconciler.sandbox.status import ResponseLost
 from reconciler.sherweb.charges import load_charges
@@ -29,15 +31,15 @@ from reconciler.sherweb.charges import load_charges
 
 @pytest.fixture
 def world(example_config_dir: Path):
-    company = Company.from_fixture(data_dir() / "sample-company.yaml")
-    simulator = QuickBooksSimulator(company, xsd_dir=XSD_DIR_OR_NONE)
+    books = load_fixture(data_dir() / "sample-company.yaml")
+    simulator = QuickBooksSimulator(books, xsd_dir=XSD_DIR_OR_NONE)
     config = load_config(example_config_dir)
     charges = load_charges(data_dir() / "charges-example.json")
     return simulator, config, charges
 
 
 def read(simulator: QuickBooksSimulator) -> QBState:
-    return parse_state([simulator.company.to_qbxml().encode("utf-8")])
+    return parse_state([books_to_qbxml(simulator.books).encode("utf-8")])
 
 
 def apply(simulator: QuickBooksSimulator, plan, *, only: set[str] | None = None) -> None:
@@ -104,7 +106,7 @@ def test_a_human_edit_makes_the_saved_plan_stale_and_the_new_plan_keeps_it(world
     plan = build_plan(config, charges, read(simulator))
     update = next(c for c in plan.changes if c.key.startswith("invoice-mod:"))
     txn_id = update.change.invoice.txn_id
-    simulator.company.human_edit(txn_id)
+    human_edit(simulator.books, txn_id)
     edited = read(simulator)
     assert plan.fingerprints.state != build_plan(config, charges, edited).fingerprints.state
     (response,) = parse_response(
