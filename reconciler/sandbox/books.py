@@ -92,17 +92,18 @@ class Books:
 
     def register_customer(self, ret: Element) -> Element:
         """Store a ``CustomerRet`` (replacing the one with the same ListID)."""
-        list_id = el.text_of(ret, "ListID") or ""
-        self.customers[list_id] = ret
-        self._names["customer"][_key(full_name(ret))] = list_id
-        self._see_id(list_id, list_ids=True)
-        return ret
+        return self._register_list_object("customer", self.customers, ret)
 
     def register_item(self, ret: Element) -> Element:
         """Store an item ``*Ret`` (any kind)."""
+        return self._register_list_object("item", self.items, ret)
+
+    def _register_list_object(
+        self, kind: str, objects: dict[str, Element], ret: Element
+    ) -> Element:
         list_id = el.text_of(ret, "ListID") or ""
-        self.items[list_id] = ret
-        self._names["item"][_key(full_name(ret))] = list_id
+        objects[list_id] = ret
+        self._names[kind][_key(full_name(ret))] = list_id
         self._see_id(list_id, list_ids=True)
         return ret
 
