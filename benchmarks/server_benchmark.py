@@ -92,8 +92,8 @@ from reconciler.engine.changes import InvoiceCreate, SyncedLine
 from reconciler.model.quickbooks import Ref
 from reconciler.qbwc.credentials import hash_password
 from reconciler.qbxml.render import render_document, render_request
-from reconciler.sandbox.company import Company
-from reconciler.sandbox.generate import generate_company
+from reconciler.sandbox.books import Books
+from reconciler.sandbox.generate import generate_books
 from reconciler.sandbox.simulator import QuickBooksSimulator
 from reconciler.sandbox.webconnector import WebConnector
 from reconciler.store import open_store
@@ -158,13 +158,13 @@ class Call:
     cpu_ms: float
 
 
-def _company(index: int, invoices: int) -> Company:
+def _books(index: int, invoices: int) -> Books:
     # One customer per new invoice; the existing invoices fall outside the window.
-    return generate_company(invoices, 1, 3, seed=index, first_invoice=dt.date(2026, 1, 1))
+    return generate_books(invoices, 1, 3, seed=index, first_invoice=dt.date(2026, 1, 1))
 
 
-def _requests(index: int, company: Company) -> list[NewRequest]:
-    names = sorted(c.findtext("FullName") for c in company.customers.values())
+def _requests(index: int, books: Books) -> list[NewRequest]:
+    names = sorted(c.findtext("FullName") for c in books.customers.values())
     requests = []
     for number, name in enumerate(names, start=1):
         guid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"benchmark/{index}/{name}"))
@@ -204,7 +204,7 @@ def _prepare(state_dir: Path, companies: int, changes: int) -> list[str]:
     store = open_store(state_dir)
     prepared = []
     for index in range(companies):
-        company = _company(index, changes // companies)
+        books = _books(index, changes // companies)
         record = store.register_company(
             f"Benchmark company {index:02d}", username=f"bench{index:02d}", company_file=""
         )
@@ -214,8 +214,8 @@ def _prepare(state_dir: Path, companies: int, changes: int) -> list[str]:
             {
                 "company": record.name,
                 "company_file": "",
-                "customers": sorted(c.findtext("FullName") for c in company.customers.values()),
-                "items": sorted(i.findtext("FullName") for i in company.items.values()),
+                "customers": sorted(c.findtext("FullName") for c in books.customers.values()),
+                "items": sorted(i.findtext("FullName") for i in books.items.values()),
                 "mode": "advance",
                 "invoice_day": 1,
                 "invoice_time": "05:00",
@@ -228,7 +228,7 @@ def _prepare(state_dir: Path, companies: int, changes: int) -> list[str]:
             qb_fingerprint="0" * 64,
             billing_mode="advance",
             document="{}",
-            requests=_requests(index, company),
+            requests=_requests(index, books),
             applied_at=NOW,
         )
         prepared.append(record.username)
@@ -334,8 +334,8 @@ class SlowQuickBooks(QuickBooksSimulator):
     """The simulator, taking ``delay`` seconds more per request (as QuickBooks would),
     give or take ``jitter`` of it (a seeded draw per document)."""
 
-    def __init__(self, company: Company, delay: float, jitter: float, seed: int) -> None:
-        super().__init__(company, clock=lambda: NOW)
+    def __init__(self, books: Books, delay: float, jitter: float, seed: int) -> None:
+        super().__init__(books, clock=lambda: NOW)
         self.delay = delay
         self.jitter = jitter
         self.random = random.Random(seed)
@@ -364,8 +364,8 @@ def _drive(
     connectors, sinks = [], []
     for index, username in enumerate(usernames):
         latencies: list[float] = []
-        company = _company(index, changes // len(usernames))
-        simulator = SlowQuickBooks(company, qb_ms / 1000, jitter, seed=index)
+        books = _books(index, changes // len(usernames))
+        simulator = SlowQuickBooks(books, qb_ms / 1000, jitter, seed=index)
         client = httpx.Client(transport=TimedTransport(latencies), timeout=120)
         connectors.append(WebConnector(url, username, PASSWORD, simulator, client=client))
         sinks.append(latencies)

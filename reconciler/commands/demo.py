@@ -111,7 +111,7 @@ def demo_command(keep: Path | None) -> None:
     Then Sherweb corrects a charge, and the invoice reconciler created (marked
     Email later, not sent yet) is updated.
     """
-    from reconciler.sandbox.company import Company
+    from reconciler.sandbox.fixture import load_fixture
     from reconciler.sandbox.simulator import QuickBooksSimulator
     from reconciler.sandbox.webconnector import WebConnector
 
@@ -123,7 +123,7 @@ def demo_command(keep: Path | None) -> None:
     # The day the charges were fetched, at noon in New York.
     clock = ShiftedClock(dt.datetime.combine(charges.date, dt.time(17, 0), tzinfo=dt.UTC))
     simulator = QuickBooksSimulator(
-        Company.from_fixture(data_dir() / "sample-company.yaml"), clock=clock.now
+        load_fixture(data_dir() / "sample-company.yaml"), clock=clock.now
     )
     with _state_dir(keep) as state_dir:
         store = open_store(state_dir)

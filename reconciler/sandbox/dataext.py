@@ -18,7 +18,7 @@ import copy
 import datetime as dt
 
 from reconciler.sandbox import elements as el
-from reconciler.sandbox.company import Company
+from reconciler.sandbox.books import Books
 from reconciler.sandbox.elements import Element
 from reconciler.sandbox.invoices import bump, data_ext_ret
 from reconciler.sandbox.status import StatusError, invalid_reference, object_not_found
@@ -26,11 +26,11 @@ from reconciler.sandbox.status import StatusError, invalid_reference, object_not
 _LINES = ("InvoiceLineRet", "InvoiceLineGroupRet")
 
 
-def add_data_ext(company: Company, add: Element, *, moment: dt.datetime) -> Element:
+def add_data_ext(books: Books, add: Element, *, moment: dt.datetime) -> Element:
     """Carry out a ``DataExtAdd``; the ``DataExtRet`` it answers with."""
     ret = data_ext_ret(add)
     owner_id, name = el.text_of(ret, "OwnerID", "0") or "0", el.text_of(ret, "DataExtName")
-    target = _target(company, add)
+    target = _target(books, add)
     for existing in el.children(target, "DataExtRet"):
         same_owner = (el.text_of(existing, "OwnerID", "0") or "0").lower() == owner_id.lower()
         if same_owner and el.text_of(existing, "DataExtName") == name:
@@ -44,11 +44,11 @@ def add_data_ext(company: Company, add: Element, *, moment: dt.datetime) -> Elem
     changed = _invoice_of(target) if target.tag in _LINES else target
     bump(changed, moment)
     if changed.tag == "InvoiceRet":
-        company.register_invoice(changed)
+        books.register_invoice(changed)
     elif changed.tag == "CustomerRet":
-        company.register_customer(changed)
+        books.register_customer(changed)
     else:
-        company.register_item(changed)
+        books.register_item(changed)
     return copy.deepcopy(ret)
 
 
@@ -60,19 +60,19 @@ def _invoice_of(line: Element) -> Element:
     return invoice
 
 
-def _target(company: Company, add: Element) -> Element:
+def _target(books: Books, add: Element) -> Element:
     list_type = el.text_of(add, "ListDataExtType")
     if list_type is not None:
         ref = add.find("ListObjRef")
         label = el.text_of(ref, "FullName") or el.text_of(ref, "ListID") or ""
         # Accounts, employees, vendors and other names: lists the simulator holds empty.
         kinds = {"Customer": "customer", "Item": "item"}
-        found = company.resolve(kinds[list_type], ref) if list_type in kinds else None
+        found = books.resolve(kinds[list_type], ref) if list_type in kinds else None
         if found is None:
             raise invalid_reference(list_type, label, "DataExt")
         return found
     txn_id = el.text_of(add, "TxnID", "") or ""
-    invoice = company.invoice(txn_id)
+    invoice = books.invoice(txn_id)
     if el.text_of(add, "TxnDataExtType") != "Invoice" or invoice is None:
         raise object_not_found(txn_id)
     line_id = el.text_of(add, "TxnLineID")

@@ -26,11 +26,12 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from reconciler.sandbox.company import Company
+from reconciler.sandbox.books import Books
+from reconciler.sandbox.by_hand import human_edit
 from reconciler.sandbox.elements import Element
 from reconciler.sandbox.status import COULD_NOT_START
 
-Action = Callable[[Company, dt.datetime], None]
+Action = Callable[[Books, dt.datetime], None]
 
 
 @dataclass
@@ -63,12 +64,14 @@ class Faults:
     ) -> None:
         """Have a person edit invoice ``txn_id`` before the next request (after ``skip`` more).
 
-        ``edit(invoice_ret)`` makes the change (default: see :meth:`Company.human_edit`).
+        ``edit(invoice_ret)`` makes the change (default: see :func:`~reconciler.sandbox.by_hand.human_edit`).
         """
-        self.before_next(lambda company, moment: _edit(company, txn_id, moment, edit), skip=skip)
+        self.before_next(
+            lambda books, moment: human_edit(books, txn_id, moment=moment, edit=edit), skip=skip
+        )
 
     def before_next(self, action: Action, *, skip: int = 0) -> None:
-        """Run ``action(company, now)`` before the next request is processed (after ``skip`` more)."""
+        """Run ``action(books, now)`` before the next request is processed (after ``skip`` more)."""
         self._scheduled.append(_Scheduled(skip, action))
 
     def lose_next_response(self, count: int = 1) -> None:
@@ -87,14 +90,14 @@ class Faults:
 
     # The simulator's side --------------------------------------------------
 
-    def run_due(self, company: Company, moment: dt.datetime) -> None:
+    def run_due(self, books: Books, moment: dt.datetime) -> None:
         """Run the actions due before this request; count the others down."""
         due = [entry for entry in self._scheduled if entry.countdown == 0]
         self._scheduled = [entry for entry in self._scheduled if entry.countdown > 0]
         for entry in self._scheduled:
             entry.countdown -= 1
         for entry in due:
-            entry.action(company, moment)
+            entry.action(books, moment)
 
     def take_lock(self, *, adding: bool) -> int | None:
         """The lock error code for this write request, if a lock is armed."""
@@ -109,12 +112,3 @@ class Faults:
             return False
         self.lost_responses_left -= 1
         return True
-
-
-def _edit(
-    company: Company,
-    txn_id: str,
-    moment: dt.datetime,
-    edit: Callable[[Element], None] | None,
-) -> None:
-    company.human_edit(txn_id, moment=moment, edit=edit)

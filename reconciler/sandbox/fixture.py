@@ -1,4 +1,4 @@
-"""The compact fixture format of a sandbox company (YAML or JSON).
+"""The compact fixture format of sandbox books (YAML or JSON): one company file's contents.
 
 .. code-block:: yaml
 
@@ -83,7 +83,8 @@ from reconciler.base.errors import Diagnostic, InvalidInput, Location
 from reconciler.base.jsonschemas import schema_problems
 from reconciler.config.yamlsource import PathKey, YamlDocument, YamlSyntaxError, load_yaml
 from reconciler.sandbox import elements as el
-from reconciler.sandbox.company import Company
+from reconciler.sandbox.books import Books
+from reconciler.sandbox.by_hand import receive_payment
 from reconciler.sandbox.elements import Element
 from reconciler.sandbox.invoices import add_invoice
 from reconciler.sandbox.lists import add_list_object
@@ -257,8 +258,8 @@ _ITEM_ADDS = {
 }
 
 
-def load_fixture(source: Path | str | Mapping[str, Any]) -> Company:
-    """A company from a fixture file (YAML or JSON) or from already loaded data.
+def load_fixture(source: Path | str | Mapping[str, Any]) -> Books:
+    """Books from a fixture file (YAML or JSON) or from already loaded data.
 
     Raises :class:`~reconciler.base.errors.InvalidInput` naming the file and line of
     every problem.
@@ -277,8 +278,8 @@ def load_fixture(source: Path | str | Mapping[str, Any]) -> Company:
     return _Builder(document, data).build()
 
 
-def build_company(data: Mapping[str, Any]) -> Company:
-    """A company from fixture data known to be valid (generated data: no schema pass)."""
+def build_books(data: Mapping[str, Any]) -> Books:
+    """Books from fixture data known to be valid (generated data: no schema pass)."""
     return _Builder(_document(data), dict(data)).build()
 
 
@@ -316,11 +317,11 @@ class _Builder:
         self.data = data
         settings = data["company"]
         self.tz = ZoneInfo(settings.get("timezone", "America/New_York"))
-        self.company = Company(settings["name"], settings.get("file", ""))
+        self.books = Books(settings["name"], settings.get("file", ""))
         self.created = self._time(settings.get("created", "2025-01-02T09:00:00"))
         self.problems: list[Diagnostic] = []
 
-    def build(self) -> Company:
+    def build(self) -> Books:
         for index, spec in enumerate(self.data.get("customers", [])):
             self._guard(("customers", index), lambda spec=spec: self._customer(spec))
         for index, spec in enumerate(self.data.get("items", [])):
@@ -329,7 +330,7 @@ class _Builder:
             self._guard(("invoices", index), lambda spec=spec: self._invoice(spec))
         if self.problems:
             raise InvalidInput(self.problems, subject="sandbox company fixture")
-        return self.company
+        return self.books
 
     def _guard(self, path: PathKey, build: Callable[[], None]) -> None:
         try:
@@ -370,7 +371,7 @@ class _Builder:
                 el.leaf(add, tag, spec[key])
         el.leaf(add, "JobStatus", "None")
         moment = self._time(spec["created"]) if "created" in spec else self.created
-        add_list_object(self.company, add, moment=moment, list_id=spec.get("list_id"))
+        add_list_object(self.books, add, moment=moment, list_id=spec.get("list_id"))
 
     def _item(self, spec: dict[str, Any]) -> None:
         kind = spec["type"]
@@ -382,7 +383,7 @@ class _Builder:
             add.append(el.ref("ParentRef", None, parent))
         _ITEM_BODIES[kind](add, spec)
         moment = self._time(spec["created"]) if "created" in spec else self.created
-        add_list_object(self.company, add, moment=moment, list_id=spec.get("list_id"))
+        add_list_object(self.books, add, moment=moment, list_id=spec.get("list_id"))
 
     # Invoices ---------------------------------------------------------------
 
@@ -405,12 +406,13 @@ class _Builder:
         else:
             day = dt.date.fromisoformat(spec["date"])
             moment = dt.datetime.combine(day, dt.time(5, 0), tzinfo=self.tz)
-        ret = add_invoice(self.company, add, moment=moment, txn_id=spec.get("txn_id"))
+        ret = add_invoice(self.books, add, moment=moment, txn_id=spec.get("txn_id"))
         payment = spec.get("payment")
         if payment is not None:
             amount = payment.get("amount", "full")
             date = dt.date.fromisoformat(payment["date"]) if "date" in payment else moment.date()
-            self.company.apply_payment(
+            receive_payment(
+                self.books,
                 el.text_of(ret, "TxnID") or "",
                 None if amount == "full" else Decimal(str(amount)),
                 date=date,

@@ -1,6 +1,6 @@
-"""Generated companies of any size, for tests and benchmarks.
+"""Generated books of any size, for tests and benchmarks.
 
-The same arguments always give the same company (names, IDs, amounts, times):
+The same arguments always give the same books (names, IDs, amounts, times):
 a benchmark run is repeatable and a failing test can be replayed.
 """
 
@@ -10,21 +10,21 @@ import datetime as dt
 import random
 from typing import Any
 
-from reconciler.sandbox.company import Company
-from reconciler.sandbox.fixture import build_company
+from reconciler.sandbox.books import Books
+from reconciler.sandbox.fixture import build_books
 
 _KINDS = ("service",) * 8 + ("non-inventory",) * 2 + ("other-charge",) * 2
 
 
-def generate_company(
+def generate_books(
     customers: int,
     invoices_per_customer: int,
     lines_per_invoice: int,
     seed: int = 0,
     *,
     first_invoice: dt.date = dt.date(2026, 1, 1),
-) -> Company:
-    """A company with ``customers`` customers, each with monthly invoices of random lines.
+) -> Books:
+    """Books with ``customers`` customers, each with monthly invoices of random lines.
 
     Twelve items (service, non-inventory and other-charge, with a sales price
     and a purchase cost) under a "Generated" parent; invoice ``k`` of every
@@ -62,7 +62,7 @@ def generate_company(
                     ],
                 }
             )
-    return build_company(
+    return build_books(
         {
             "company": {
                 "name": f"Generated Company {seed}",

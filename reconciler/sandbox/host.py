@@ -14,7 +14,7 @@ from collections.abc import Collection, Sequence
 from lxml import etree
 
 from reconciler.sandbox import elements as el
-from reconciler.sandbox.company import Company
+from reconciler.sandbox.books import Books
 from reconciler.sandbox.elements import Element
 
 QBXML_VERSIONS = (
@@ -72,16 +72,16 @@ def host_ret(product_name: str, supported_versions: Sequence[str]) -> Element:
     return ret
 
 
-def company_ret(company: Company, owner_ids: Collection[str]) -> Element:
+def company_ret(books: Books, owner_ids: Collection[str]) -> Element:
     """A CompanyRet with the company's name and the private data of ``owner_ids``."""
     ret = etree.Element("CompanyRet")
     el.leaf(ret, "IsSampleCompany", "false")
-    el.leaf(ret, "CompanyName", company.name)
-    el.leaf(ret, "LegalCompanyName", company.name)
+    el.leaf(ret, "CompanyName", books.name)
+    el.leaf(ret, "LegalCompanyName", books.name)
     el.leaf(ret, "FirstMonthFiscalYear", "January")
     el.leaf(ret, "FirstMonthIncomeTaxYear", "January")
     el.leaf(ret, "TaxForm", "OtherOrNone")
-    for data_ext in company.data_ext:
+    for data_ext in books.data_ext:
         if (el.text_of(data_ext, "OwnerID") or "0").lower() in owner_ids:
             ret.append(copy.deepcopy(data_ext))
     return ret

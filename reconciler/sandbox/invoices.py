@@ -1,4 +1,4 @@
-"""Invoices as QuickBooks writes them: InvoiceAdd, InvoiceMod, payments, edits by hand.
+"""Invoices as QuickBooks writes them: InvoiceAdd and InvoiceMod.
 
 The rules a client depends on:
 
@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Callable
 from decimal import Decimal
 
 from lxml import etree
 
 from reconciler.sandbox import elements as el
-from reconciler.sandbox.company import Company, full_name
+from reconciler.sandbox.books import Books, full_name
 from reconciler.sandbox.elements import Element
 from reconciler.sandbox.status import (
     invalid_reference,
@@ -76,42 +75,42 @@ _LINE_TAGS = ("InvoiceLineRet", "InvoiceLineGroupRet")
 
 
 def add_invoice(
-    company: Company,
+    books: Books,
     add: Element,
     *,
     moment: dt.datetime,
     txn_id: str | None = None,
 ) -> Element:
     """Carry out an ``InvoiceAdd``; the new ``InvoiceRet`` is stored and returned."""
-    customer = _customer(company, add.find("CustomerRef"))
-    txn_id = txn_id or company.new_txn_id(moment)
+    customer = _customer(books, add.find("CustomerRef"))
+    txn_id = txn_id or books.new_txn_id(moment)
     ret = etree.Element("InvoiceRet")
     el.leaf(ret, "TxnID", txn_id)
     el.leaf(ret, "TimeCreated", el.timestamp(moment))
     el.leaf(ret, "TimeModified", el.timestamp(moment))
     el.leaf(ret, "EditSequence", str(int(moment.timestamp())))
-    el.leaf(ret, "TxnNumber", str(company.next_txn_number()))
+    el.leaf(ret, "TxnNumber", str(books.next_txn_number()))
     ret.append(_customer_ref(customer))
     for child in el.children(add, *_HEADER_FIELDS):
         el.place(ret, copy.deepcopy(child))
-    _fill_defaults(company, ret, customer, moment)
+    _fill_defaults(books, ret, customer, moment)
     for source in el.children(add, "InvoiceLineAdd", "InvoiceLineGroupAdd"):
-        el.place(ret, _new_line(company, source, moment))
-    company.complete_refs(ret)
+        el.place(ret, _new_line(books, source, moment))
+    books.complete_refs(ret)
     recompute_totals(ret)
-    return company.register_invoice(ret)
+    return books.register_invoice(ret)
 
 
-def mod_invoice(company: Company, mod: Element, *, moment: dt.datetime) -> Element:
+def mod_invoice(books: Books, mod: Element, *, moment: dt.datetime) -> Element:
     """Carry out an ``InvoiceMod`` (see the module docstring for the line rules)."""
     txn_id = el.text_of(mod, "TxnID") or ""
-    current = company.invoice(txn_id)
+    current = books.invoice(txn_id)
     if current is None:
         raise object_not_found(txn_id)
     check_edit_sequence(mod, current)
     ret = copy.deepcopy(current)
     if mod.find("CustomerRef") is not None:
-        customer = _customer(company, mod.find("CustomerRef"))
+        customer = _customer(books, mod.find("CustomerRef"))
         el.drop(ret, "CustomerRef")
         el.place(ret, _customer_ref(customer))
     for child in el.children(mod, *_HEADER_FIELDS):
@@ -119,11 +118,11 @@ def mod_invoice(company: Company, mod: Element, *, moment: dt.datetime) -> Eleme
         el.place(ret, copy.deepcopy(child))
     line_mods = list(el.children(mod, "InvoiceLineMod", "InvoiceLineGroupMod"))
     if line_mods:
-        _replace_lines(company, ret, ret, line_mods, moment)
-    company.complete_refs(ret)
+        _replace_lines(books, ret, ret, line_mods, moment)
+    books.complete_refs(ret)
     recompute_totals(ret)
     bump(ret, moment)
-    return company.register_invoice(ret)
+    return books.register_invoice(ret)
 
 
 def check_edit_sequence(request: Element, current: Element) -> None:
@@ -149,7 +148,7 @@ def bump(ret: Element, moment: dt.datetime) -> None:
 
 
 def _replace_lines(
-    company: Company,
+    books: Books,
     invoice: Element,
     holder: Element,
     line_mods: list[Element],
@@ -161,15 +160,15 @@ def _replace_lines(
     for line_mod in line_mods:
         line_id = el.text_of(line_mod, "TxnLineID") or ""
         if line_id == "-1":
-            kept.append(_new_line(company, line_mod, moment))
+            kept.append(_new_line(books, line_mod, moment))
             continue
         line = existing.pop(line_id, None)
         if line is None or line.tag != line_mod.tag.replace("Mod", "Ret"):
             raise object_not_found(line_id)
         if line.tag == "InvoiceLineRet":
-            _modify_line(company, line, line_mod)
+            _modify_line(books, line, line_mod)
         else:
-            _modify_group(company, invoice, line, line_mod, moment)
+            _modify_group(books, invoice, line, line_mod, moment)
         kept.append(line)
     for line in el.children(holder, *_LINE_TAGS):
         holder.remove(line)
@@ -177,12 +176,12 @@ def _replace_lines(
         el.place(holder, line)
 
 
-def _new_line(company: Company, source: Element, moment: dt.datetime) -> Element:
+def _new_line(books: Books, source: Element, moment: dt.datetime) -> Element:
     if source.tag in ("InvoiceLineGroupAdd", "InvoiceLineGroupMod"):
-        return _new_group(company, source, moment)
+        return _new_group(books, source, moment)
     line = etree.Element("InvoiceLineRet")
-    el.leaf(line, "TxnLineID", company.new_txn_id(moment))
-    item = _line_item(company, source.find("ItemRef"))
+    el.leaf(line, "TxnLineID", books.new_txn_id(moment))
+    item = _line_item(books, source.find("ItemRef"))
     if item is not None:
         line.append(_item_ref("ItemRef", item))
         if source.find("Desc") is None and (desc := sales_description(item)) is not None:
@@ -197,11 +196,11 @@ def _new_line(company: Company, source: Element, moment: dt.datetime) -> Element
     return line
 
 
-def _modify_line(company: Company, line: Element, source: Element) -> None:
+def _modify_line(books: Books, line: Element, source: Element) -> None:
     changed = False
     item_ref = source.find("ItemRef")
     if item_ref is not None:
-        item = _line_item(company, item_ref)
+        item = _line_item(books, item_ref)
         assert item is not None
         if el.text_of(item, "ListID") != el.text_of(line, "ItemRef/ListID"):
             el.drop(line, "ItemRef")
@@ -259,14 +258,14 @@ def _compute_amount(line: Element, source: Element, *, amount_owed: bool) -> Non
         el.put(line, "Amount", el.money(el.decimal(el.text_of(line, "Amount")) or Decimal(0)))
 
 
-def _new_group(company: Company, source: Element, moment: dt.datetime) -> Element:
+def _new_group(books: Books, source: Element, moment: dt.datetime) -> Element:
     ref = source.find("ItemGroupRef")
-    group = company.resolve("item", ref)
+    group = books.resolve("item", ref)
     if group is None or group.tag != "ItemGroupRet":
         raise invalid_reference("Item", _ref_label(ref), "Invoice line")
     count = el.decimal(el.text_of(source, "Quantity")) or Decimal(1)
     line = etree.Element("InvoiceLineGroupRet")
-    el.leaf(line, "TxnLineID", company.new_txn_id(moment))
+    el.leaf(line, "TxnLineID", books.new_txn_id(moment))
     line.append(_item_ref("ItemGroupRef", group))
     if (desc := el.text_of(group, "ItemDesc")) is not None:
         el.leaf(line, "Desc", desc)
@@ -278,14 +277,14 @@ def _new_group(company: Company, source: Element, moment: dt.datetime) -> Elemen
         member_add.append(copy.deepcopy(member.find("ItemRef")))
         per_group = el.decimal(el.text_of(member, "Quantity")) or Decimal(1)
         el.leaf(member_add, "Quantity", el.quantity(per_group * count))
-        el.place(line, _new_line(company, member_add, moment))
+        el.place(line, _new_line(books, member_add, moment))
     for data_ext in el.children(source, "DataExt"):
         el.place(line, data_ext_ret(data_ext))
     return line
 
 
 def _modify_group(
-    company: Company,
+    books: Books,
     invoice: Element,
     line: Element,
     source: Element,
@@ -295,13 +294,13 @@ def _modify_group(
         el.put(line, "Quantity", quantity.text)
     inner = list(el.children(source, "InvoiceLineMod"))
     if inner:
-        _replace_lines(company, invoice, line, inner, moment)
+        _replace_lines(books, invoice, line, inner, moment)
 
 
-def _line_item(company: Company, ref: Element | None) -> Element | None:
+def _line_item(books: Books, ref: Element | None) -> Element | None:
     if ref is None:
         return None
-    item = company.resolve("item", ref)
+    item = books.resolve("item", ref)
     if item is None or item.tag == "ItemGroupRet":
         raise invalid_reference("Item", _ref_label(ref), "Invoice line")
     return item
@@ -340,8 +339,8 @@ def sales_description(item: Element) -> str | None:
 # --------------------------------------------------------------------------
 
 
-def _customer(company: Company, ref: Element | None) -> Element:
-    customer = company.resolve("customer", ref)
+def _customer(books: Books, ref: Element | None) -> Element:
+    customer = books.resolve("customer", ref)
     if customer is None:
         raise invalid_reference("Customer", _ref_label(ref), "Invoice")
     return customer
@@ -361,7 +360,7 @@ def _ref_label(ref: Element | None) -> str:
     )
 
 
-def _fill_defaults(company: Company, ret: Element, customer: Element, moment: dt.datetime) -> None:
+def _fill_defaults(books: Books, ret: Element, customer: Element, moment: dt.datetime) -> None:
     """What QuickBooks fills in on a new invoice when the request leaves it out."""
     if ret.find("ARAccountRef") is None:
         el.place(ret, el.ref("ARAccountRef", None, "Accounts Receivable"))
@@ -370,7 +369,7 @@ def _fill_defaults(company: Company, ret: Element, customer: Element, moment: dt
     txn_date = el.text_of(ret, "TxnDate") or moment.date().isoformat()
     el.put(ret, "TxnDate", txn_date)
     if ret.find("RefNumber") is None:
-        el.put(ret, "RefNumber", company.next_ref_number())
+        el.put(ret, "RefNumber", books.next_ref_number())
     if ret.find("BillAddress") is None and (address := customer.find("BillAddress")) is not None:
         el.place(ret, copy.deepcopy(address))
     for tag, default in (
@@ -410,74 +409,3 @@ def recompute_totals(ret: Element) -> None:
     el.put(ret, "AppliedAmount", el.money(applied))
     el.put(ret, "BalanceRemaining", el.money(balance))
     el.put(ret, "IsPaid", el.boolean(balance == 0))
-
-
-# --------------------------------------------------------------------------
-# Changes made in QuickBooks by people
-# --------------------------------------------------------------------------
-
-
-def receive_payment(
-    company: Company,
-    txn_id: str,
-    amount: Decimal | None,
-    *,
-    date: dt.date | None,
-    ref_number: str | None,
-    moment: dt.datetime,
-) -> Element:
-    """Apply a payment to an invoice (see :meth:`Company.apply_payment`)."""
-    ret = _existing(company, txn_id)
-    balance = el.decimal(el.text_of(ret, "BalanceRemaining")) or Decimal(0)
-    paid = balance if amount is None else amount
-    applied = el.decimal(el.text_of(ret, "AppliedAmount")) or Decimal(0)
-    el.put(ret, "AppliedAmount", el.money(applied - paid))
-    link = etree.Element("LinkedTxn")
-    el.leaf(link, "TxnID", company.new_txn_id(moment))
-    el.leaf(link, "TxnType", "ReceivePayment")
-    el.leaf(link, "TxnDate", (date or moment.date()).isoformat())
-    if ref_number is not None:
-        el.leaf(link, "RefNumber", ref_number)
-    el.leaf(link, "LinkType", "AMTTYPE")
-    el.leaf(link, "Amount", el.money(-paid))
-    el.place(ret, link)
-    recompute_totals(ret)
-    bump(ret, moment)
-    return ret
-
-
-def edit_by_hand(
-    company: Company,
-    txn_id: str,
-    *,
-    moment: dt.datetime,
-    edit: Callable[[Element], None] | None,
-) -> Element:
-    """Change an invoice the way a person at QuickBooks would (see :meth:`Company.human_edit`)."""
-    ret = _existing(company, txn_id)
-    (edit or _default_edit)(ret)
-    recompute_totals(ret)
-    bump(ret, moment)
-    return ret
-
-
-def _default_edit(ret: Element) -> None:
-    line = ret.find(".//InvoiceLineRet")
-    if line is None:
-        el.put(ret, "Memo", ((el.text_of(ret, "Memo") or "") + " (edited)").strip())
-        return
-    quantity = el.decimal(el.text_of(line, "Quantity"))
-    if quantity is None:
-        el.put(line, "Desc", ((el.text_of(line, "Desc") or "") + " (edited)").strip())
-        return
-    el.put(line, "Quantity", el.quantity(quantity + 1))
-    rate = el.decimal(el.text_of(line, "Rate"))
-    if rate is not None:
-        el.put(line, "Amount", el.money(rate * (quantity + 1)))
-
-
-def _existing(company: Company, txn_id: str) -> Element:
-    ret = company.invoice(txn_id)
-    if ret is None:
-        raise KeyError(f"no invoice with TxnID {txn_id!r} in the company")
-    return ret

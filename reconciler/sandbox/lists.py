@@ -17,7 +17,7 @@ import datetime as dt
 from lxml import etree
 
 from reconciler.sandbox import elements as el
-from reconciler.sandbox.company import Company, full_name
+from reconciler.sandbox.books import Books, full_name
 from reconciler.sandbox.elements import Element
 from reconciler.sandbox.invoices import bump, check_edit_sequence
 from reconciler.sandbox.status import (
@@ -48,7 +48,7 @@ _NOT_COPIED |= {"ParentRef", "Sublevel"}
 
 
 def add_list_object(
-    company: Company,
+    books: Books,
     add: Element,
     *,
     moment: dt.datetime,
@@ -61,15 +61,15 @@ def add_list_object(
     name = el.text_of(add, "Name") or ""
     parent = None
     if (parent_ref := add.find("ParentRef")) is not None:
-        parent = company.resolve(kind, parent_ref)
+        parent = books.resolve(kind, parent_ref)
         if parent is None:
             value = el.text_of(parent_ref, "FullName") or el.text_of(parent_ref, "ListID") or ""
             raise invalid_reference(label, value, label)
     qualified = f"{full_name(parent)}:{name}" if parent is not None else name
-    if (company.customer if kind == "customer" else company.item)(qualified) is not None:
+    if (books.customer if kind == "customer" else books.item)(qualified) is not None:
         raise name_in_use(qualified)
     ret = etree.Element(ret_tag)
-    el.leaf(ret, "ListID", list_id or company.new_list_id(moment))
+    el.leaf(ret, "ListID", list_id or books.new_list_id(moment))
     el.leaf(ret, "TimeCreated", el.timestamp(moment))
     el.leaf(ret, "TimeModified", el.timestamp(moment))
     el.leaf(ret, "EditSequence", str(int(moment.timestamp())))
@@ -87,22 +87,22 @@ def add_list_object(
         sublevel = int(el.text_of(parent, "Sublevel", "0") or 0) + 1 if parent is not None else 0
         el.put(ret, "Sublevel", str(sublevel))
     for member in ret.iterfind("ItemGroupLine/ItemRef"):
-        item = company.resolve("item", member)
+        item = books.resolve("item", member)
         if item is None:
             raise invalid_reference("Item", el.text_of(member, "FullName") or "", "Item group")
         member.getparent().replace(  # type: ignore[union-attr]
             member, el.ref("ItemRef", el.text_of(item, "ListID"), full_name(item))
         )
-    company.complete_refs(ret)
+    books.complete_refs(ret)
     if kind == "customer":
-        return company.register_customer(ret)
-    return company.register_item(ret)
+        return books.register_customer(ret)
+    return books.register_item(ret)
 
 
-def mod_item(company: Company, mod: Element, *, moment: dt.datetime) -> Element:
+def mod_item(books: Books, mod: Element, *, moment: dt.datetime) -> Element:
     """Carry out an ``ItemServiceMod``, ``ItemNonInventoryMod`` or ``ItemOtherChargeMod``."""
     list_id = el.text_of(mod, "ListID") or ""
-    current = company.items.get(list_id)
+    current = books.items.get(list_id)
     if current is None or current.tag != MODS[mod.tag]:
         raise object_not_found(list_id)
     check_edit_sequence(mod, current)
@@ -125,9 +125,9 @@ def mod_item(company: Company, mod: Element, *, moment: dt.datetime) -> Element:
                 where, f"Cannot use {request_tag} aggregate when the item is {other}."
             )
         _modify_sales(target, given)
-    company.complete_refs(ret)
+    books.complete_refs(ret)
     bump(ret, moment)
-    return company.register_item(ret)
+    return books.register_item(ret)
 
 
 def _modify_sales(target: Element, given: Element) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from reconciler.sandbox import elements as el
-from reconciler.sandbox.company import Company, full_name
+from reconciler.sandbox.books import Books, full_name
 from reconciler.sandbox.elements import Element
 from reconciler.sandbox.status import (
     NO_MATCH,
@@ -159,7 +159,7 @@ def _max_returned(request: Element) -> int | None:
 
 
 def select_list(
-    company: Company,
+    books: Books,
     objects: dict[str, Element],
     request: Element,
     *,
@@ -249,13 +249,13 @@ def _matches(value: str, criterion: str, needle: str) -> bool:
 
 
 def select_invoices(
-    company: Company, request: Element, *, today: dt.date, default_tz: dt.tzinfo
+    books: Books, request: Element, *, today: dt.date, default_tz: dt.tzinfo
 ) -> tuple[list[str], StatusError | None]:
-    """The TxnIDs an InvoiceQuery selects, in the company's order."""
+    """The TxnIDs an InvoiceQuery selects, in the books' order."""
     txn_ids = [(node.text or "").strip() for node in request.iterfind("TxnID")]
     if txn_ids:
         for txn_id in txn_ids:
-            if txn_id not in company.invoices:
+            if txn_id not in books.invoices:
                 raise object_not_found(txn_id)
         return txn_ids, None
     tests: list[Callable[[Element], bool]] = []
@@ -283,14 +283,14 @@ def select_invoices(
             tests.append(lambda ret: _txn_date(ret) <= high)
     entities = request.find("EntityFilter")
     if entities is not None:
-        customers = _entities(company, entities)
+        customers = _entities(books, entities)
         tests.append(lambda ret: el.text_of(ret, "CustomerRef/ListID") in customers)
     tests += _ref_number_tests(request)
     paid = el.text_of(request, "PaidStatus", "All")
     if paid != "All":
         wanted = paid == "PaidOnly"
         tests.append(lambda ret: el.is_true(el.text_of(ret, "IsPaid")) == wanted)
-    selected = [key for key, ret in company.invoices.items() if all(test(ret) for test in tests)]
+    selected = [key for key, ret in books.invoices.items() if all(test(ret) for test in tests)]
     return selected, None
 
 
@@ -302,7 +302,7 @@ def _txn_date(ret: Element) -> dt.date:
     return dt.date.fromisoformat(el.text_of(ret, "TxnDate") or "1970-01-01")
 
 
-def _entities(company: Company, entities: Element) -> set[str]:
+def _entities(books: Books, entities: Element) -> set[str]:
     """The customer ListIDs an EntityFilter names (with their jobs when asked)."""
     chosen: set[str] = set()
     for tag, with_children in (
@@ -312,11 +312,11 @@ def _entities(company: Company, entities: Element) -> set[str]:
         ("FullNameWithChildren", True),
     ):
         for node in entities.iterfind(tag):
-            customer = company.customer((node.text or "").strip())
+            customer = books.customer((node.text or "").strip())
             if customer is None:
                 continue
             family = (
-                [customer, *company.children_of("customer", customer)]
+                [customer, *books.children_of("customer", customer)]
                 if with_children
                 else [customer]
             )

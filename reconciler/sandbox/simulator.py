@@ -32,7 +32,7 @@ from pathlib import Path, PureWindowsPath
 from reconciler.base.xmlsafe import XMLInputError, parse_xml
 from reconciler.qbxml.xsd import load_xsd, xsd_errors
 from reconciler.sandbox import elements as el
-from reconciler.sandbox.company import Company
+from reconciler.sandbox.books import Books
 from reconciler.sandbox.dataext import add_data_ext
 from reconciler.sandbox.elements import Element
 from reconciler.sandbox.faults import Faults
@@ -77,14 +77,14 @@ class QuickBooksSimulator:
 
     def __init__(
         self,
-        company: Company,
+        books: Books,
         *,
         product_name: str = "QuickBooks Pro 2024",
         supported_versions: Sequence[str] = QBXML_VERSIONS,
         xsd_dir: Path | None = None,
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
-        self.company = company
+        self.books = books
         self.product_name = product_name
         self.supported_versions = tuple(supported_versions)
         self.faults = Faults()
@@ -118,7 +118,7 @@ class QuickBooksSimulator:
         """
         if self.faults.closed is not None:
             raise RequestProcessorError(*self.faults.closed)
-        if company_file and not _same_file(company_file, self.company.file_path):
+        if company_file and not _same_file(company_file, self.books.file_path):
             raise RequestProcessorError(*OTHER_FILE_OPEN)
 
     def end_session(self) -> None:
@@ -134,7 +134,7 @@ class QuickBooksSimulator:
         if self.faults.closed is not None:
             raise RequestProcessorError(*self.faults.closed)
         self.requests.append(request)
-        self.faults.run_due(self.company, self.now())
+        self.faults.run_due(self.books, self.now())
         answer = self._process(request)
         if self.faults.take_lost_response():
             raise ResponseLost(answer)
@@ -227,31 +227,31 @@ class QuickBooksSimulator:
         if tag == "HostQueryRq":
             return Reply([host_ret(self.product_name, self.supported_versions)])
         if tag == "CompanyQueryRq":
-            return Reply([company_ret(self.company, Shape.of(request).owner_ids)])
+            return Reply([company_ret(self.books, Shape.of(request).owner_ids)])
         if tag == "PreferencesQueryRq":
             return Reply([preferences_ret()])
         if tag == "CustomerQueryRq":
-            return self._list_query(request, self.company.customers, None, customers=True)
+            return self._list_query(request, self.books.customers, None, customers=True)
         if tag in _ITEM_QUERIES:
-            return self._list_query(request, self.company.items, _ITEM_QUERIES[tag])
+            return self._list_query(request, self.books.items, _ITEM_QUERIES[tag])
         if tag == "InvoiceQueryRq":
             return self._invoice_query(request, moment)
         if tag.endswith("QueryRq"):
-            # Lists and transactions the simulator does not model: the company has none.
+            # Lists and transactions the simulator does not model: the books hold none.
             return Reply(status=NO_MATCH)
         if body is None:
             raise self._unsupported(tag)
         shape = Shape.of(request)
         if tag == "DataExtAddRq":
-            return Reply([add_data_ext(self.company, body, moment=moment)])
+            return Reply([add_data_ext(self.books, body, moment=moment)])
         if tag == "InvoiceAddRq":
-            return Reply([shape.apply(add_invoice(self.company, body, moment=moment))])
+            return Reply([shape.apply(add_invoice(self.books, body, moment=moment))])
         if tag == "InvoiceModRq":
-            return Reply([shape.apply(mod_invoice(self.company, body, moment=moment))])
+            return Reply([shape.apply(mod_invoice(self.books, body, moment=moment))])
         if body.tag in ADDS:
-            return Reply([shape.apply(add_list_object(self.company, body, moment=moment))])
+            return Reply([shape.apply(add_list_object(self.books, body, moment=moment))])
         if body.tag in MODS:
-            return Reply([shape.apply(mod_item(self.company, body, moment=moment))])
+            return Reply([shape.apply(mod_item(self.books, body, moment=moment))])
         raise self._unsupported(tag)
 
     def _unsupported(self, tag: str) -> StatusError:
@@ -273,17 +273,17 @@ class QuickBooksSimulator:
     ) -> Reply:
         shape = Shape.of(request)
         if customers:
-            balances = self.company.balances()
+            balances = self.books.balances()
 
             def view(ret: Element) -> Element:
-                return shape.apply(self.company.customer_view(ret, balances))
+                return shape.apply(self.books.customer_view(ret, balances))
 
         else:
             view = shape.apply
         return self._iterators.answer(
             request,
             select=lambda: select_list(
-                self.company, objects, request, kinds=kinds, default_tz=self._tz()
+                self.books, objects, request, kinds=kinds, default_tz=self._tz()
             ),
             fetch=objects.get,
             view=view,
@@ -298,9 +298,9 @@ class QuickBooksSimulator:
         return self._iterators.answer(
             request,
             select=lambda: select_invoices(
-                self.company, request, today=moment.date(), default_tz=self._tz()
+                self.books, request, today=moment.date(), default_tz=self._tz()
             ),
-            fetch=self.company.invoices.get,
+            fetch=self.books.invoices.get,
             view=shape.apply,
         )
 

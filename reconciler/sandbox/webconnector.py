@@ -282,14 +282,14 @@ class WebConnector:
                 company_file = answer or ""
                 continue
             self._register_file_id()
-            return company_file or self.simulator.company.file_path
+            return company_file or self.simulator.books.file_path
 
     def _register_file_id(self) -> None:
-        """Store the QWC's FileID in the company, as the Web Connector does on first contact."""
+        """Store the QWC's FileID in the company file, as the Web Connector does on first contact."""
         if not (self.owner_id and self.file_id):
             return
-        company = self.simulator.company
-        for data_ext in company.data_ext:
+        books = self.simulator.books
+        for data_ext in books.data_ext:
             if (text_of(data_ext, "OwnerID") or "").lower() == self.owner_id.lower():
                 return
         data_ext = etree.Element("DataExtRet")
@@ -300,7 +300,7 @@ class WebConnector:
             ("DataExtValue", self.file_id),
         ):
             etree.SubElement(data_ext, tag).text = value
-        company.data_ext.append(data_ext)
+        books.data_ext.append(data_ext)
 
     def _exchange(self, call: _Caller, ticket: str, company_file: str, result: RunResult) -> None:
         version = self.simulator.qbxml_version

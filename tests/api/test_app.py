@@ -20,6 +20,7 @@ from reconciler.plan.files import with_digest
 from reconciler.plan.profile import profile_from_config
 from reconciler.qbstate.snapshot import StoredSnapshot, snapshot_fingerprint
 from reconciler.qbxml.parse import parse_state
+from reconciler.sandbox.by_hand import human_edit
 from reconciler.sherweb.charges import load_charges
 from reconciler.store.records import PlanStatus, RequestState, TokenScope
 
@@ -176,7 +177,7 @@ def test_a_stale_plan_is_refused_with_409_and_changes_nothing(tmp_path):
         december = [
             t for t, ret in world.qb.invoices.items() if ret.findtext("TxnDate") == "2026-12-01"
         ]
-        world.qb.human_edit(december[0])
+        human_edit(world.qb, december[0])
         world.clock.advance(days=1)
         assert world.sync().ok
         answer = w.post("/api/v1/plans", w.apply_token, json=_submission(w, document))

@@ -14,6 +14,7 @@ from support.sync_world import REPO, world
 
 from reconciler.base.resources import data_dir
 from reconciler.cli import cli
+from reconciler.sandbox.by_hand import human_edit
 from reconciler.store.records import PlanStatus
 
 CHARGES = str(data_dir() / "charges-example.json")
@@ -70,7 +71,7 @@ def test_apply_refuses_a_stale_plan_and_changes_nothing(tmp_path):
         december = [
             t for t, ret in w.qb.invoices.items() if ret.findtext("TxnDate") == "2026-12-01"
         ]
-        w.qb.human_edit(december[0])
+        human_edit(w.qb, december[0])
         w.clock.advance(days=1)
         assert w.sync().ok
         refused = _run("apply", str(saved), *_common(tmp_path))

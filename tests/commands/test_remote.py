@@ -21,6 +21,7 @@ from support.sync_world import REPO
 from reconciler.api.tokens import hash_token, key_id_of
 from reconciler.base.resources import data_dir
 from reconciler.cli import cli
+from reconciler.sandbox.by_hand import human_edit
 from reconciler.store.records import PlanStatus
 
 CHARGES = str(data_dir() / "charges-example.json")
@@ -170,7 +171,7 @@ def test_a_stale_plan_is_refused_and_replans_when_asked(tmp_path, monkeypatch):
         december = [
             t for t, ret in world.qb.invoices.items() if ret.findtext("TxnDate") == "2026-12-01"
         ]
-        world.qb.human_edit(december[0])
+        human_edit(world.qb, december[0])
         world.clock.advance(days=1)
         assert world.sync().ok
 

@@ -1,7 +1,8 @@
-"""Properties of plans over generated configurations, charges and QuickBooks states.
+"""Properties of plans over generated configurations, charges and QuickBooks books.
 
-Each example is planned, applied to an in-memory QuickBooks (tests/applier.py)
-and planned again:
+Each example is planned against books in the sandbox's QuickBooks simulator,
+whose every request the simulator carries out as QuickBooks does
+(support/simulated_quickbooks.py), then read back and planned again:
 
 - idempotent: the second plan is empty (design invariant 1);
 - lines that hold no mapped item, and group lines, are never lost or altered (3);
@@ -12,34 +13,33 @@ and planned again:
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections import Counter
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support.applier import QuickBooks
 from support.builders import bundle, charge, config, customer_charges, offer, org
+from support.qbxml_check import XSD_DIR_OR_NONE
+from support.simulated_quickbooks import apply_plan, read_state
 
 from reconciler.engine.changes import InvoiceCreate, InvoiceUpdate
 from reconciler.engine.desired import invoice_guid
 from reconciler.engine.period import BillingPeriod
-from reconciler.model.charges import BillingCycle, ChargeType
-from reconciler.model.config import LAST_DAY, BillingMode, InvoiceAction, Proration
-from reconciler.model.quickbooks import (
-    Customer,
-    Invoice,
-    InvoiceLine,
-    InvoiceLineGroup,
-    Item,
-    ItemKind,
-    LinkedTxn,
-    QBState,
-    Ref,
-    canonical_guid,
+from reconciler.model.charges import BillingCycle, ChargesBundle, ChargeType
+from reconciler.model.config import (
+    LAST_DAY,
+    BillingMode,
+    Config,
+    InvoiceAction,
+    Proration,
+    UnsentInvoices,
 )
+from reconciler.model.quickbooks import InvoiceLineGroup, QBState, canonical_guid
 from reconciler.plan import build_plan
+from reconciler.plan.model import Plan
+from reconciler.sandbox.fixture import build_books
+from reconciler.sandbox.simulator import QuickBooksSimulator
 
 D = dt.date
 DECEMBER = BillingPeriod(D(2026, 12, 1), D(2026, 12, 31))
@@ -53,22 +53,21 @@ INVOICE_DATES = (
     D(2026, 12, 15),
     D(2027, 1, 1),
 )
+LABOUR = "Services:Labour"
+# When QuickBooks answers: the day the charges were fetched.
+NOW = dt.datetime(2026, 12, 15, 17, 0, tzinfo=dt.UTC)
 
 
 @dataclass
 class World:
-    config: object
-    charges: object
-    state: QBState
+    config: Config
+    charges: ChargesBundle
+    # The books of the company file, as a sandbox fixture (build_books).
+    books: dict[str, Any]
 
 
 @st.composite
 def worlds(draw) -> World:
-    ids = itertools.count(1)
-
-    def new_id(prefix: str) -> str:
-        return f"{prefix}-{next(ids):05d}"
-
     def mostly() -> bool:
         return draw(st.sampled_from((True,) * 9 + (False,)))
 
@@ -95,6 +94,7 @@ def worlds(draw) -> World:
         mode=draw(st.sampled_from(BillingMode)),
         invoice_day=draw(st.sampled_from((1, 15, LAST_DAY))),
         proration=tuple(draw(st.sets(st.sampled_from(Proration)))),
+        unsent_invoices=draw(st.sampled_from(UnsentInvoices)),
     )
 
     def a_charge():
@@ -128,102 +128,100 @@ def worlds(draw) -> World:
         )
     )
 
-    customers = [
-        Customer(
-            list_id=new_id("C"),
-            full_name=name,
-            name=name,
-            edit_sequence="1",
-            is_active=mostly(),
-        )
-        for name in CUSTOMERS
-        if mostly()
+    customers = [{"name": name, "active": mostly()} for name in CUSTOMERS if mostly()]
+    items: list[dict[str, Any]] = [
+        {"name": "Cloud", "type": "service"},
+        {"name": "Services", "type": "service"},
+        {"name": LABOUR, "type": "service", "description": "Labour", "price": "95.00"},
+        {"name": "Bundle", "type": "group", "lines": [{"item": LABOUR, "quantity": 1}]},
     ]
-    items = [
-        Item(
-            list_id=new_id("I"),
-            full_name=f"Cloud:{sku}",
-            name=sku,
-            kind=ItemKind.SERVICE,
-            edit_sequence="1",
-            is_active=mostly(),
-            sales_and_purchase=draw(st.integers(0, 4)) > 0,
-            purchase_cost=Decimal(draw(st.sampled_from(("9.50", "19.80", "11.25")))),
-        )
-        for sku in SKUS
-        if mostly()
-    ]
-    labour = Item(new_id("I"), "Services:Labour", "Labour", ItemKind.SERVICE, "1")
-    items.append(labour)
+    for sku in SKUS:
+        if not mostly():
+            continue
+        item = {"name": f"Cloud:{sku}", "type": "service", "price": "26.40", "active": mostly()}
+        # Most items hold a purchase cost (SalesAndPurchase); some are sales-only.
+        if draw(st.integers(0, 4)) > 0:
+            item["cost"] = draw(st.sampled_from(("9.50", "19.80", "11.25")))
+        items.append(item)
+    line_items = [LABOUR] + [item["name"] for item in items[4:]]
 
-    def a_line():
+    def a_line() -> dict[str, Any]:
         kind = draw(st.sampled_from(("labour", "text", "synced", "synced", "group")))
         if kind == "labour":
-            return InvoiceLine(
-                new_id("L"), Ref(labour.list_id, labour.full_name), "Onsite", Decimal(2)
-            )
+            return {"item": LABOUR, "description": "Onsite", "quantity": 2}
         if kind == "text":
-            return InvoiceLine(new_id("L"), None, "Thank you")
+            return {"description": "Thank you"}
         if kind == "group":
-            inner = InvoiceLine(
-                new_id("L"), Ref(labour.list_id, labour.full_name), "In group", Decimal(1)
-            )
-            return InvoiceLineGroup(new_id("G"), Ref("IG-1", "Bundle"), lines=(inner,))
-        item = draw(st.sampled_from(items))
-        current = f"Product {item.name} (12/01/2026 - 12/31/2026)"
-        return InvoiceLine(
-            new_id("L"),
-            Ref(item.list_id, item.full_name),
-            draw(st.sampled_from((current, current, "stale text"))),
-            Decimal(draw(st.integers(1, 40))),
-            service_date=draw(st.sampled_from((D(2026, 12, 1), D(2026, 12, 1), None))),
-        )
+            return {"group": "Bundle"}
+        name = draw(st.sampled_from(line_items))
+        current = f"Product {name.rpartition(':')[2]} (12/01/2026 - 12/31/2026)"
+        line = {
+            "item": name,
+            "description": draw(st.sampled_from((current, current, "stale text"))),
+            "quantity": draw(st.integers(1, 40)),
+        }
+        if draw(st.sampled_from((True, True, False))):
+            line["service_date"] = "2026-12-01"
+        return line
 
     invoices = []
     for customer in customers:
         for _ in range(draw(st.integers(0, 3))):
-            settled = draw(st.sampled_from(("open", "open", "open", "paid", "payment")))
-            guid = None
+            lines = [a_line() for _ in range(draw(st.integers(0, 5)))]
+            mark = draw(st.sampled_from(("email", "email", "print", "none")))
+            invoice: dict[str, Any] = {
+                "customer": customer["name"],
+                "date": draw(st.sampled_from(INVOICE_DATES)).isoformat(),
+                "to_be_emailed": mark == "email",
+                "to_be_printed": mark == "print",
+                "lines": lines,
+            }
             if draw(st.integers(0, 3)) == 0:
-                mine = [o for o in organizations if o.customer == customer.full_name]
+                mine = [o for o in organizations if o.customer == customer["name"]]
                 if mine:
-                    guid = (
-                        "{" + invoice_guid(draw(st.sampled_from(mine)).id, DECEMBER).upper() + "}"
-                    )
-            invoices.append(
-                Invoice(
-                    txn_id=new_id("T"),
-                    edit_sequence="7",
-                    customer=Ref(customer.list_id, customer.full_name),
-                    txn_date=draw(st.sampled_from(INVOICE_DATES)),
-                    txn_number=next(ids),
-                    is_paid=settled == "paid",
-                    linked_txns=(LinkedTxn(new_id("P"), "ReceivePayment"),)
-                    if settled == "payment"
-                    else (),
-                    external_guid=guid,
-                    lines=tuple(a_line() for _ in range(draw(st.integers(0, 5)))),
-                )
-            )
-    return World(
-        cfg,
-        charges,
-        QBState(customers=tuple(customers), items=tuple(items), invoices=tuple(invoices)),
-    )
+                    guid = invoice_guid(draw(st.sampled_from(mine)).id, DECEMBER).upper()
+                    invoice["external_guid"] = "{" + guid + "}"
+            # An invoice of nothing is paid as it stands (QuickBooks: IsPaid at 0.00).
+            settled = draw(st.sampled_from(("open", "open", "open", "paid", "payment")))
+            priced = any("item" in line or "group" in line for line in lines)
+            if settled != "open" and priced:
+                invoice["payment"] = {"amount": "full" if settled == "paid" else "1.00"}
+            invoices.append(invoice)
+    books = {
+        "company": {"name": "Test Co", "file": r"C:\Company Files\Test Co.qbw"},
+        "customers": customers,
+        "items": items,
+        "invoices": invoices,
+    }
+    return World(cfg, charges, books)
 
 
-def _managed_ids(world: World) -> set[str]:
+def _managed_ids(world: World, state: QBState) -> set[str]:
     """ListIDs of mapped items present and active: the only lines a plan may touch."""
     mapped = {o.item.casefold() for o in world.config.offers}
-    return {
-        i.list_id for i in world.state.items if i.full_name.casefold() in mapped and i.is_active
-    }
+    return {i.list_id for i in state.items if i.full_name.casefold() in mapped and i.is_active}
 
 
-def _plan_apply_replan(world: World):
-    plan = build_plan(world.config, world.charges, world.state)
-    after = QuickBooks().apply(world.state, [c.change for c in plan.changes])
-    return plan, after, build_plan(world.config, world.charges, after)
+@dataclass
+class Run:
+    """One example carried out: planned, applied by the simulator, read and planned again."""
+
+    simulator: QuickBooksSimulator
+    before: QBState
+    plan: Plan
+    after: QBState
+    again: Plan
+
+
+def _plan_apply_replan(world: World) -> Run:
+    simulator = QuickBooksSimulator(
+        build_books(world.books), xsd_dir=XSD_DIR_OR_NONE, clock=lambda: NOW
+    )
+    before = read_state(simulator.books)
+    plan = build_plan(world.config, world.charges, before)
+    apply_plan(simulator, plan)
+    after = read_state(simulator.books)
+    return Run(simulator, before, plan, after, build_plan(world.config, world.charges, after))
 
 
 SETTINGS = settings(max_examples=60)
@@ -232,17 +230,16 @@ SETTINGS = settings(max_examples=60)
 @SETTINGS
 @given(worlds())
 def test_apply_then_plan_again_gives_no_changes(world):
-    _, _, again = _plan_apply_replan(world)
-    assert again.changes == ()
+    assert _plan_apply_replan(world).again.changes == ()
 
 
 @SETTINGS
 @given(worlds())
 def test_lines_without_a_mapped_item_are_never_lost_or_altered(world):
-    _, after, _ = _plan_apply_replan(world)
-    managed = _managed_ids(world)
-    after_invoices = {i.txn_id: i for i in after.invoices}
-    for before in world.state.invoices:
+    run = _plan_apply_replan(world)
+    managed = _managed_ids(world, run.before)
+    after_invoices = {i.txn_id: i for i in run.after.invoices}
+    for before in run.before.invoices:
         kept = [
             line
             for line in before.lines
@@ -257,12 +254,12 @@ def test_lines_without_a_mapped_item_are_never_lost_or_altered(world):
 @SETTINGS
 @given(worlds())
 def test_settled_invoices_are_never_touched(world):
-    plan, after, _ = _plan_apply_replan(world)
-    settled = {i.txn_id: i for i in world.state.invoices if i.is_settled}
-    for change in plan.changes:
+    run = _plan_apply_replan(world)
+    settled = {i.txn_id: i for i in run.before.invoices if i.is_settled}
+    for change in run.plan.changes:
         if isinstance(change.change, InvoiceUpdate):
             assert change.change.invoice.txn_id not in settled
-    for invoice in after.invoices:
+    for invoice in run.after.invoices:
         if invoice.txn_id in settled:
             assert invoice == settled[invoice.txn_id]
 
@@ -270,12 +267,15 @@ def test_settled_invoices_are_never_touched(world):
 @SETTINGS
 @given(worlds())
 def test_one_organization_and_period_never_get_two_invoices(world):
-    plan, after, again = _plan_apply_replan(world)
-    existing = {canonical_guid(i.external_guid) for i in world.state.invoices if i.external_guid}
-    created = [c.change.external_guid for c in plan.changes if isinstance(c.change, InvoiceCreate)]
+    run = _plan_apply_replan(world)
+    existing = {canonical_guid(i.external_guid) for i in run.before.invoices if i.external_guid}
+    created = [
+        c.change.external_guid for c in run.plan.changes if isinstance(c.change, InvoiceCreate)
+    ]
     assert len(created) == len(set(created))
     assert not existing & set(created)
-    final = QuickBooks().apply(after, [c.change for c in again.changes])
+    apply_plan(run.simulator, run.again)
+    final = read_state(run.simulator.books)
     counts = Counter(canonical_guid(i.external_guid) for i in final.invoices if i.external_guid)
     assert all(counts[canonical_guid(g)] == 1 for g in created)
 
@@ -283,12 +283,9 @@ def test_one_organization_and_period_never_get_two_invoices(world):
 @SETTINGS
 @given(worlds())
 def test_planning_is_deterministic_and_insensitive_to_state_order(world):
-    plan = build_plan(world.config, world.charges, world.state)
-    shuffled = replace(
-        world.state,
-        customers=world.state.customers[::-1],
-        items=world.state.items[::-1],
-    )
+    state = read_state(build_books(world.books))
+    plan = build_plan(world.config, world.charges, state)
+    shuffled = replace(state, customers=state.customers[::-1], items=state.items[::-1])
     again = build_plan(world.config, world.charges, shuffled)
     assert again.fingerprints == plan.fingerprints
     assert [c.change for c in again.changes] == [c.change for c in plan.changes]

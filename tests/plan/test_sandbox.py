@@ -13,15 +13,16 @@ from pathlib import Path
 
 import pytest
 from support.qbxml_check import XSD_DIR_OR_NONE
+from support.simulated_quickbooks import apply_plan, read_state
 
 from reconciler.base.resources import data_dir
 from reconciler.config.load import load_config
 from reconciler.model.quickbooks import InvoiceLine, QBState
 from reconciler.plan import build_plan
 from reconciler.plan.requests import render_plan_requests
-from reconciler.qbxml.parse import parse_response, parse_state
-from reconciler.qbxml.status import Severity
-from reconciler.sandbox.company import Company
+from reconciler.qbxml.parse import parse_response
+from reconciler.sandbox.by_hand import human_edit
+from reconciler.sandbox.fixture import load_fixture
 from reconciler.sandbox.simulator import QuickBooksSimulator
 from reconciler.sandbox.status import ResponseLost
 from reconciler.sherweb.charges import load_charges
@@ -29,25 +30,15 @@ from reconciler.sherweb.charges import load_charges
 
 @pytest.fixture
 def world(example_config_dir: Path):
-    company = Company.from_fixture(data_dir() / "sample-company.yaml")
-    simulator = QuickBooksSimulator(company, xsd_dir=XSD_DIR_OR_NONE)
+    books = load_fixture(data_dir() / "sample-company.yaml")
+    simulator = QuickBooksSimulator(books, xsd_dir=XSD_DIR_OR_NONE)
     config = load_config(example_config_dir)
     charges = load_charges(data_dir() / "charges-example.json")
     return simulator, config, charges
 
 
 def read(simulator: QuickBooksSimulator) -> QBState:
-    return parse_state([simulator.company.to_qbxml().encode("utf-8")])
-
-
-def apply(simulator: QuickBooksSimulator, plan, *, only: set[str] | None = None) -> None:
-    requests = render_plan_requests(plan)
-    for change in plan.changes:
-        if only is not None and change.key not in only:
-            continue
-        (response,) = parse_response(simulator.process(requests.documents[change.key]))
-        assert response.request_id == change.request_id
-        assert response.status.severity is not Severity.ERROR, response.status.message
+    return read_state(simulator.books)
 
 
 def test_apply_then_plan_again_gives_an_empty_plan(world):
@@ -56,7 +47,7 @@ def test_apply_then_plan_again_gives_an_empty_plan(world):
     plan = build_plan(config, charges, before)
     # 2 item costs (Business Premium, Defender), 3 invoices to create, 3 to update.
     assert plan.summary.changes == 8 and not plan.errors
-    apply(simulator, plan)
+    apply_plan(simulator, plan)
     after = read(simulator)
     again = build_plan(config, charges, after)
     assert again.changes == ()
@@ -67,7 +58,7 @@ def test_apply_then_plan_again_gives_an_empty_plan(world):
 def test_lines_of_other_items_survive_and_settled_invoices_stay_as_they_were(world):
     simulator, config, charges = world
     before = read(simulator)
-    apply(simulator, build_plan(config, charges, before))
+    apply_plan(simulator, build_plan(config, charges, before))
     after = {invoice.txn_id: invoice for invoice in read(simulator).invoices}
     mapped = {offer.item.casefold() for offer in config.offers}
     for invoice in before.invoices:
@@ -90,7 +81,7 @@ def test_a_response_lost_after_an_invoice_add_never_leads_to_a_second_invoice(wo
     first_add = next(c for c in plan.changes if c.key.startswith("invoice-add:"))
     simulator.faults.lose_next_response()
     with pytest.raises(ResponseLost):
-        apply(simulator, plan, only={first_add.key})
+        apply_plan(simulator, plan, only={first_add.key})
     # QuickBooks committed it: the next plan, from a fresh read, finds it.
     again = build_plan(config, charges, read(simulator))
     assert first_add.key not in {c.key for c in again.changes}
@@ -104,7 +95,7 @@ def test_a_human_edit_makes_the_saved_plan_stale_and_the_new_plan_keeps_it(world
     plan = build_plan(config, charges, read(simulator))
     update = next(c for c in plan.changes if c.key.startswith("invoice-mod:"))
     txn_id = update.change.invoice.txn_id
-    simulator.company.human_edit(txn_id)
+    human_edit(simulator.books, txn_id)
     edited = read(simulator)
     assert plan.fingerprints.state != build_plan(config, charges, edited).fingerprints.state
     (response,) = parse_response(
@@ -112,5 +103,5 @@ def test_a_human_edit_makes_the_saved_plan_stale_and_the_new_plan_keeps_it(world
     )
     assert response.status.code == 3200  # the old plan is refused: re-read, re-plan
     replanned = build_plan(config, charges, edited)
-    apply(simulator, replanned)
+    apply_plan(simulator, replanned)
     assert build_plan(config, charges, read(simulator)).changes == ()

@@ -9,6 +9,7 @@ import json
 from support.invariants import assert_invariants
 from support.sync_world import progress_answers, world
 
+from reconciler.sandbox.by_hand import human_edit, send_forms
 from reconciler.store.records import PlanStatus, RequestState
 
 
@@ -91,7 +92,7 @@ def test_a_saved_plan_is_refused_once_quickbooks_changed(tmp_path):
         december = [
             t for t, ret in w.qb.invoices.items() if ret.findtext("TxnDate") == "2026-12-01"
         ]
-        w.qb.human_edit(december[0])
+        human_edit(w.qb, december[0])
         w.clock.advance(days=1)
         w.sync()  # the daily refresh sees the edit
         with pytest.raises(StalePlan, match="the plan is stale"):
@@ -183,7 +184,7 @@ def test_invoices_sent_to_the_customer_are_not_updated(tmp_path):
         assert december
         # The MSP e-mails the generated invoices (Send Forms): QuickBooks clears "Email later".
         for txn_id in december:
-            w.qb.send_forms(txn_id)
+            send_forms(w.qb, txn_id)
         assert w.sync().ok
         document = w.plan()
         touched = {c["invoice"]["txn_id"] for c in document["changes"] if "invoice" in c}
@@ -232,7 +233,7 @@ def test_a_correction_reaches_an_invoice_reconciler_created_until_it_is_sent(tmp
         assert w.qb.invoice(txn_id).findtext("IsToBeEmailed") == "true"
 
         # Send Forms e-mails it and clears the mark: a further correction is refused.
-        w.qb.send_forms(txn_id)
+        send_forms(w.qb, txn_id)
         w.clock.advance(days=1)
         assert w.sync().status.startswith("QuickBooks read (snapshot")
         _correct_charges(w, tmp_path, created["organizations"][0]["id"], extra=3)

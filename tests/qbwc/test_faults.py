@@ -10,6 +10,7 @@ from support.invariants import assert_invariants
 from support.sync_world import world
 
 from reconciler.qbwc.sync import RunLimits
+from reconciler.sandbox.by_hand import human_edit
 from reconciler.store.records import PlanStatus, RequestState
 
 
@@ -180,7 +181,7 @@ def test_a_lost_modification_then_a_human_edit_asks_for_a_new_plan(tmp_path):
             # A person changes the quantity of the line the plan added.
             list(invoice.iter("InvoiceLineRet"))[-1].find("Quantity").text = "99"
 
-        w.qb.human_edit(txn_id, edit=edit)
+        human_edit(w.qb, txn_id, edit=edit)
         w.clock.advance(minutes=4)
         result = w.sync()
         assert "error" in result.status
@@ -234,7 +235,7 @@ def test_a_human_edit_between_plan_and_apply_stops_the_plan(tmp_path):
         document = w.plan()
         update = next(c for c in document["changes"] if c["action"] == "update-invoice")
         txn_id = update["invoice"]["txn_id"]
-        edited = w.qb.human_edit(txn_id)
+        edited = human_edit(w.qb, txn_id)
         human_lines = [line.findtext("Desc") for line in edited.iter("InvoiceLineRet")]
         before = w.invoices()
         applied = w.apply(document)  # no sync since the plan: the snapshot is unchanged

@@ -21,6 +21,7 @@ from reconciler.model.config import InvoiceAction, Organization
 from reconciler.model.quickbooks import canonical_guid
 from reconciler.qbwc.sync import RunLimits
 from reconciler.sandbox import elements as el
+from reconciler.sandbox.by_hand import human_edit
 from reconciler.store.records import PlanStatus, RequestState
 
 OTHER_CUSTOMER = "Wide World Importers"  # in the sample company, mapped to no organization
@@ -55,7 +56,7 @@ def _move(w, txn_id: str, *, customer: str = OTHER_CUSTOMER, date: str | None = 
         if date is not None:
             el.put(ret, "TxnDate", date)
 
-    w.qb.human_edit(txn_id, edit=edit, moment=w.clock.now())
+    human_edit(w.qb, txn_id, edit=edit, moment=w.clock.now())
 
 
 def _applied_and_read(w) -> None:

@@ -8,6 +8,7 @@ from support.qbwc import HTTP, PASSWORD, envelope
 from support.sync_world import USERNAME, world
 
 from reconciler.api.views import status_document, status_from_document
+from reconciler.sandbox.by_hand import human_edit
 from reconciler.status.report import STATUS_PLANS, resolved_note, status_lines
 from reconciler.status.view import read_status
 from reconciler.store.records import RejectReason
@@ -76,7 +77,7 @@ def test_errors_resolved_since_the_last_run_are_said_so(tmp_path):
         assert w.sync().ok
         document = w.plan()
         update = next(c for c in document["changes"] if c["action"] == "update-invoice")
-        w.qb.human_edit(update["invoice"]["txn_id"])
+        human_edit(w.qb, update["invoice"]["txn_id"])
         w.apply(document)
         assert "1 error" in w.sync().status  # 3200: the plan is stale
         lines = _status(w)

@@ -16,7 +16,7 @@ import pytest
 from reconciler.model.quickbooks import Customer, DataExt, Invoice
 from reconciler.qbxml.parse import parse_response
 from reconciler.qbxml.xsd import xsd_errors
-from reconciler.sandbox.company import Company
+from reconciler.sandbox.fixture import load_fixture
 from reconciler.sandbox.simulator import QuickBooksSimulator
 
 COMPANY = {
@@ -38,7 +38,7 @@ COMPANY = {
 def answer(reference: Path, qbxml_schema):
     """Send a request sample to a simulator; the product's reading of the schema-valid answer."""
     simulator = QuickBooksSimulator(
-        Company.from_fixture(COMPANY),
+        load_fixture(COMPANY),
         xsd_dir=reference / "qbxml" / "xsd-13.0",
         clock=lambda: dt.datetime(2026, 11, 29, 9, 0, tzinfo=dt.UTC),
     )

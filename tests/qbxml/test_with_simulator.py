@@ -36,7 +36,7 @@ from reconciler.qbxml.queries import (
 from reconciler.qbxml.render import render_document, render_request
 from reconciler.qbxml.status import Action
 from reconciler.qbxml.version import negotiate_version
-from reconciler.sandbox.company import Company
+from reconciler.sandbox.fixture import load_fixture
 from reconciler.sandbox.simulator import QuickBooksSimulator
 
 GUID = "6f1c2a7e-58d4-5b8e-9f33-0a1b2c3d4e5f"
@@ -44,8 +44,8 @@ GUID = "6f1c2a7e-58d4-5b8e-9f33-0a1b2c3d4e5f"
 
 @pytest.fixture
 def simulator(reference: Path) -> QuickBooksSimulator:
-    company = Company.from_fixture(data_dir() / "sample-company.yaml")
-    return QuickBooksSimulator(company, xsd_dir=reference / "qbxml" / "xsd-13.0")
+    books = load_fixture(data_dir() / "sample-company.yaml")
+    return QuickBooksSimulator(books, xsd_dir=reference / "qbxml" / "xsd-13.0")
 
 
 def ask(simulator: QuickBooksSimulator, *requests: object, version: str = "13.0") -> str:

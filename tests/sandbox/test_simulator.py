@@ -16,7 +16,10 @@ from lxml import etree
 from support.paths import REFERENCE
 
 from reconciler.qbxml.xsd import load_xsd, xsd_errors
-from reconciler.sandbox.company import Company
+from reconciler.sandbox.books import Books
+from reconciler.sandbox.by_hand import human_edit, receive_payment, send_forms
+from reconciler.sandbox.fixture import load_fixture
+from reconciler.sandbox.responses import books_to_qbxml
 from reconciler.sandbox.simulator import QuickBooksSimulator, request_document
 from reconciler.sandbox.status import RequestProcessorError, ResponseLost
 
@@ -105,7 +108,7 @@ def clock() -> Clock:
 @pytest.fixture
 def sim(clock: Clock) -> QuickBooksSimulator:
     return QuickBooksSimulator(
-        Company.from_fixture(DATA), xsd_dir=XSD_DIR if XSD_DIR.is_dir() else None, clock=clock
+        load_fixture(DATA), xsd_dir=XSD_DIR if XSD_DIR.is_dir() else None, clock=clock
     )
 
 
@@ -127,7 +130,7 @@ def status(response) -> tuple[int, str]:
 
 
 def invoice_of(sim: QuickBooksSimulator, customer: str, date: str):
-    return next(ret for ret in sim.company.invoices_of(customer) if ret.findtext("TxnDate") == date)
+    return next(ret for ret in sim.books.invoices_of(customer) if ret.findtext("TxnDate") == date)
 
 
 def open_invoice(sim: QuickBooksSimulator):
@@ -156,7 +159,7 @@ def sample_message(name: str) -> str:
 
 def test_host_query_reports_the_configured_product_and_versions(clock: Clock) -> None:
     sim = QuickBooksSimulator(
-        Company("X"), product_name="QuickBooks Premier 2015", supported_versions=("12.0", "13.0")
+        Books("X"), product_name="QuickBooks Premier 2015", supported_versions=("12.0", "13.0")
     )
     text = sim.process(request_document('<HostQueryRq requestID="7"/>'))
     host = etree.fromstring(text.encode()).find("QBXMLMsgsRs/HostQueryRs")
@@ -198,7 +201,7 @@ def test_company_query_returns_private_data_only_for_its_owner(
         "<DataExtType>STR255TYPE</DataExtType><DataExtValue>{AAAAAAAA-0000-0000-0000-000000000001}"
         "</DataExtValue></DataExtRet>"
     )
-    sim.company.data_ext.append(data_ext)
+    sim.books.data_ext.append(data_ext)
     (without,) = ask("<CompanyQueryRq/>")
     (with_owner,) = ask(f"<CompanyQueryRq><OwnerID>{OWNER.lower()}</OwnerID></CompanyQueryRq>")
     assert without.find("CompanyRet/DataExtRet") is None
@@ -276,7 +279,7 @@ def test_item_query_returns_every_item_kind(ask) -> None:
 def test_item_query_filters_by_list_id_full_name_and_active_status(
     sim: QuickBooksSimulator, ask
 ) -> None:
-    box_id = sim.company.item("Box").findtext("ListID")
+    box_id = sim.books.item("Box").findtext("ListID")
     by_id, by_name, inactive = ask(
         f"<ItemQueryRq><ListID>{box_id}</ListID></ItemQueryRq>",
         "<ItemQueryRq><FullName>cloud:seat</FullName></ItemQueryRq>",
@@ -312,7 +315,7 @@ def test_invoice_query_by_txn_id_and_unknown_txn_id(sim: QuickBooksSimulator, as
 def test_invoice_query_entity_filter_by_list_id_full_name_and_with_children(
     sim: QuickBooksSimulator, ask
 ) -> None:
-    alpha = sim.company.customer("Alpha").findtext("ListID")
+    alpha = sim.books.customer("Alpha").findtext("ListID")
     by_id, by_name, family = ask(
         f"<InvoiceQueryRq><EntityFilter><ListID>{alpha}</ListID></EntityFilter></InvoiceQueryRq>",
         "<InvoiceQueryRq><EntityFilter><FullName>Beta</FullName></EntityFilter></InvoiceQueryRq>",
@@ -336,7 +339,7 @@ def test_invoice_query_txn_date_range(ask) -> None:
 def test_invoice_query_modified_date_range(sim: QuickBooksSimulator, ask, clock: Clock) -> None:
     target = open_invoice(sim)
     clock.tick(days=30)
-    sim.company.human_edit(target.findtext("TxnID"), moment=clock.now)
+    human_edit(sim.books, target.findtext("TxnID"), moment=clock.now)
     (response,) = ask(
         "<InvoiceQueryRq><ModifiedDateRangeFilter><FromModifiedDate>2026-12-20T00:00:00-05:00"
         "</FromModifiedDate></ModifiedDateRangeFilter></InvoiceQueryRq>"
@@ -390,7 +393,7 @@ def data_ext_add(target: str, value: str = "Robin", *, owner: str = "0") -> str:
 def test_data_ext_add_writes_a_custom_field_on_a_customer(
     sim: QuickBooksSimulator, ask, clock: Clock
 ) -> None:
-    before = sim.company.customer("Alpha").findtext("EditSequence")
+    before = sim.books.customer("Alpha").findtext("EditSequence")
     clock.tick(minutes=1)
     (added,) = ask(
         data_ext_add(
@@ -441,7 +444,7 @@ def test_data_ext_add_on_an_item_an_invoice_and_an_invoice_line(
         ),
     )
     assert [status(r) for r in (item, on_invoice, on_line)] == [(0, "Info")] * 3
-    assert sim.company.item("Cloud:Seat").findtext("DataExtRet/DataExtValue") == "SKU-1"
+    assert sim.books.item("Cloud:Seat").findtext("DataExtRet/DataExtValue") == "SKU-1"
     stored = open_invoice(sim)
     assert stored.findtext("DataExtRet/DataExtValue") == "whole"
     assert stored.findall("InvoiceLineRet")[1].findtext("DataExtRet/DataExtValue") == "line"
@@ -462,11 +465,11 @@ def test_data_ext_add_on_an_item_an_invoice_and_an_invoice_line(
 def test_data_ext_add_on_what_does_not_exist_is_refused_and_changes_nothing(
     sim: QuickBooksSimulator, ask, target: str, code: int
 ) -> None:
-    before = sim.company.to_qbxml()
+    before = books_to_qbxml(sim.books)
     (refused,) = ask(data_ext_add(target.format(txn_id=open_invoice(sim).findtext("TxnID"))))
     assert status(refused) == (code, "Error")
     assert refused.find("DataExtRet") is None
-    assert sim.company.to_qbxml() == before
+    assert books_to_qbxml(sim.books) == before
 
 
 def test_data_ext_add_of_a_value_already_set_is_3180(sim: QuickBooksSimulator, ask) -> None:
@@ -482,9 +485,7 @@ def test_data_ext_add_of_a_value_already_set_is_3180(sim: QuickBooksSimulator, a
         (3180, "Error"),
         (0, "Info"),
     )
-    values = [
-        ret.findtext("DataExtValue") for ret in sim.company.customer("Beta").iter("DataExtRet")
-    ]
+    values = [ret.findtext("DataExtValue") for ret in sim.books.customer("Beta").iter("DataExtRet")]
     assert values == ["1", "3"]
 
 
@@ -561,7 +562,7 @@ def test_invoice_add_computes_what_quickbooks_computes(
     assert len(set(line_ids(ret))) == 2
     assert (ret.findtext("Subtotal"), ret.findtext("BalanceRemaining")) == ("160.00", "160.00")
     assert ret.findtext("IsPaid") == "false"
-    assert sim.company.find_invoice(GUID.lower()) is not None
+    assert sim.books.find_invoice(GUID.lower()) is not None
 
 
 def test_invoice_add_keeps_the_print_and_email_later_marks_until_the_invoice_is_sent(
@@ -578,7 +579,7 @@ def test_invoice_add_keeps_the_print_and_email_later_marks_until_the_invoice_is_
     ret = query.find("InvoiceRet")
     assert (ret.findtext("IsToBePrinted"), ret.findtext("IsToBeEmailed")) == ("false", "true")
     edit_sequence = ret.findtext("EditSequence")
-    sent = sim.company.send_forms(txn_id, moment=dt.datetime(2026, 12, 3, 9, tzinfo=dt.UTC))
+    sent = send_forms(sim.books, txn_id, moment=dt.datetime(2026, 12, 3, 9, tzinfo=dt.UTC))
     assert (sent.findtext("IsToBePrinted"), sent.findtext("IsToBeEmailed")) == ("false", "false")
     assert sent.findtext("EditSequence") != edit_sequence
     (unmarked,) = ask(
@@ -604,7 +605,7 @@ def test_invoice_add_numbers_invoices_and_takes_the_customer_address(ask) -> Non
 def test_invoice_add_with_an_unknown_customer_is_3140_and_adds_nothing(
     sim: QuickBooksSimulator, ask
 ) -> None:
-    before = len(sim.company.invoices)
+    before = len(sim.books.invoices)
     (response,) = ask(
         "<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Joe Smith</FullName></CustomerRef>"
         "</InvoiceAdd></InvoiceAddRq>"
@@ -614,11 +615,11 @@ def test_invoice_add_with_an_unknown_customer_is_3140_and_adds_nothing(
     expected = sample_message("SalesOrderAddRs_3140_invalid_ref__flowlink.xml")
     assert response.get("statusMessage") == expected.replace("SalesOrder", "Invoice")
     assert "in the SalesOrder line" in real
-    assert len(sim.company.invoices) == before
+    assert len(sim.books.invoices) == before
 
 
 def test_invoice_add_with_an_unknown_item_is_3140(sim: QuickBooksSimulator, ask) -> None:
-    before = len(sim.company.invoices)
+    before = len(sim.books.invoices)
     (response,) = ask(
         "<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Alpha</FullName></CustomerRef>"
         "<InvoiceLineAdd><ItemRef><FullName>sooo wrong</FullName></ItemRef></InvoiceLineAdd>"
@@ -626,7 +627,7 @@ def test_invoice_add_with_an_unknown_item_is_3140(sim: QuickBooksSimulator, ask)
     )
     assert status(response) == (3140, "Error")
     assert 'QuickBooks Item "sooo wrong" in the Invoice line.' in response.get("statusMessage")
-    assert len(sim.company.invoices) == before
+    assert len(sim.books.invoices) == before
 
 
 # --------------------------------------------------------------------------
@@ -796,7 +797,7 @@ def item_mod(kind: str, item, body: str, edit_sequence: str | None = None) -> st
 def test_item_mod_sets_the_purchase_cost(
     sim: QuickBooksSimulator, ask, kind: str, name: str
 ) -> None:
-    item = sim.company.item(name)
+    item = sim.books.item(name)
     sequence = item.findtext("EditSequence")
     (response,) = ask(
         item_mod(
@@ -812,13 +813,13 @@ def test_item_mod_sets_the_purchase_cost(
         "SalesAndPurchase/SalesPrice"
     )
     assert int(ret.findtext("EditSequence")) > int(sequence)
-    assert sim.company.item(name).findtext("SalesAndPurchase/PurchaseCost") == "8.25"
+    assert sim.books.item(name).findtext("SalesAndPurchase/PurchaseCost") == "8.25"
 
 
 def test_sales_and_purchase_mod_on_a_sales_only_item_is_refused(
     sim: QuickBooksSimulator, ask
 ) -> None:
-    item = sim.company.item("Support")
+    item = sim.books.item("Support")
     (response,) = ask(
         item_mod(
             "ItemService",
@@ -831,11 +832,11 @@ def test_sales_and_purchase_mod_on_a_sales_only_item_is_refused(
         "Cannot use SalesAndPurchaseMod aggregate when the item is not reimbursable"
         in response.get("statusMessage")
     )
-    assert sim.company.item("Support").find("SalesAndPurchase") is None
+    assert sim.books.item("Support").find("SalesAndPurchase") is None
 
 
 def test_item_mod_of_another_kind_or_stale_is_refused(sim: QuickBooksSimulator, ask) -> None:
-    box = sim.company.item("Box")
+    box = sim.books.item("Box")
     wrong_kind, stale = ask(
         item_mod("ItemService", box, "<IsActive>false</IsActive>"),
         item_mod("ItemNonInventory", box, "<IsActive>false</IsActive>", edit_sequence="1"),
@@ -843,7 +844,7 @@ def test_item_mod_of_another_kind_or_stale_is_refused(sim: QuickBooksSimulator, 
     )
     assert status(wrong_kind) == (3120, "Error")
     assert status(stale) == (3200, "Error")
-    assert sim.company.item("Box").findtext("IsActive") == "true"
+    assert sim.books.item("Box").findtext("IsActive") == "true"
 
 
 def test_adding_a_name_in_use_is_3100(ask) -> None:
@@ -903,7 +904,7 @@ def test_continue_on_error_answers_every_request(ask) -> None:
 def test_requests_the_simulator_does_not_model_are_answered_not_crashed(
     sim: QuickBooksSimulator, ask
 ) -> None:
-    before = sim.company.to_qbxml()
+    before = books_to_qbxml(sim.books)
     vendors, vendor_add = ask(
         '<VendorQueryRq requestID="1"/>',
         '<VendorAddRq requestID="2"><VendorAdd><Name>Acme</Name></VendorAdd></VendorAddRq>',
@@ -914,7 +915,7 @@ def test_requests_the_simulator_does_not_model_are_answered_not_crashed(
     assert list(vendors) == []
     assert status(vendor_add) == (3250, "Error")
     assert "not available in this version of QuickBooks" in vendor_add.get("statusMessage")
-    assert sim.company.to_qbxml() == before
+    assert books_to_qbxml(sim.books) == before
     assert sim.log[-1] == "VendorAddRq is not modelled by the simulator"
 
 
@@ -947,7 +948,7 @@ def test_a_document_that_is_not_well_formed_fails_with_the_parse_error(
 def test_a_schema_invalid_request_fails_as_a_whole_and_commits_nothing(
     sim: QuickBooksSimulator,
 ) -> None:
-    before = len(sim.company.invoices)
+    before = len(sim.books.invoices)
     good_add = (
         "<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Alpha</FullName></CustomerRef>"
         "</InvoiceAdd></InvoiceAddRq>"
@@ -962,11 +963,11 @@ def test_a_schema_invalid_request_fails_as_a_whole_and_commits_nothing(
     assert (failure.value.hresult, failure.value.message) == PARSE
     assert any("TxnDate" in line for line in failure.value.details)
     assert sim.log == list(failure.value.details)
-    assert len(sim.company.invoices) == before
+    assert len(sim.books.invoices) == before
 
 
 def test_a_request_without_version_or_with_an_unsupported_one_is_refused(clock: Clock) -> None:
-    sim = QuickBooksSimulator(Company("X"), supported_versions=("13.0",), clock=clock)
+    sim = QuickBooksSimulator(Books("X"), supported_versions=("13.0",), clock=clock)
     with pytest.raises(RequestProcessorError) as no_version:
         sim.process(
             '<QBXML><QBXMLMsgsRq onError="stopOnError"><HostQueryRq/></QBXMLMsgsRq></QBXML>'
@@ -996,12 +997,12 @@ def test_a_request_with_a_doctype_is_refused_without_resolving_it(sim: QuickBook
 
 def test_a_partial_payment_leaves_a_balance_and_links_the_payment(sim: QuickBooksSimulator) -> None:
     ret = open_invoice(sim)
-    sim.company.apply_payment(ret.findtext("TxnID"), "100.00", date=dt.date(2026, 12, 5))
+    receive_payment(sim.books, ret.findtext("TxnID"), "100.00", date=dt.date(2026, 12, 5))
     assert ret.findtext("AppliedAmount") == "-100.00"
     assert ret.findtext("BalanceRemaining") == "20.00"
     assert ret.findtext("IsPaid") == "false"
     assert ret.findtext("LinkedTxn/TxnType") == "ReceivePayment"
-    sim.company.apply_payment(ret.findtext("TxnID"))
+    receive_payment(sim.books, ret.findtext("TxnID"))
     assert (ret.findtext("BalanceRemaining"), ret.findtext("IsPaid")) == ("0.00", "true")
     assert len(ret.findall("LinkedTxn")) == 2
 
@@ -1054,7 +1055,7 @@ def test_a_human_edit_before_the_next_request_makes_a_planned_mod_stale(
 
 def test_a_lost_response_is_committed_all_the_same(sim: QuickBooksSimulator) -> None:
     sim.faults.lose_next_response()
-    before = len(sim.company.invoices)
+    before = len(sim.books.invoices)
     with pytest.raises(ResponseLost) as lost:
         sim.process(
             request_document(
@@ -1062,7 +1063,7 @@ def test_a_lost_response_is_committed_all_the_same(sim: QuickBooksSimulator) -> 
                 f"<ExternalGUID>{GUID}</ExternalGUID></InvoiceAdd></InvoiceAddRq>"
             )
         )
-    assert len(sim.company.invoices) == before + 1
+    assert len(sim.books.invoices) == before + 1
     assert GUID in lost.value.response
     assert sim.process(request_document("<HostQueryRq/>")).startswith("<?xml")
 

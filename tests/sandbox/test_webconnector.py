@@ -17,7 +17,7 @@ from lxml import etree
 from support.paths import REFERENCE
 
 from reconciler.base.errors import UserError
-from reconciler.sandbox.company import Company
+from reconciler.sandbox.fixture import load_fixture
 from reconciler.sandbox.simulator import QuickBooksSimulator, request_document
 from reconciler.sandbox.soap import QBWC, SOAP_ENV, request_body, soap_action
 from reconciler.sandbox.webconnector import WebConnector
@@ -144,7 +144,7 @@ def serve() -> Iterator[Callable[[Callable], str]]:
 
 @pytest.fixture
 def sim() -> QuickBooksSimulator:
-    company = Company.from_fixture(
+    books = load_fixture(
         {
             "company": {"name": "Test Company", "file": COMPANY_FILE},
             "customers": [{"name": "Alpha"}],
@@ -152,7 +152,7 @@ def sim() -> QuickBooksSimulator:
         }
     )
     return QuickBooksSimulator(
-        company,
+        books,
         xsd_dir=XSD_DIR if XSD_DIR.is_dir() else None,
         clock=lambda: dt.datetime(2026, 12, 1, 5, 0, tzinfo=ZoneInfo("America/New_York")),
     )
@@ -205,7 +205,7 @@ def test_a_run_holds_the_whole_conversation(run, sim: QuickBooksSimulator) -> No
     added = server.received[1]
     assert '<InvoiceAddRs requestID="2" statusCode="0"' in added["response"]
     assert (added["hresult"], added["message"]) == (None, None)
-    assert len(sim.company.invoices) == 1
+    assert len(sim.books.invoices) == 1
 
 
 def test_every_call_is_soap_1_1_with_the_wsdl_actions(run) -> None:
@@ -429,7 +429,7 @@ def test_a_lost_response_ends_the_run_without_receive_or_close(
     result, server = run(StandIn([INVOICE_ADD, CUSTOMER_QUERY]))
     assert server.operations()[-1] == "sendRequestXML"
     assert server.received == []
-    assert len(sim.company.invoices) == 1  # committed all the same
+    assert len(sim.books.invoices) == 1  # committed all the same
     assert not result.ok
     assert result.status.startswith("QBWC1042")
     again, server = run(StandIn([CUSTOMER_QUERY]))
@@ -540,7 +540,7 @@ def test_a_qwc_file_gives_url_user_and_file_id(
     assert company.findtext("DataExtRet/OwnerID") == OWNER
     assert company.findtext("DataExtRet/DataExtValue") == FILE_ID
     connector.run()
-    assert len(sim.company.data_ext) == 1
+    assert len(sim.books.data_ext) == 1
 
 
 def test_the_intuit_sample_qwc_is_read(sim: QuickBooksSimulator) -> None:

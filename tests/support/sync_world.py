@@ -24,8 +24,9 @@ from reconciler.qbwc.credentials import hash_password
 from reconciler.qbwc.service import QBWCService
 from reconciler.qbwc.sync import RunLimits, SyncRun
 from reconciler.queue.apply import Applied, queue_plan
-from reconciler.sandbox.company import Company
+from reconciler.sandbox.books import Books
 from reconciler.sandbox.elements import text_of
+from reconciler.sandbox.fixture import load_fixture
 from reconciler.sandbox.simulator import QuickBooksSimulator
 from reconciler.sandbox.webconnector import RunResult, WebConnector
 from reconciler.sherweb.charges import load_charges
@@ -55,8 +56,8 @@ class World:
     sleeps: list[float] = field(default_factory=list)
 
     @property
-    def qb(self) -> Company:
-        return self.simulator.company
+    def qb(self) -> Books:
+        return self.simulator.books
 
     def sync(self) -> RunResult:
         """One Update Selected."""
@@ -155,8 +156,8 @@ def assemble(
 
 def sample_simulator(clock: FakeClock, **options: object) -> QuickBooksSimulator:
     """The sample company in the QuickBooks simulator, at the clock's time."""
-    company = Company.from_fixture(data_dir() / "sample-company.yaml")
-    return QuickBooksSimulator(company, clock=clock.now, **options)  # type: ignore[arg-type]
+    books = load_fixture(data_dir() / "sample-company.yaml")
+    return QuickBooksSimulator(books, clock=clock.now, **options)  # type: ignore[arg-type]
 
 
 @contextmanager

@@ -1,14 +1,18 @@
-"""An in-memory QuickBooks company file: customers, items and invoices.
+"""The books of one simulated QuickBooks company file: customers, items and invoices.
 
 Every object is kept as the ``*Ret`` element QuickBooks would return for it
 (``CustomerRet``, ``ItemServiceRet``…, ``InvoiceRet`` with all its lines,
 linked transactions and private data). Queries answer with filtered copies, so
 what a client reads is exactly what QuickBooks would send.
 
-A company comes from a compact fixture (:meth:`Company.from_fixture`, format in
-:mod:`reconciler.sandbox.fixture`), from real qbXML query responses
-(:meth:`Company.from_qbxml`) or from :func:`reconciler.sandbox.generate.generate_company`;
-:meth:`Company.to_qbxml` dumps it back as one response document.
+This module holds the data, its identifiers and its lookups, and imports none
+of the operations: what QuickBooks does to the books (adds, modifications,
+queries, changes made by people) are functions over a :class:`Books` in the
+modules above it. Books come from a compact fixture
+(:func:`reconciler.sandbox.fixture.load_fixture`), from real qbXML responses
+(:func:`reconciler.sandbox.responses.books_from_qbxml`) or from
+:func:`reconciler.sandbox.generate.generate_books`;
+:func:`reconciler.sandbox.responses.books_to_qbxml` dumps them as one response document.
 """
 
 from __future__ import annotations
@@ -16,17 +20,13 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 from lxml import etree
 
-from reconciler.base.xmlsafe import XMLInputError, parse_xml
 from reconciler.sandbox import elements as el
 from reconciler.sandbox.elements import Element
-from reconciler.sandbox.status import OK
 
 ITEM_RETS = (
     "ItemServiceRet",
@@ -63,8 +63,8 @@ _ID = re.compile(r"^([0-9A-Fa-f]+)-")
 _FIRST_LIST_ID = 0x80000001
 
 
-class Company:
-    """An in-memory company file (see the module docstring)."""
+class Books:
+    """The contents of one company file, in memory (see the module docstring)."""
 
     def __init__(self, name: str = "", file_path: str = "") -> None:
         self.name = name
@@ -73,7 +73,7 @@ class Company:
         self.customers: dict[str, Element] = {}
         self.items: dict[str, Element] = {}
         self.invoices: dict[str, Element] = {}
-        # Company-level private data (the Web Connector's FileID lives here).
+        # The company file's own private data (the Web Connector's FileID lives here).
         self.data_ext: list[Element] = []
         self._names: dict[str, dict[str, str]] = {"customer": {}, "item": {}}
         self._other_lists: dict[tuple[str, str], str] = {}
@@ -82,54 +82,8 @@ class Company:
         self._last_txn_number = 0
         self._last_ref_number = 1000
 
-    # ------------------------------------------------------------------
-    # Construction
-    # ------------------------------------------------------------------
-
-    @classmethod
-    def from_fixture(cls, path_or_data: Path | str | Mapping[str, Any]) -> Company:
-        """A company from a compact YAML/JSON fixture (a path or the loaded data)."""
-        from reconciler.sandbox.fixture import load_fixture
-
-        return load_fixture(path_or_data)
-
-    @classmethod
-    def from_qbxml(
-        cls,
-        sources: Iterable[Path | bytes | str],
-        *,
-        name: str | None = None,
-        file_path: str = "",
-    ) -> Company:
-        """A company from qbXML response documents (``*QueryRs``, ``*AddRs``, ``*ModRs``).
-
-        ``sources`` are paths or document bytes/text, plain or still inside the
-        Web Connector's ``receiveResponseXML`` SOAP envelope. The company name
-        comes from a ``CompanyRet`` when ``name`` is not given. A source that
-        is not a qbXML response raises :class:`~reconciler.base.xmlsafe.XMLInputError`.
-        """
-        company = cls(name or "", file_path)
-        for source in sources:
-            where = str(source) if isinstance(source, Path) else "qbXML response"
-            data = source.read_bytes() if isinstance(source, Path) else source
-            root = _unwrap(parse_xml(data, source=where), where)
-            company._load_responses(el.strip_blank_text(root), keep_name=name is not None)
-        return company
-
-    def _load_responses(self, root: Element, *, keep_name: bool) -> None:
-        for ret in root.iterfind("QBXMLMsgsRs/*/*"):
-            tag = ret.tag
-            if tag == "CustomerRet":
-                self.register_customer(copy.deepcopy(ret))
-            elif tag in ITEM_RETS:
-                self.register_item(copy.deepcopy(ret))
-            elif tag == "InvoiceRet":
-                self.register_invoice(copy.deepcopy(ret))
-            elif tag == "CompanyRet" and not keep_name:
-                self.name = el.text_of(ret, "CompanyName", self.name) or ""
-
-    def copy(self) -> Company:
-        """An independent deep copy (to compare a company before and after a run)."""
+    def copy(self) -> Books:
+        """An independent deep copy (to compare the books before and after a run)."""
         return copy.deepcopy(self)
 
     # ------------------------------------------------------------------
@@ -138,17 +92,18 @@ class Company:
 
     def register_customer(self, ret: Element) -> Element:
         """Store a ``CustomerRet`` (replacing the one with the same ListID)."""
-        list_id = el.text_of(ret, "ListID") or ""
-        self.customers[list_id] = ret
-        self._names["customer"][_key(full_name(ret))] = list_id
-        self._see_id(list_id, list_ids=True)
-        return ret
+        return self._register_list_object("customer", self.customers, ret)
 
     def register_item(self, ret: Element) -> Element:
         """Store an item ``*Ret`` (any kind)."""
+        return self._register_list_object("item", self.items, ret)
+
+    def _register_list_object(
+        self, kind: str, objects: dict[str, Element], ret: Element
+    ) -> Element:
         list_id = el.text_of(ret, "ListID") or ""
-        self.items[list_id] = ret
-        self._names["item"][_key(full_name(ret))] = list_id
+        objects[list_id] = ret
+        self._names[kind][_key(full_name(ret))] = list_id
         self._see_id(list_id, list_ids=True)
         return ret
 
@@ -303,87 +258,6 @@ class Company:
             for list_id in self.customers
         }
 
-    # ------------------------------------------------------------------
-    # Changes made by hand in QuickBooks (for tests)
-    # ------------------------------------------------------------------
-
-    def apply_payment(
-        self,
-        txn_id: str,
-        amount: Decimal | str | None = None,
-        *,
-        date: dt.date | None = None,
-        ref_number: str | None = None,
-        moment: dt.datetime | None = None,
-    ) -> Element:
-        """Receive a payment against an invoice (the whole balance when no amount).
-
-        The invoice gets an ``AppliedAmount``, a lower ``BalanceRemaining``,
-        ``IsPaid`` once nothing remains, and a ``LinkedTxn`` of type
-        ``ReceivePayment``, as QuickBooks records it.
-        """
-        from reconciler.sandbox.invoices import receive_payment
-
-        return receive_payment(
-            self,
-            txn_id,
-            None if amount is None else Decimal(str(amount)),
-            date=date,
-            ref_number=ref_number,
-            moment=moment or _default_moment(),
-        )
-
-    def human_edit(
-        self,
-        txn_id: str,
-        *,
-        moment: dt.datetime | None = None,
-        edit: Callable[[Element], None] | None = None,
-    ) -> Element:
-        """Edit an invoice as a person would in QuickBooks: a new EditSequence and a changed line.
-
-        ``edit(invoice_ret)`` makes the change; by default the first line's
-        quantity goes up by one (or its description changes when it has none).
-        """
-        from reconciler.sandbox.invoices import edit_by_hand
-
-        return edit_by_hand(self, txn_id, moment=moment or _default_moment(), edit=edit)
-
-    def send_forms(self, txn_id: str, *, moment: dt.datetime | None = None) -> Element:
-        """Send an invoice as Send Forms (or Print Forms) does: its Email later
-        and Print later marks clear, and it counts as sent."""
-
-        def clear_marks(ret: Element) -> None:
-            for tag in ("IsToBePrinted", "IsToBeEmailed"):
-                el.put(ret, tag, "false")
-
-        return self.human_edit(txn_id, moment=moment, edit=clear_marks)
-
-    # ------------------------------------------------------------------
-    # Dump
-    # ------------------------------------------------------------------
-
-    def to_qbxml(self, *, version: str = "13.0") -> str:
-        """One qbXML response document holding everything this company holds.
-
-        ``HostQueryRs`` (supported versions up to ``version``), ``CustomerQueryRs``,
-        ``ItemQueryRs`` and ``InvoiceQueryRs`` with lines, linked transactions
-        and all private data: what the product reads as ``--qb-state``.
-        """
-        from reconciler.sandbox.host import host_ret, versions_up_to
-
-        ok = OK
-        host = el.response_element("HostQueryRs", request_id=None, status=ok)
-        host.append(host_ret("QuickBooks Pro", versions_up_to(version)))
-        customers = el.response_element("CustomerQueryRs", request_id=None, status=ok)
-        balances = self.balances()
-        customers.extend(self.customer_view(ret, balances) for ret in self.customers.values())
-        items = el.response_element("ItemQueryRs", request_id=None, status=ok)
-        items.extend(copy.deepcopy(ret) for ret in self.items.values())
-        invoices = el.response_element("InvoiceQueryRs", request_id=None, status=ok)
-        invoices.extend(copy.deepcopy(ret) for ret in self.invoices.values())
-        return el.document([host, customers, items, invoices])
-
     def customer_view(
         self, ret: Element, balances: Mapping[str, tuple[Decimal, Decimal]]
     ) -> Element:
@@ -393,17 +267,6 @@ class Company:
         el.put(view, "Balance", el.money(own))
         el.put(view, "TotalBalance", el.money(total))
         return view
-
-
-def _unwrap(root: Element, where: str) -> Element:
-    """The QBXML root of a response, taken out of a SOAP envelope when it is in one."""
-    if etree.QName(root).localname == "Envelope":
-        response = root.find(".//{http://developer.intuit.com/}response")
-        if response is not None and response.text and response.text.strip():
-            root = parse_xml(response.text.strip(), source=f"{where} (response)")
-    if root.tag != "QBXML" or root.find("QBXMLMsgsRs") is None:
-        raise XMLInputError(f"{where}: not a qbXML response document")
-    return root
 
 
 def full_name(ret: Element) -> str:
@@ -417,7 +280,3 @@ def _key(name: str) -> str:
 
 def _epoch(moment: dt.datetime) -> int:
     return int(moment.timestamp())
-
-
-def _default_moment() -> dt.datetime:
-    return dt.datetime.now().astimezone()
