@@ -36,8 +36,8 @@ from reconciler.qbstate.snapshot import StoredSnapshot
 from reconciler.qbwc.app import QBWCApp
 from reconciler.qbwc.credentials import hash_password, new_password
 from reconciler.qbwc.qwc import QwcFile, render_qwc
+from reconciler.qbwc.run import SyncRun
 from reconciler.qbwc.service import QBWCService
-from reconciler.qbwc.sync import SyncRun
 from reconciler.queue.apply import queue_plan
 from reconciler.sherweb.charges import load_charges
 from reconciler.store import open_store

@@ -161,8 +161,8 @@ def serve_command(
     """
     from reconciler.api.app import ApiApp
     from reconciler.qbwc.app import QBWCApp
+    from reconciler.qbwc.run import SyncRun
     from reconciler.qbwc.service import QBWCService
-    from reconciler.qbwc.sync import SyncRun
     from reconciler.web.app import WebApp
     from reconciler.web.server import serve_forever
 

@@ -9,7 +9,7 @@ import pytest
 from support.invariants import assert_invariants
 from support.sync_world import world
 
-from reconciler.qbwc.sync import RunLimits
+from reconciler.qbwc.run import RunLimits
 from reconciler.sandbox.by_hand import human_edit
 from reconciler.store.records import PlanStatus, RequestState
 

@@ -19,7 +19,7 @@ from support.sync_world import world
 
 from reconciler.model.config import InvoiceAction, Organization
 from reconciler.model.quickbooks import canonical_guid
-from reconciler.qbwc.sync import RunLimits
+from reconciler.qbwc.run import RunLimits
 from reconciler.sandbox import elements as el
 from reconciler.sandbox.by_hand import human_edit
 from reconciler.store.records import PlanStatus, RequestState

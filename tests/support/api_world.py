@@ -14,8 +14,8 @@ from reconciler.api.app import MAX_API_BODY, ApiApp
 from reconciler.api.tokens import hash_token, new_token
 from reconciler.config.load import load_config
 from reconciler.qbwc.app import QBWCApp
+from reconciler.qbwc.run import SyncRun
 from reconciler.qbwc.service import QBWCService
-from reconciler.qbwc.sync import SyncRun
 from reconciler.store import Store, open_store
 from reconciler.store.records import CompanyRecord, TokenScope
 from reconciler.web.app import WebApp

@@ -21,8 +21,8 @@ from reconciler.plan.profile import profile_from_config
 from reconciler.qbstate.snapshot import StoredSnapshot
 from reconciler.qbwc.app import QBWCApp
 from reconciler.qbwc.credentials import hash_password
+from reconciler.qbwc.run import RunLimits, SyncRun
 from reconciler.qbwc.service import QBWCService
-from reconciler.qbwc.sync import RunLimits, SyncRun
 from reconciler.queue.apply import Applied, queue_plan
 from reconciler.sandbox.books import Books
 from reconciler.sandbox.elements import text_of
