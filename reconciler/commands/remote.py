@@ -9,6 +9,7 @@ import click
 from reconciler import __version__
 from reconciler.api.client import ApiClient
 from reconciler.base.errors import UserError
+from reconciler.base.releases import install_hint
 from reconciler.base.times import when
 from reconciler.commands.state import SnapshotForPlan, warn_outdated
 from reconciler.engine.coverage import Coverage
@@ -53,7 +54,7 @@ def remote_snapshot_for_plan(client: ApiClient, config: Config) -> SnapshotForPl
             f"this reconciler ({__version__}) reads snapshot {snapshot['version']} differently "
             f"from the server ({answer['server_version']}): the server would refuse its plan "
             "as stale",
-            hint=f"Plan with the server's version: pip install reconciler=={answer['server_version']}",
+            hint=f"Plan with the server's version: {install_hint(answer['server_version'])}.",
         )
     lock = answer["billing_lock"]
     return SnapshotForPlan(

@@ -159,6 +159,38 @@ def test_plan_and_apply_through_the_api_end_to_end(tmp_path, monkeypatch):
         assert f"Queue: 0 queued, {changes} done" in status.stdout
 
 
+def test_development_builds_plan_against_each_other_unless_they_read_differently(
+    tmp_path, monkeypatch
+):
+    # Versions from Git (hatch-vcs): a commit after a tag, and a tree without Git metadata.
+    monkeypatch.setattr("reconciler.api.views.__version__", "0.2.1.dev3+g1a2b3c4d")
+    monkeypatch.setattr("reconciler.commands.remote.__version__", "0.1.0.dev0")
+    with api_world(tmp_path / "server") as w:
+        assert w.world.sync().ok
+        monkeypatch.setenv("RECONCILE_TOKEN", w.plan_token)
+        plan = ("plan", "--config", CONFIG, "--charges", CHARGES, "--server", w.base)
+        # The versions differ, the snapshot reads the same: the plan is the server's to accept.
+        planned = _run(*plan)
+        assert planned.exit_code == 0, planned.output
+        assert "Reconciler will perform the following actions" in planned.stdout
+
+        monkeypatch.setattr("reconciler.commands.remote.fingerprint_state", lambda state: "0" * 64)
+        refused = _run(*plan)
+        assert refused.exit_code == 1
+        assert "this reconciler (0.1.0.dev0) reads snapshot 1 differently from the server " in (
+            refused.stderr
+        )
+        assert "0.2.1.dev3+g1a2b3c4d is a development build (commit 1a2b3c4d)" in refused.stderr
+        assert "reconciler==" not in refused.stderr  # no release has that version
+
+        monkeypatch.setattr("reconciler.api.views.__version__", "0.2.0")
+        released = _run(*plan)
+        assert released.exit_code == 1
+        assert 'Plan with the server\'s version: pip install "reconciler==0.2.0".' in (
+            released.stderr
+        )
+
+
 def test_a_stale_plan_is_refused_and_replans_when_asked(tmp_path, monkeypatch):
     saved = tmp_path / "plan.json"
     with api_world(tmp_path / "server") as w:
