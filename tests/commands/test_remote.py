@@ -4,18 +4,16 @@ the Web Connector emulator syncs, CI plans and applies through the API."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import socket
 import ssl
-import subprocess
 import sys
-import threading
 
 import httpx
 from click.testing import CliRunner
 from support.api_world import TLS, api_world
+from support.serve_process import serving
 from support.sync_world import REPO
 
 from reconciler.api.tokens import hash_token, key_id_of
@@ -326,24 +324,8 @@ def test_reconcile_serve_answers_the_api_and_the_status_page(tmp_path, example_c
     assert qwc.exit_code == 0, qwc.output
     created = _run("token", "create", "ci", "--config", example_config_dir, "--state-dir", state)
     token = created.stdout.strip()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "serve", "--port", "0", "--state-dir", str(state)],
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    try:
-        assert server.stderr is not None
-        said = []
-        for line in server.stderr:
-            said.append(line)
-            found = re.search(r"serving the Web Connector at (\S+)/qbwc", line)
-            if found:
-                base = found.group(1)
-                break
-        else:
-            raise AssertionError("the server did not start:\n" + "".join(said))
-        threading.Thread(target=server.stderr.read, daemon=True).start()
+    command = [sys.executable, "-m", "reconciler", "serve", "--port", "0", "--state-dir", state]
+    with serving([str(part) for part in command]) as base:
         with httpx.Client(timeout=30) as http:
             status = http.get(base + "/api/v1/status", headers={"Authorization": f"Bearer {token}"})
             assert status.status_code == 200
@@ -351,6 +333,3 @@ def test_reconcile_serve_answers_the_api_and_the_status_page(tmp_path, example_c
             assert http.get(base + "/api/v1/status").status_code == 401
             page = http.get(base + "/status")
         assert page.status_code == 200 and "Never signed in" in page.text
-    finally:
-        server.terminate()
-        server.wait(30)
