@@ -145,6 +145,9 @@ def test_the_sdist_builds_the_same_wheel_with_everything_it_needs(clone, tmp_pat
         "reconciler/example/config/billing.yaml",
         "reconciler/data/charges-example.json",
         "reconciler/schemas/plan.schema.json",
+        # What `reconcile init --ci` writes, from an installed release.
+        "reconciler/deploy/templates/github/plan.yml.j2",
+        "reconciler/deploy/templates/gitlab/mr-note.py.j2",
     ):
         assert needed in shipped, needed
 
