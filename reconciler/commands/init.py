@@ -80,9 +80,9 @@ def init_command(
             "pass --ci to add only the CI files to this configuration.",
         )
     written = [n for n in CONFIG_FILES if n not in example and not (keep_own and n in own)]
-    root = _repository_root(directory)
-    pinned, ci = None, []
+    root, pinned, ci = Path(), None, []
     if ci_system is not None:
+        root = _repository_root(directory)
         pinned, ci = _ci_files(ci_system, directory, root, pin, action_repository)
     ci_written = [file for file in ci if not _holds_text(root / file.path, file.text)]
     ci_existing = [root / file.path for file in ci_written if (root / file.path).exists()]
@@ -99,12 +99,17 @@ def init_command(
         for name in schema_names():
             schema = json.dumps(load_schema(name), indent=2) + "\n"
             (directory / SCHEMAS_DIR / f"{name}.schema.json").write_text(schema, encoding="utf-8")
-        for file in ci_written:
-            write_text_atomically(root / file.path, file.text)
     except OSError as exc:
         raise UserError(
             f"{directory}: cannot write the configuration: {exc.strerror or exc}"
         ) from None
+    for file in ci_written:
+        try:
+            write_text_atomically(root / file.path, file.text)
+        except OSError as exc:
+            raise UserError(
+                f"{root / file.path}: cannot write the CI file: {exc.strerror or exc}"
+            ) from None
     click.echo(_written(directory, written=written, example=example))
     if keep_own and own:
         click.echo(f"Kept {_listed(directory, own)} as they are.")

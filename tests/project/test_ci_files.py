@@ -219,6 +219,14 @@ def test_without_git_the_repository_is_the_current_directory(tmp_path, monkeypat
     assert re.search(r"--config config\b", (tmp_path / "other/.gitlab-ci.yml").read_text("utf-8"))
 
 
+def test_a_ci_file_that_cannot_be_written_is_a_clear_error(repository):
+    (repository / ".github").write_text("a file, not a directory\n", encoding="utf-8")
+    refused = _run("init", "--ci", "github", "--pin", "1.4.2")
+    assert refused.exit_code == 1
+    assert ".github/workflows/plan.yml: cannot write the CI file" in refused.stderr
+    assert "Traceback" not in refused.output
+
+
 def test_the_readme_names_the_action_where_it_lives():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     named = set(re.findall(r"uses: ([\w.-]+/[\w.-]+)@v", readme))
