@@ -10,6 +10,7 @@ from functools import cached_property
 from reconciler import __version__
 from reconciler.api.client import ApiClient, Json
 from reconciler.base.errors import UserError
+from reconciler.base.releases import install_hint
 from reconciler.base.times import when
 from reconciler.engine.coverage import Coverage
 from reconciler.engine.fingerprint import fingerprint_state
@@ -59,7 +60,7 @@ class ServerSnapshot:
                 f"this reconciler ({__version__}) reads snapshot {version} differently "
                 f"from the server ({server_version}): the server would refuse its plan "
                 "as stale",
-                hint=f"Plan with the server's version: pip install reconciler=={server_version}",
+                hint=f"Plan with the server's version: {install_hint(server_version)}.",
             )
         return state
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
 import sys
 from pathlib import Path
@@ -17,13 +16,30 @@ from reconciler.base.files import write_text_atomically
 from reconciler.commands.options import config_option, server_option
 from reconciler.commands.state import configured_company, open_state, state_clock
 from reconciler.config.load import load_config
+from reconciler.deploy.windows_task import (
+    RESTART_MINUTES,
+    ServeTask,
+    schtasks_command,
+    serve_arguments,
+    task_xml,
+)
 from reconciler.plan.profile import profile_from_config
 from reconciler.qbwc.credentials import hash_password, new_password
 from reconciler.qbwc.qwc import DEFAULT_EVERY_MINUTES, QwcFile, check_app_url, render_qwc
 from reconciler.status.report import STATUS_PLANS, status_lines
 from reconciler.status.view import read_status
 from reconciler.store.location import state_dir_option
-from reconciler.web.server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, Listen
+from reconciler.web.logfile import log_to_state_dir
+from reconciler.web.server import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEFAULT_THREADS,
+    Listen,
+    check_tls_files,
+)
+
+# Where `serve --install-task` writes the Windows task, in the state directory.
+TASK_FILE = "reconciler-task.xml"
 
 
 def _username(company: str) -> str:
@@ -138,6 +154,18 @@ def qwc_command(
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log every call.")
 @click.option(
+    "--install-task",
+    is_flag=True,
+    help="Do not serve: write a Windows Task Scheduler definition that runs this command "
+    "from boot (as LOCAL SERVICE, started again when it stops), and print the schtasks "
+    "command that registers it.",
+)
+@click.option(
+    "--task-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help=f"Where --install-task writes the task (default: {TASK_FILE} in the state directory).",
+)
+@click.option(
     "--clock-start",
     type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"]),
     hidden=True,
@@ -151,13 +179,16 @@ def serve_command(
     keyfile: Path | None,
     threads: int,
     verbose: bool,
+    install_task: bool,
+    task_file: Path | None,
     clock_start: dt.datetime | None,
     state_dir: Path,
 ) -> None:
     """Serve the QuickBooks Web Connector (SOAP) until interrupted.
 
     The same port serves the JSON API for CI (/api/v1/, bearer tokens from
-    `reconcile token create`) and the status page (/status).
+    `reconcile token create`) and the status page (/status). The log goes to
+    standard error and to reconciler.log in the state directory (rotated).
     """
     from reconciler.api.app import ApiApp
     from reconciler.qbwc.app import QBWCApp
@@ -166,11 +197,6 @@ def serve_command(
     from reconciler.web.app import WebApp
     from reconciler.web.server import serve_forever
 
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s",
-        stream=sys.stderr,
-    )
     if certfile is None and host not in {"127.0.0.1", "localhost", "::1"}:
         color.secho(
             "Warning: serving plain HTTP beyond this machine; the Web Connector only "
@@ -178,7 +204,16 @@ def serve_command(
             fg="yellow",
             err=True,
         )
+    if install_task:
+        if clock_start is not None:
+            raise UserError(
+                "--clock-start is for rehearsals, not for a server that starts with Windows"
+            )
+        listen = Listen(host=host, port=port, certfile=certfile, keyfile=keyfile, threads=threads)
+        _install_task(listen, verbose, state_dir, task_file or state_dir / TASK_FILE)
+        return
     store = open_state(state_dir)
+    log_to_state_dir(state_dir, verbose=verbose)
     clock: Clock = state_clock(store) if clock_start is None else ShiftedClock(clock_start)
     service = QBWCService(store, SyncRun(store, clock), clock)
     try:
@@ -188,6 +223,52 @@ def serve_command(
         )
     finally:
         store.close()
+
+
+def _install_task(listen: Listen, verbose: bool, state_dir: Path, task_file: Path) -> None:
+    """Write the Windows task that serves as ``listen`` says, and say how to register it."""
+    check_tls_files(listen)
+    # The task serves an existing state (`reconcile qwc` makes it), never a new empty one.
+    open_state(state_dir, read_only=True).close()
+    task = ServeTask(
+        # Not resolved: a virtual environment's python is a link that must stay one.
+        program=Path(sys.executable).absolute(),
+        arguments=serve_arguments(listen, verbose=verbose, state_dir=state_dir),
+        working_directory=state_dir.resolve(),
+    )
+    home = Path.home().resolve()
+    warned = set()
+    for what, path in (
+        ("state directory", task.working_directory),
+        ("Python", task.program),
+        # The installation a virtual environment's python runs.
+        ("Python", Path(sys.base_prefix).resolve()),
+    ):
+        if path.is_relative_to(home) and what not in warned:
+            warned.add(what)
+            color.secho(
+                f"Warning: the {what} {path} is in your user profile, which LOCAL SERVICE "
+                "cannot read: the task would fail at every boot. Use --state-dir "
+                "C:\\ProgramData\\reconciler and a Python installed for all users (README: the "
+                "server on Windows).",
+                fg="yellow",
+                err=True,
+            )
+    try:
+        task_file.parent.mkdir(parents=True, exist_ok=True)
+        task_file.write_bytes(task_xml(task))
+    except OSError as exc:
+        raise UserError(f"{task_file}: cannot write the task: {exc.strerror or exc}") from None
+    click.echo(
+        f"Wrote {task_file}: from boot, whether or not anyone signs in, as LOCAL SERVICE, it runs"
+    )
+    click.echo(f"    {task.command_line}")
+    click.echo(
+        f"and starts it again within {RESTART_MINUTES} minutes whenever it stops. LOCAL SERVICE needs to change "
+        f"{task.working_directory} and read the certificate and key (README: the server on "
+        "Windows). Register the task from an administrator's command prompt:"
+    )
+    click.echo(f"    {schtasks_command(task_file.resolve())}")
 
 
 @click.command("status")

@@ -48,10 +48,18 @@ class Listen:
         return "https" if self.certfile else "http"
 
 
-def build_server(app: WebApp, listen: Listen) -> wsgi.Server:
-    """A cheroot server for ``app`` (not yet listening)."""
+def check_tls_files(listen: Listen) -> None:
+    """Refuse a certificate without its key (or the other way round), or one that is not a file."""
     if (listen.certfile is None) != (listen.keyfile is None):
         raise UserError("HTTPS needs both --certfile and --keyfile")
+    for path in (listen.certfile, listen.keyfile):
+        if path is not None and not path.is_file():
+            raise UserError(f"{path}: no such file")
+
+
+def build_server(app: WebApp, listen: Listen) -> wsgi.Server:
+    """A cheroot server for ``app`` (not yet listening)."""
+    check_tls_files(listen)
     server = wsgi.Server(
         (listen.host, listen.port),
         app,
@@ -72,15 +80,20 @@ def build_server(app: WebApp, listen: Listen) -> wsgi.Server:
     # (plans submitted to it may be larger than a SOAP call).
     server.max_request_body_size = app.max_body + 1
     server.max_request_header_size = 64 * 1024
+    # Its connection errors (a TLS handshake dropped, HTTP spoken to HTTPS) go to the
+    # server's log, which a server started at boot keeps in a file, not to a console.
+    server.error_log = _connection_error
     if listen.certfile is not None and listen.keyfile is not None:
-        for path in (listen.certfile, listen.keyfile):
-            if not path.is_file():
-                raise UserError(f"{path}: no such file")
         try:
             server.ssl_adapter = BuiltinSSLAdapter(str(listen.certfile), str(listen.keyfile))
         except (OSError, ValueError) as exc:
             raise UserError(f"cannot use the certificate or key: {exc}") from None
     return server
+
+
+def _connection_error(msg: str = "", level: int = logging.INFO, traceback: bool = False) -> None:
+    """cheroot's ``error_log``, into the server's log."""
+    log.log(level, "%s", msg, exc_info=traceback)
 
 
 def _url(listen: Listen, server: wsgi.Server) -> str:

@@ -4,18 +4,16 @@ the Web Connector emulator syncs, CI plans and applies through the API."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import socket
 import ssl
-import subprocess
 import sys
-import threading
 
 import httpx
 from click.testing import CliRunner
 from support.api_world import TLS, api_world
+from support.serve_process import serving
 from support.sync_world import REPO
 
 from reconciler.api.tokens import hash_token, key_id_of
@@ -160,6 +158,38 @@ def test_plan_and_apply_through_the_api_end_to_end(tmp_path, monkeypatch):
         assert f"Queue: 0 queued, {changes} done" in status.stdout
 
 
+def test_development_builds_plan_against_each_other_unless_they_read_differently(
+    tmp_path, monkeypatch
+):
+    # Versions from Git (hatch-vcs): a commit after a tag, and a tree without Git metadata.
+    monkeypatch.setattr("reconciler.api.views.__version__", "0.2.1.dev3+g1a2b3c4d")
+    monkeypatch.setattr("reconciler.commands.remote.__version__", "0.1.0.dev0")
+    with api_world(tmp_path / "server") as w:
+        assert w.world.sync().ok
+        monkeypatch.setenv("RECONCILE_TOKEN", w.plan_token)
+        plan = ("plan", "--config", CONFIG, "--charges", CHARGES, "--server", w.base)
+        # The versions differ, the snapshot reads the same: the plan is the server's to accept.
+        planned = _run(*plan)
+        assert planned.exit_code == 0, planned.output
+        assert "Reconciler will perform the following actions" in planned.stdout
+
+        monkeypatch.setattr("reconciler.commands.remote.fingerprint_state", lambda state: "0" * 64)
+        refused = _run(*plan)
+        assert refused.exit_code == 1
+        assert "this reconciler (0.1.0.dev0) reads snapshot 1 differently from the server " in (
+            refused.stderr
+        )
+        assert "0.2.1.dev3+g1a2b3c4d is a development build (commit 1a2b3c4d)" in refused.stderr
+        assert "reconciler==" not in refused.stderr  # no release has that version
+
+        monkeypatch.setattr("reconciler.api.views.__version__", "0.2.0")
+        released = _run(*plan)
+        assert released.exit_code == 1
+        assert 'Plan with the server\'s version: pip install "reconciler==0.2.0".' in (
+            released.stderr
+        )
+
+
 def test_a_stale_plan_is_refused_and_replans_when_asked(tmp_path, monkeypatch):
     saved = tmp_path / "plan.json"
     with api_world(tmp_path / "server") as w:
@@ -295,24 +325,8 @@ def test_reconcile_serve_answers_the_api_and_the_status_page(tmp_path, example_c
     assert qwc.exit_code == 0, qwc.output
     created = _run("token", "create", "ci", "--config", example_config_dir, "--state-dir", state)
     token = created.stdout.strip()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "serve", "--port", "0", "--state-dir", str(state)],
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    try:
-        assert server.stderr is not None
-        said = []
-        for line in server.stderr:
-            said.append(line)
-            found = re.search(r"serving the Web Connector at (\S+)/qbwc", line)
-            if found:
-                base = found.group(1)
-                break
-        else:
-            raise AssertionError("the server did not start:\n" + "".join(said))
-        threading.Thread(target=server.stderr.read, daemon=True).start()
+    command = [sys.executable, "-m", "reconciler", "serve", "--port", "0", "--state-dir", state]
+    with serving([str(part) for part in command]) as base:
         with httpx.Client(timeout=30) as http:
             status = http.get(base + "/api/v1/status", headers={"Authorization": f"Bearer {token}"})
             assert status.status_code == 200
@@ -320,6 +334,3 @@ def test_reconcile_serve_answers_the_api_and_the_status_page(tmp_path, example_c
             assert http.get(base + "/api/v1/status").status_code == 401
             page = http.get(base + "/status")
         assert page.status_code == 200 and "Never signed in" in page.text
-    finally:
-        server.terminate()
-        server.wait(30)

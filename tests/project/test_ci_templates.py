@@ -1,49 +1,80 @@
-"""The README's template for other CI systems: GitLab CI's pipeline, and its script
-that keeps one plan note on a merge request, run against a fake GitLab API."""
+"""`reconcile init --ci gitlab`: GitLab CI's pipeline of a configuration repository, and
+its script that keeps one plan note on a merge request, run against a fake GitLab API."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import yaml
-from support.paths import REPO
+from click.testing import CliRunner
+from support.lint import shellcheck
 
+from reconciler.cli import cli
 from reconciler.plan.render.markdown import COMMENT_MARKER
 
-README = REPO / "README.md"
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory) -> Path:
+    """A configuration repository that `reconcile init --ci gitlab` set up."""
+    root = tmp_path_factory.mktemp("gitlab")
+    (root / ".git").mkdir()
+    result = CliRunner().invoke(
+        cli, ["init", str(root / "config"), "--ci", "gitlab", "--pin", "1.4.2"]
+    )
+    assert result.exit_code == 0, result.output
+    wrote = f"Wrote {root / '.gitlab-ci.yml'} and {root / 'ci' / 'mr-note.py'}: they install"
+    assert f"{wrote} reconciler 1.4.2.\n" in result.stdout
+    return root
 
 
-def _block(language: str, first_line: str) -> str:
-    """The README's fenced ``language`` block that starts with ``first_line``."""
-    text = README.read_text(encoding="utf-8")
-    for body in re.findall(rf"```{language}\n(.*?)```", text, flags=re.DOTALL):
-        if body.startswith(first_line):
-            return body
-    raise AssertionError(f"no {language} block starting with {first_line!r} in the README")
-
-
-def test_the_gitlab_pipeline_plans_merge_requests_and_applies_the_default_branch():
-    pipeline = yaml.safe_load(_block("yaml", "# .gitlab-ci.yml"))
+def test_the_gitlab_pipeline_plans_merge_requests_and_applies_the_default_branch(written):
+    pipeline = yaml.safe_load((written / ".gitlab-ci.yml").read_text(encoding="utf-8"))
+    assert pipeline["stages"] == ["plan", "apply"]
+    # One release, the server's, for both jobs.
+    assert pipeline["default"]["before_script"] == ['pip install --quiet "reconciler==1.4.2"']
     plan, apply = pipeline["plan"], pipeline["apply"]
+    assert plan["stage"] == "plan" and apply["stage"] == "apply"
     plan_script = "\n".join(plan["script"])
     assert "reconcile validate --config config" in plan_script
     assert '--server "$RECONCILE_SERVER_URL"' in plan_script and "--format markdown" in plan_script
+    assert "--detailed-exitcode" in plan_script and 'test "$code" -ne 1' in plan_script
     assert "python3 ci/mr-note.py plan.md" in plan_script
     assert any("merge_request_event" in rule["if"] for rule in plan["rules"])
     assert any("schedule" in rule["if"] for rule in plan["rules"])
+    for rule in plan["rules"]:
+        assert rule.get("changes", ["config/**/*"]) == ["config/**/*"]
+    assert set(plan["artifacts"]["paths"]) == {"plan.json", "plan.md", "charges.json"}
     assert apply["needs"] == ["plan"] and apply["environment"] == "quickbooks"
     assert apply["variables"]["RECONCILE_TOKEN"] == "$RECONCILE_APPLY_TOKEN"
     [command] = apply["script"]
-    for option in ("--replan-if-stale", "--charges charges.json", "--yes"):
+    for option in ("reconcile apply plan.json", "--replan-if-stale", "--charges charges.json",
+                   "--yes"):  # fmt: skip
         assert option in command
     assert all("$CI_DEFAULT_BRANCH" in rule["if"] for rule in apply["rules"])
+
+
+def test_the_gitlab_scripts_pass_shellcheck(written, tmp_path):
+    checker = shellcheck()
+    pipeline = yaml.safe_load((written / ".gitlab-ci.yml").read_text(encoding="utf-8"))
+    scripts = []
+    for name in ("plan", "apply"):
+        script = tmp_path / f"{name}.sh"
+        # GitLab runs the job's lines in one shell, after before_script.
+        lines = [*pipeline["default"]["before_script"], *pipeline[name]["script"]]
+        script.write_text("#!/bin/sh\n" + "\n".join(lines) + "\n", encoding="utf-8")
+        scripts.append(str(script))
+    checked = subprocess.run(
+        [checker, *scripts], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert checked.returncode == 0, checked.stdout
 
 
 class _FakeGitLab(BaseHTTPRequestHandler):
@@ -96,9 +127,8 @@ class _FakeGitLab(BaseHTTPRequestHandler):
         pass
 
 
-def test_the_merge_request_note_is_posted_once_then_updated_in_place(tmp_path):
-    script = tmp_path / "mr-note.py"
-    script.write_text(_block("python", "# ci/mr-note.py"), encoding="utf-8")
+def test_the_merge_request_note_is_posted_once_then_updated_in_place(written, tmp_path):
+    script = written / "ci" / "mr-note.py"
     _FakeGitLab.notes = [{"id": n, "body": f"a person's note {n}"} for n in range(150)]
     _FakeGitLab.calls = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeGitLab)

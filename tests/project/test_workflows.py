@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from support.lint import broken_workflow, lint
 from support.paths import REPO
-
-from reconciler.plan.render.markdown import COMMENT_MARKER
 
 REPO = REPO
 WORKFLOWS = REPO / ".github" / "workflows"
@@ -31,49 +25,19 @@ def _load(name: str) -> dict:
     return document
 
 
-def _actionlint() -> str:
-    """The actionlint binary the test extras install (beside this Python), or on PATH."""
-    name = "actionlint.exe" if os.name == "nt" else "actionlint"
-    beside = Path(sys.executable).parent / name
-    found = str(beside) if beside.is_file() else shutil.which("actionlint")
-    if found is None:
-        pytest.skip("actionlint is not installed (pip install '.[test]')")
-    try:
-        subprocess.run([found, "-version"], capture_output=True, timeout=60, check=True)
-    except (OSError, subprocess.SubprocessError) as exc:
-        pytest.skip(f"actionlint cannot run here: {exc}")
-    return found
-
-
-def _lint(actionlint: str, cwd: Path, *files: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [actionlint, "-no-color", *map(str, files)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_actionlint_finds_nothing_in_the_workflows():
-    actionlint = _actionlint()
     files = sorted(WORKFLOWS.glob("*.yml"))
-    assert {f.name for f in files} >= {"ci.yml", "plan.yml", "apply.yml"}
-    linted = _lint(actionlint, REPO, *files)
+    assert {f.name for f in files} >= {"ci.yml", "plan.yml", "apply.yml", "release.yml"}
+    # Their `run:` scripts too, with shellcheck where it is installed (.ci/run installs it).
+    linted = lint(REPO, *files)
     assert linted.returncode == 0, linted.stdout + linted.stderr
 
 
 def test_actionlint_catches_a_broken_workflow(tmp_path):
-    actionlint = _actionlint()
-    broken = tmp_path / ".github" / "workflows" / "broken.yml"
-    broken.parent.mkdir(parents=True)
-    broken.write_text(
-        "on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    needs: nowhere\n"
-        "    steps:\n      - run: echo ${{ github.event.head_commit.message }}\n",
-        encoding="utf-8",
+    broken = broken_workflow(
+        tmp_path, "      - run: echo ${{ github.event.head_commit.message }}\n"
     )
-    linted = _lint(actionlint, tmp_path, broken)
+    linted = lint(tmp_path, broken)
     assert linted.returncode != 0
     assert "nowhere" in linted.stdout and "untrusted" in linted.stdout
 
@@ -82,37 +46,61 @@ def test_every_action_is_pinned_to_a_full_version():
     for path in WORKFLOWS.glob("*.yml"):
         for job in _load(path.name)["jobs"].values():
             for step in job.get("steps", []):
-                if "uses" in step:
+                # ./ is this repository's action, of the commit under test.
+                if "uses" in step and step["uses"] != "./":
                     assert PINNED.fullmatch(step["uses"]), f"{path.name}: {step['uses']}"
+    action = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
+    for step in action["runs"]["steps"]:
+        if "uses" in step:
+            assert PINNED.fullmatch(step["uses"]), f"action.yml: {step['uses']}"
+
+
+def _action_steps(job: dict) -> list[dict]:
+    """The job's steps that run this repository's action (the checkout's own: uses ./)."""
+    return [step for step in job["steps"] if step.get("uses") == "./"]
 
 
 def test_pull_requests_get_one_plan_comment_and_a_summary():
     workflow = _load("plan.yml")
     assert "config/**" in workflow["on"]["pull_request"]["paths"]
+    # A change of the action is tried on the pull request that makes it.
+    assert {"action.yml", "action/**"} <= set(workflow["on"]["pull_request"]["paths"])
     assert workflow["permissions"]["pull-requests"] == "write"
     [job] = workflow["jobs"].values()
-    text = (WORKFLOWS / "plan.yml").read_text(encoding="utf-8")
-    # The comment is found again by the marker the markdown plan starts with.
-    assert text.count(COMMENT_MARKER) >= 2
-    post = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/github-script"))
-    assert "updateComment" in post["with"]["script"] and "createComment" in post["with"]["script"]
-    runs = "\n".join(step.get("run", "") for step in job["steps"])
-    assert '--server "$RECONCILE_SERVER_URL"' in runs and "--format markdown" in runs
-    assert "reconcile validate --config config" in runs
-    assert "GITHUB_STEP_SUMMARY" in runs
-    last = job["steps"][-1]
-    assert "steps.validate.outcome == 'failure'" in last["if"] and "exit 1" in last["run"]
+    assert job["steps"][0]["uses"].startswith("actions/checkout@")
+    # The action posts the comment and the summary (tests/project/test_action.py).
+    [step] = _action_steps(job)
+    assert step["with"]["command"] == "plan" and step["with"]["source"] == "."
+    assert step["with"]["server-url"] == "${{ secrets.RECONCILE_SERVER_URL }}"
+    assert step["with"]["token"] == "${{ secrets.RECONCILE_TOKEN }}"
+    assert step["with"]["config"] == "config"
+    assert set(step["env"]) == {
+        "SHERWEB_CLIENT_ID",
+        "SHERWEB_CLIENT_SECRET",
+        "SHERWEB_SUBSCRIPTION_KEY",
+    }
 
 
 def test_main_is_applied_under_an_environment_and_a_stale_plan_replans():
     workflow = _load("apply.yml")
     assert workflow["on"]["push"]["branches"] == ["main"]
     assert workflow["concurrency"]["cancel-in-progress"] is False
+    plan = workflow["jobs"]["plan"]
+    [planned] = _action_steps(plan)
+    assert planned["with"]["command"] == "plan" and planned["id"] == "plan"
+    assert plan["outputs"]["changes"] == "${{ steps.plan.outputs.changes }}"
+    kept = next(s for s in plan["steps"] if s.get("uses", "").startswith("actions/upload-artifact"))
+    assert kept["with"]["path"] == "${{ steps.plan.outputs.directory }}"
+    assert kept["if"] == "steps.plan.outputs.changes == 'true'"
     apply = workflow["jobs"]["apply"]
     assert apply["environment"] == "quickbooks" and apply["needs"] == "plan"
-    command = next(s["run"] for s in apply["steps"] if "reconcile apply" in s.get("run", ""))
-    for option in ("--server", "--yes", "--replan-if-stale", "--charges plan/charges.json"):
-        assert option in command
+    assert apply["if"] == "needs.plan.outputs.changes == 'true'"
+    [applied] = _action_steps(apply)
+    assert applied["with"]["command"] == "apply"
+    # apply.sh adds --replan-if-stale --yes when the charges are given.
+    assert applied["with"]["plan"] == "plan/plan.json"
+    assert applied["with"]["charges"] == "plan/charges.json"
+    assert applied["with"]["token"] == "${{ secrets.RECONCILE_TOKEN }}"
 
 
 @pytest.mark.parametrize("day", [dt.date(2027, 1, 1), dt.date(2027, 7, 1)], ids=["EST", "EDT"])
