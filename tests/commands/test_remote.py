@@ -163,7 +163,7 @@ def test_development_builds_plan_against_each_other_unless_they_read_differently
 ):
     # Versions from Git (hatch-vcs): a commit after a tag, and a tree without Git metadata.
     monkeypatch.setattr("reconciler.api.views.__version__", "0.2.1.dev3+g1a2b3c4d")
-    monkeypatch.setattr("reconciler.commands.remote.__version__", "0.1.0.dev0")
+    monkeypatch.setattr("reconciler.api.server_snapshot.__version__", "0.1.0.dev0")
     with api_world(tmp_path / "server") as w:
         assert w.world.sync().ok
         monkeypatch.setenv("RECONCILE_TOKEN", w.plan_token)
@@ -173,7 +173,7 @@ def test_development_builds_plan_against_each_other_unless_they_read_differently
         assert planned.exit_code == 0, planned.output
         assert "Reconciler will perform the following actions" in planned.stdout
 
-        monkeypatch.setattr("reconciler.commands.remote.fingerprint_state", lambda state: "0" * 64)
+        monkeypatch.setattr("reconciler.api.server_snapshot.fingerprint_state", lambda state: "0" * 64)
         refused = _run(*plan)
         assert refused.exit_code == 1
         assert "this reconciler (0.1.0.dev0) reads snapshot 1 differently from the server " in (
