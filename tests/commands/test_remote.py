@@ -173,7 +173,9 @@ def test_development_builds_plan_against_each_other_unless_they_read_differently
         assert planned.exit_code == 0, planned.output
         assert "Reconciler will perform the following actions" in planned.stdout
 
-        monkeypatch.setattr("reconciler.api.server_snapshot.fingerprint_state", lambda state: "0" * 64)
+        monkeypatch.setattr(
+            "reconciler.api.server_snapshot.fingerprint_state", lambda state: "0" * 64
+        )
         refused = _run(*plan)
         assert refused.exit_code == 1
         assert "this reconciler (0.1.0.dev0) reads snapshot 1 differently from the server " in (

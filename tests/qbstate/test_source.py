@@ -136,7 +136,10 @@ def test_the_server_source_refuses_another_company_and_another_reading(tmp_path)
             UserError, match="reads snapshot 1 differently from the server"
         ) as refused:
             source.state()
-        assert refused.value.hint == "Plan with the server's version: pip install \"reconciler==0.0.1\"."
+        assert (
+            refused.value.hint
+            == 'Plan with the server\'s version: pip install "reconciler==0.0.1".'
+        )
     answer["documents"] = ["<QBXML><QBXMLMsgsRs>"]
     with _serving(answer) as client, pytest.raises(UserError, match="snapshot 1 cannot be read: "):
         ServerSnapshot.fetch(client, COMPANY).state()
