@@ -26,7 +26,7 @@ class StoredSnapshot:
 
     def record(self) -> SnapshotRecord:
         """The latest snapshot, or a clear error when the server never read QuickBooks."""
-        snapshot = self.store.latest_snapshot(self.company.id)
+        snapshot = self.store.snapshots.latest(self.company.id)
         if snapshot is None:
             raise UserError(
                 f"no QuickBooks snapshot of {self.company.name} in {self.store.location} yet",
@@ -46,7 +46,7 @@ class StoredSnapshot:
     def describe(self, now: dt.datetime) -> str:
         """Which snapshot, when it was taken (in the company's time zone, on the state's
         clock) and how long before ``now`` (for the plan's header)."""
-        simulated = self.store.clock_shift() is not None
+        simulated = self.store.installation.clock_shift() is not None
         age = snapshot_age(self.record(), now, company_timezone(self.company), simulated=simulated)
         return f"QuickBooks state: {age}"
 
@@ -55,7 +55,7 @@ def snapshot_state(store: Store, snapshot: SnapshotRecord) -> QBState:
     """The QuickBooks state a snapshot's documents hold."""
     from reconciler.qbxml.parse import QbxmlParseError, parse_state
 
-    documents = store.snapshot_documents(snapshot.id)
+    documents = store.snapshots.documents(snapshot.id)
     try:
         return parse_state(document.encode("utf-8") for document in documents)
     except QbxmlParseError as exc:
@@ -67,7 +67,7 @@ def snapshot_fingerprint(store: Store, snapshot: SnapshotRecord) -> str:
     if snapshot.fingerprint is not None:
         return snapshot.fingerprint
     fingerprint = fingerprint_state(snapshot_state(store, snapshot))
-    store.set_snapshot_fingerprint(snapshot.id, fingerprint)
+    store.snapshots.set_fingerprint(snapshot.id, fingerprint)
     return fingerprint
 
 
@@ -75,7 +75,7 @@ def plan_against(
     source: StoredSnapshot, config: Config, charges: ChargesBundle, *, force: bool = False
 ) -> Document:
     """The plan document for ``charges`` against the snapshot, in the locked billing mode."""
-    lock = source.store.billing_lock(source.company.id)
+    lock = source.store.billing_locks.get(source.company.id)
     return plan_for(
         config,
         charges,

@@ -250,7 +250,7 @@ class SyncRun:
         profile = Profile.from_dict(company.profile)
         if profile is None:
             return False
-        snapshot = self.store.latest_snapshot(company.id)
+        snapshot = self.store.snapshots.latest(company.id)
         if snapshot is None or now - snapshot.taken_at >= self.limits.refresh_every:
             return True
         coverage = Coverage.from_dict(snapshot.coverage)
@@ -258,12 +258,12 @@ class SyncRun:
             return True  # customers mapped since are read at the next run
         if company.snapshot_outdated:
             return True  # requests went out and no run has read QuickBooks since
-        return self.store.has_due_requests(company.id, now)
+        return self.store.queue.has_due(company.id, now)
 
     def start(self, company: CompanyRecord, session: SessionRecord, now: dt.datetime) -> None:
         """Start a session's run from scratch; failed requests, and held ones now due, are
         queued again."""
-        released = self.store.release_due_requests(company.id, now)
+        released = self.store.queue.release_due(company.id, now)
         if released:
             log.info("%s: %d request(s) due", company.name, released)
         self._save(session, RunState())
@@ -324,7 +324,7 @@ class SyncRun:
             and self._completes_refresh(session, state, responses)
             and self._to_settle(session.company_id)
         ):
-            documents = [*self.store.session_documents(session.id), response]
+            documents = [*self.store.sessions.documents(session.id), response]
             # A state that cannot be read is said, and recorded, within the transaction.
             with contextlib.suppress(RunFailed):
                 refreshed = self._read_for_settling(session.company_id, documents)
@@ -372,7 +372,7 @@ class SyncRun:
         """Record why the Web Connector could not open QuickBooks and end the run: always
         ``done`` (no other company file to try)."""
         state = RunState.load(session.state)
-        company = self.store.company(session.company_id)
+        company = self.store.companies.get(session.company_id)
         failure = RunFailed(
             f"The Web Connector could not open QuickBooks ({hresult}: {message}).",
             NewStatusError(
@@ -442,14 +442,14 @@ class SyncRun:
             ) from None
         if info is not None:
             self._check_file_id(session.company_id, info)
-        self.store.add_session_document(session.id, "host", document)
+        self.store.sessions.add_document(session.id, "host", document)
         state.phase = Phase.REFRESH
         state.step = 0
 
     def _check_file_id(self, company_id: int, info: CompanyInfo) -> None:
         """Refuse a company file the Web Connector registered under another FileID."""
-        owner = canonical_guid(self.store.app_identity().owner_id)
-        file_id = self.store.company(company_id).file_id
+        owner = canonical_guid(self.store.installation.app_identity().owner_id)
+        file_id = self.store.companies.get(company_id).file_id
         for ext in info.data_ext:
             if canonical_guid(ext.owner_id) != owner or ext.name != "FileID":
                 continue
@@ -511,11 +511,11 @@ class SyncRun:
         state.created_pending = None
         state.created_single = False
         keep = ("host", CUSTOMERS) if state.items_changed else ("host", CUSTOMERS, ITEMS)
-        self.store.clear_session_documents(session.id, keep=keep)
+        self.store.sessions.clear_documents(session.id, keep=keep)
 
     def _to_settle(self, company_id: int) -> bool:
         """Whether a fresh snapshot has requests to settle (see :meth:`_settle`)."""
-        return self.store.count_requests(company_id, [RequestState.SENT, RequestState.QUEUED]) > 0
+        return self.store.queue.count(company_id, [RequestState.SENT, RequestState.QUEUED]) > 0
 
     def _completes_refresh(
         self, session: SessionRecord, state: RunState, responses: list[Response]
@@ -533,7 +533,8 @@ class SyncRun:
                 state.created_pending or []
             ) <= len(self._created_batch(state))
         return step == INVOICES and not any(
-            c.deleted_at is None for c in self.store.created_invoices(session.company_id)
+            c.deleted_at is None
+            for c in self.store.created_invoices.for_company(session.company_id)
         )
 
     def _step_needed(self, session: SessionRecord, state: RunState) -> bool:
@@ -553,11 +554,11 @@ class SyncRun:
         """The TxnIDs of the created invoices QuickBooks still has that this refresh has
         not read with the customers' invoices (``last_page``: the TxnIDs of the invoice
         page stored last, when they are known already)."""
-        created = self.store.created_invoices(session.company_id)
+        created = self.store.created_invoices.for_company(session.company_id)
         alive = [c.txn_id for c in created if c.deleted_at is None]
         if not alive:
             return []  # nothing to look for: the documents need not be read again
-        documents = self.store.session_documents(session.id, INVOICES)
+        documents = self.store.sessions.documents(session.id, INVOICES)
         if last_page is not None:
             documents = documents[:-1]
         read = _invoice_txn_ids(documents) | (last_page or set())
@@ -570,17 +571,17 @@ class SyncRun:
 
     def _lost_adds(self, company_id: int) -> list[QueuedRequest]:
         """InvoiceAdds whose answer was lost and that the refresh did not settle."""
-        return [r for r in self.store.requests_awaiting_outcome(company_id) if r.external_guid]
+        return [r for r in self.store.queue.awaiting_outcome(company_id) if r.external_guid]
 
     def _next_to_send(
         self, session: SessionRecord, state: RunState, now: dt.datetime
     ) -> QueuedRequest | None:
         """The next queued request fit to send; settles those that must not go."""
-        while requests := self.store.next_queued_requests(session.company_id):
+        while requests := self.store.queue.next(session.company_id):
             request = requests[0]
             rendered = _version_of(request.qbxml)
             if rendered and state.version and version_key(rendered) > version_key(state.version):
-                self.store.finish_request(request.id, RequestState.STALE, now, None)
+                self.store.queue.finish(request.id, RequestState.STALE, now, None)
                 self._stale(
                     state,
                     request,
@@ -614,8 +615,8 @@ class SyncRun:
             batch = self._batch(session.company_id)
             # From here the snapshot may no longer be what QuickBooks holds: plans
             # made from it are refused until a run has read QuickBooks again.
-            self.store.mark_snapshot_outdated(session.company_id)
-            self.store.mark_all_sent([r.id for r in batch], session_id=session.id, at=now)
+            self.store.snapshots.mark_outdated(session.company_id)
+            self.store.queue.mark_all_sent([r.id for r in batch], session_id=session.id, at=now)
             for request in batch:
                 log.info("sending %s (%s)", request.label, request.request_id)
             state.pending = {
@@ -640,7 +641,7 @@ class SyncRun:
     def _batch(self, company_id: int) -> list[QueuedRequest]:
         """The next queued requests that can share a document: same qbXML version, and
         distinct requestIDs (responses are matched by them)."""
-        candidates = self.store.next_queued_requests(company_id, self.limits.batch_size)
+        candidates = self.store.queue.next(company_id, self.limits.batch_size)
         version = _version_of(candidates[0].qbxml)
         batch: list[QueuedRequest] = []
         for request in candidates:
@@ -779,7 +780,7 @@ class SyncRun:
         now: dt.datetime,
     ) -> None:
         step = REFRESH_STEPS[state.step]
-        self.store.add_session_document(session.id, step, document)
+        self.store.sessions.add_document(session.id, step, document)
         if step == CUSTOMERS:
             mapped = _mapped(self._profile(session.company_id))
             state.customer_ids += [
@@ -843,7 +844,7 @@ class SyncRun:
             session.company_id,
             txn_id,
         )
-        self.store.mark_created_invoice_deleted(session.company_id, txn_id, now)
+        self.store.created_invoices.mark_deleted(session.company_id, txn_id, now)
 
     def _take_snapshot(
         self,
@@ -860,7 +861,7 @@ class SyncRun:
         company_id = session.company_id
         settling = None
         if not state.after_changes and self._to_settle(company_id):
-            documents = self.store.session_documents(session.id)
+            documents = self.store.sessions.documents(session.id)
             fits = (
                 refreshed is not None
                 and refreshed.documents == documents
@@ -868,7 +869,7 @@ class SyncRun:
             )
             settling = refreshed if fits else self._read_for_settling(company_id, documents)
         assert state.version is not None
-        snapshot = self.store.save_session_snapshot(
+        snapshot = self.store.snapshots.save_from_session(
             company_id,
             session.id,
             taken_at=now,
@@ -877,9 +878,9 @@ class SyncRun:
         )
         # The host, customer and item documents open the refresh after the changes.
         if state.after_changes:
-            self.store.clear_session_documents(session.id)
+            self.store.sessions.clear_documents(session.id)
         state.snapshot_version = snapshot.version
-        self.store.resolve_run_errors(company_id, now)
+        self.store.errors.resolve_run(company_id, now)
         log.info("company %d: snapshot %d taken", company_id, snapshot.version)
         if settling is not None:
             self._settle(session, state, settling, now)
@@ -888,9 +889,9 @@ class SyncRun:
         """Whether settling needs the whole state: a request went out and its answer
         never came (a lost response), or an invoice is to be modified (is it still
         open?)."""
-        if self.store.count_requests(company_id, [RequestState.SENT]) > 0:
+        if self.store.queue.count(company_id, [RequestState.SENT]) > 0:
             return True
-        return self.store.count_requests(company_id, [RequestState.QUEUED], "InvoiceModRq") > 0
+        return self.store.queue.count(company_id, [RequestState.QUEUED], "InvoiceModRq") > 0
 
     def _read_for_settling(self, company_id: int, documents: list[str]) -> Refreshed:
         """What settling needs of a refresh: ExternalGUIDs always; the whole state only
@@ -918,7 +919,7 @@ class SyncRun:
             mapped_customers=_mapped(self._profile(company_id)),
             deleted_guids=frozenset(
                 c.external_guid
-                for c in self.store.created_invoices(company_id)
+                for c in self.store.created_invoices.for_company(company_id)
                 if c.deleted_at is not None
             ),
         )
@@ -940,7 +941,7 @@ class SyncRun:
         invoices = {} if qb_state is None else {i.txn_id: i for i in qb_state.invoices}
         rule = self._profile(session.company_id).unsent_invoices
         stopped: set[int] = set()  # plans that went stale here: the rest of each is not sent
-        for request in self.store.requests(
+        for request in self.store.queue.requests(
             session.company_id, [RequestState.QUEUED, RequestState.SENT]
         ):
             if request.external_guid:
@@ -962,7 +963,7 @@ class SyncRun:
                 )
                 continue
             if request.plan_id in stopped:
-                self.store.finish_request(request.id, RequestState.STALE, now, None)
+                self.store.queue.finish(request.id, RequestState.STALE, now, None)
                 continue
             why = (
                 "its answer was lost, and QuickBooks shows it changed otherwise since"
@@ -970,12 +971,12 @@ class SyncRun:
                 else _untouchable(request, invoices, rule)
             )
             if why is not None:
-                self.store.finish_request(request.id, RequestState.STALE, now, None)
+                self.store.queue.finish(request.id, RequestState.STALE, now, None)
                 self._stale(state, request, why, now)
                 stopped.add(request.plan_id)
             elif request.state is RequestState.SENT:
                 log.info("%s did not go through: queued again", request.label)
-                self.store.requeue(request.id, now)
+                self.store.queue.requeue(request.id, now)
 
     def _verified(
         self, session: SessionRecord, state: RunState, answer: Response, now: dt.datetime
@@ -999,7 +1000,7 @@ class SyncRun:
         state.lookup_from = None
         for request in self._lost_adds(session.company_id):
             log.info("%s was not added before: queued again", request.label)
-            self.store.requeue(request.id, now)
+            self.store.queue.requeue(request.id, now)
 
     def _found(
         self,
@@ -1014,7 +1015,7 @@ class SyncRun:
         log.info("%s: %s", request.label, how)
         if txn_id is not None:
             self._remember_created(request, txn_id, now)
-        self.store.finish_request(
+        self.store.queue.finish(
             request.id,
             RequestState.DONE,
             now,
@@ -1028,7 +1029,7 @@ class SyncRun:
                 txn_id=txn_id,
             ),
         )
-        self.store.resolve_request_errors(session.company_id, request.id, now)
+        self.store.errors.resolve_request(session.company_id, request.id, now)
         state.applied += 1
 
     def _written_batch(
@@ -1050,21 +1051,21 @@ class SyncRun:
         if missing and stopped:
             # QuickBooks stopped at an error: it never processed the rest.
             for queue_id in missing:
-                self.store.requeue(queue_id, now, unsent=True)
+                self.store.queue.requeue(queue_id, now, unsent=True)
         # The batch's requests in one read: they are the company's sent ones.
-        sent_requests = {r.id: r for r in self.store.requests_awaiting_outcome(session.company_id)}
+        sent_requests = {r.id: r for r in self.store.queue.awaiting_outcome(session.company_id)}
         done: list[tuple[int, ResponseRecord | None]] = []
         created: list[CreatedInvoice] = []
         for queue_id, answer in answered:
-            request = sent_requests.get(queue_id) or self.store.queued_request(queue_id)
+            request = sent_requests.get(queue_id) or self.store.queue.get(queue_id)
             if answer.status.action is not Action.NONE:
                 # Recorded in the order QuickBooks answered: what went through first.
-                self.store.finish_requests(done, RequestState.DONE, now)
+                self.store.queue.finish_all(done, RequestState.DONE, now)
                 done = []
             self._written(session, state, request, answer, now, done, created)
-        self.store.finish_requests(done, RequestState.DONE, now)
+        self.store.queue.finish_all(done, RequestState.DONE, now)
         if created:
-            self.store.record_created_invoices(session.company_id, created, now)
+            self.store.created_invoices.record(session.company_id, created, now)
         if missing and not stopped:
             # Left sent: the next run settles them against what QuickBooks holds.
             raise RunFailed(
@@ -1102,21 +1103,21 @@ class SyncRun:
             if invoice is not None:
                 created.append(invoice)
             if request.attempts > 1:  # only a request sent before can have errors
-                self.store.resolve_request_errors(session.company_id, request.id, now)
+                self.store.errors.resolve_request(session.company_id, request.id, now)
             state.applied += 1
             state.changed = True
             state.items_changed = state.items_changed or request.kind.startswith("Item")
             return
         if status.action is Action.RETRY and request.attempts < self.limits.lock_attempts:
             log.info("%s: %s; sent again after a pause", request.label, status.message)
-            self.store.finish_request(request.id, RequestState.QUEUED, now, record)
+            self.store.queue.finish(request.id, RequestState.QUEUED, now, record)
             state.pause = True
             return
         if status.action is Action.REPLAN:
-            self.store.finish_request(request.id, RequestState.STALE, now, record)
+            self.store.queue.finish(request.id, RequestState.STALE, now, record)
             self._stale(state, request, f"{status.code}: {status.message}", now)
             return
-        self.store.finish_request(request.id, RequestState.FAILED, now, record)
+        self.store.queue.finish(request.id, RequestState.FAILED, now, record)
         what = status.explanation
         if status.action is Action.RETRY:
             what = (
@@ -1141,20 +1142,20 @@ class SyncRun:
         """Record the TxnID of an invoice an InvoiceAdd created: every refresh reads it."""
         invoice = _created(request, txn_id)
         if invoice is not None:
-            self.store.record_created_invoices(request.company_id, [invoice], now)
+            self.store.created_invoices.record(request.company_id, [invoice], now)
 
     def _error(
         self, state: RunState, company_id: int, error: NewStatusError, now: dt.datetime
     ) -> None:
         """Count an error of this run and list it: what the run says and the status list
         agree."""
-        self.store.record_error(company_id, error, now)
+        self.store.errors.record(company_id, error, now)
         state.errors += 1
 
     def _stale(
         self, state: RunState, request: QueuedRequest, reason: str, now: dt.datetime
     ) -> None:
-        stopped = self.store.mark_plan_stale(request.plan_id, reason, now)
+        stopped = self.store.plans.mark_stale(request.plan_id, reason, now)
         log.warning(
             "plan %d is stale (%s): %d request(s) not sent", request.plan_id, reason, stopped
         )
@@ -1183,7 +1184,7 @@ class SyncRun:
                 f"QuickBooks could not process a query ({hresult}: {message}).",
                 NewStatusError("QuickBooks request processor", hresult, message, what),
             )
-        requests = [self.store.queued_request(q) for q in pending["queue_ids"]]
+        requests = [self.store.queue.get(q) for q in pending["queue_ids"]]
         errors = []
         if hresult.lower() == PARSE_ERROR_HRESULT:
             # QuickBooks could not read the document, so nothing was written.
@@ -1193,7 +1194,7 @@ class SyncRun:
             )
         for request in requests:
             if hresult.lower() == PARSE_ERROR_HRESULT:
-                self.store.finish_request(request.id, RequestState.FAILED, now, None)
+                self.store.queue.finish(request.id, RequestState.FAILED, now, None)
             # Otherwise the outcome is unknown: the request stays sent, and the next
             # run settles it against what QuickBooks then holds.
             errors.append(
@@ -1214,7 +1215,7 @@ class SyncRun:
             remaining += len(REFRESH_STEPS) - state.step
             if state.iterator_remaining:
                 remaining += -(-state.iterator_remaining // self.limits.invoice_page)
-        writes = self.store.count_requests(
+        writes = self.store.queue.count(
             session.company_id, [RequestState.QUEUED, RequestState.SENT]
         )
         remaining += writes
@@ -1224,14 +1225,14 @@ class SyncRun:
         return max(1, min(99, done * 100 // max(1, done + remaining)))
 
     def _profile(self, company_id: int) -> Profile:
-        profile = Profile.from_dict(self.store.company(company_id).profile)
+        profile = Profile.from_dict(self.store.companies.get(company_id).profile)
         if profile is None:
             raise RunFailed("There is no configuration for this company yet: run `reconcile qwc`.")
         return profile
 
     def _save(self, session: SessionRecord, state: RunState) -> None:
         state.saves += 1
-        self.store.update_session(
+        self.store.sessions.update(
             session.id, state=state.dump(), applied=state.applied, errors=state.errors
         )
 

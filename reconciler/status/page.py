@@ -50,10 +50,10 @@ class CompanyPage:
 
 def company_page(store: Store, company: CompanyRecord) -> CompanyPage:
     """Read what the page shows of ``company``."""
-    pending = store.requests(company.id, _PENDING)
+    pending = store.queue.requests(company.id, _PENDING)
     return CompanyPage(
         report=StatusReport.read(store, company),
-        history=store.plan_history(company.id, RECENT_PLANS),
+        history=store.plans.history(company.id, RECENT_PLANS),
         pending=pending[:PENDING_SHOWN],
         pending_total=len(pending),
     )

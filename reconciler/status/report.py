@@ -86,14 +86,14 @@ class StatusReport:
         return cls(
             company=company,
             timezone=company_timezone(company),
-            last_session=store.last_session(company.id),
-            snapshot=store.latest_snapshot(company.id),
-            lock=store.billing_lock(company.id),
-            queue=store.queue_counts(company.id),
-            plans=store.plans(company.id),
-            errors=store.open_errors(company.id),
-            rejected=store.rejected_calls(),
-            simulated=store.clock_shift() is not None,
+            last_session=store.sessions.last(company.id),
+            snapshot=store.snapshots.latest(company.id),
+            lock=store.billing_locks.get(company.id),
+            queue=store.queue.counts(company.id),
+            plans=store.plans.for_company(company.id),
+            errors=store.errors.unresolved(company.id),
+            rejected=store.rejected_calls.by_reason(),
+            simulated=store.installation.clock_shift() is not None,
         )
 
     def lines(self, now: dt.datetime) -> list[str]:

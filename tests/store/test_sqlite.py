@@ -23,8 +23,9 @@ from reconciler.store.records import (
     RequestState,
     ResponseRecord,
 )
+from reconciler.store.rows import timestamp_text as _ts
 from reconciler.store.schema import MIGRATIONS, SCHEMA_VERSION
-from reconciler.store.sqlite import DATABASE_NAME, _ts
+from reconciler.store.sqlite import DATABASE_NAME
 
 NOW = dt.datetime(2024, 5, 28, 15, 0, tzinfo=dt.UTC)
 
@@ -43,7 +44,7 @@ def _requests(*, held: int = 0, due: int = 2) -> list[NewRequest]:
 
 
 def _queue(store, company_id, requests, key="plan-1"):
-    return store.queue_plan(
+    return store.plans.queue(
         company_id,
         key=key,
         qb_fingerprint="fp",
@@ -62,18 +63,18 @@ def test_schema_is_created_with_wal_and_its_version(tmp_path):
     conn.close()
     # NORMAL (1) is durable across a crash of the process only with WAL.
     with store.atomic():
-        assert store._one("PRAGMA synchronous")[0] == 1  # type: ignore[attr-defined]
+        assert store.database.row("PRAGMA synchronous")[0] == 1  # type: ignore[attr-defined]
     store.close()
 
 
 def test_reopening_keeps_identity_and_refuses_a_newer_schema(tmp_path):
     store, company = new_store(tmp_path)
-    identity = store.app_identity()
+    identity = store.installation.app_identity()
     store.close()
-    again = open_store(tmp_path)
-    assert again.app_identity() == identity
-    assert again.company_by_username("acme") == company
-    again.close()
+    reopened_store = open_store(tmp_path)
+    assert reopened_store.installation.app_identity() == identity
+    assert reopened_store.companies.by_username("acme") == company
+    reopened_store.close()
     conn = sqlite3.connect(tmp_path / DATABASE_NAME)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
@@ -90,43 +91,43 @@ def test_not_a_database_is_a_clear_error(tmp_path):
 def test_register_company_keeps_its_file_id(tmp_path):
     store, company = new_store(tmp_path)
     assert company.file_id.startswith("{") and company.file_id.endswith("}")
-    again = store.register_company(company.name, username="other", company_file="C:\\a.qbw")
+    again = store.companies.register(company.name, username="other", company_file="C:\\a.qbw")
     assert again.file_id == company.file_id
     assert again.username == "other"
-    assert store.company_by_username("acme") is None
+    assert store.companies.by_username("acme") is None
 
 
 def test_queue_plan_holds_future_requests_and_orders_due_ones(tmp_path):
     store, company = new_store(tmp_path)
     plan = _queue(store, company.id, _requests(held=1, due=2))
-    counts = store.queue_counts(company.id)
+    counts = store.queue.counts(company.id)
     assert counts.count(RequestState.HELD) == 1
     assert counts.count(RequestState.QUEUED) == 2
     assert counts.next_due == NOW + dt.timedelta(days=4)
-    first, *rest = store.next_queued_requests(company.id, limit=5)
+    first, *rest = store.queue.next(company.id, limit=5)
     assert rest and first.sequence == 2 and first.request_id == f"r{first.id}"
-    assert store.plan(plan.id).status is PlanStatus.QUEUED
-    assert store.plan_document(plan.id) == '{"plan": 1}'
+    assert store.plans.get(plan.id).status is PlanStatus.QUEUED
+    assert store.plans.document(plan.id) == '{"plan": 1}'
 
 
 def test_release_makes_held_requests_due_at_their_time_and_failed_ones_again(tmp_path):
     store, company = new_store(tmp_path)
     _queue(store, company.id, _requests(held=1, due=1))
     due = _next(store, company.id)
-    store.mark_sent(due.id, session_id=_session(store, company.id), at=NOW)
-    store.finish_request(due.id, RequestState.FAILED, NOW, None)
-    assert store.release_due_requests(company.id, NOW) == 1  # the failed one only
-    assert store.release_due_requests(company.id, NOW + dt.timedelta(days=4)) == 1
-    assert store.queue_counts(company.id).count(RequestState.QUEUED) == 2
+    store.queue.mark_sent(due.id, session_id=_session(store, company.id), at=NOW)
+    store.queue.finish(due.id, RequestState.FAILED, NOW, None)
+    assert store.queue.release_due(company.id, NOW) == 1  # the failed one only
+    assert store.queue.release_due(company.id, NOW + dt.timedelta(days=4)) == 1
+    assert store.queue.counts(company.id).count(RequestState.QUEUED) == 2
 
 
 def _next(store, company_id):
-    found = store.next_queued_requests(company_id)
+    found = store.queue.next(company_id)
     return found[0] if found else None
 
 
 def _session(store, company_id, ticket_hash="h" * 64):
-    return store.open_session(
+    return store.sessions.open(
         company_id,
         ticket_hash=ticket_hash,
         ticket_prefix="hhhhhhhh",
@@ -145,8 +146,8 @@ def _snapshot(store, company_id, documents=(), coverage=None):
     """A snapshot taken the way a run takes one: of a session's refresh documents."""
     session_id = _session(store, company_id, ticket_hash=f"{next(_TICKETS):064x}")
     for document in documents:
-        store.add_session_document(session_id, "host", document)
-    return store.save_session_snapshot(
+        store.sessions.add_document(session_id, "host", document)
+    return store.snapshots.save_from_session(
         company_id, session_id, taken_at=NOW, qbxml_version="13.0", coverage=coverage
     )
 
@@ -156,33 +157,33 @@ def test_finishing_every_request_finishes_the_plan(tmp_path):
     plan = _queue(store, company.id, _requests(due=2))
     session_id = _session(store, company.id)
     while (request := _next(store, company.id)) is not None:
-        store.mark_sent(request.id, session_id=session_id, at=NOW)
-        assert store.plan(plan.id).status is PlanStatus.QUEUED
+        store.queue.mark_sent(request.id, session_id=session_id, at=NOW)
+        assert store.plans.get(plan.id).status is PlanStatus.QUEUED
         response = ResponseRecord(request.id, session_id, NOW, 0, "Info", "Status OK", "80-1")
-        store.finish_request(request.id, RequestState.DONE, NOW, response)
-    assert store.plan(plan.id).status is PlanStatus.DONE
-    done = store.requests(company.id, [RequestState.DONE])
+        store.queue.finish(request.id, RequestState.DONE, NOW, response)
+    assert store.plans.get(plan.id).status is PlanStatus.DONE
+    done = store.queue.requests(company.id, [RequestState.DONE])
     assert [r.attempts for r in done] == [1, 1]
-    assert store.responses(done[0].id)[0].txn_id == "80-1"
+    assert store.queue.responses(done[0].id)[0].txn_id == "80-1"
 
 
 def test_a_plan_is_done_only_once_every_request_is(tmp_path):
     store, company = new_store(tmp_path)
     plan = _queue(store, company.id, _requests(due=3))
     session_id = _session(store, company.id)
-    first, second, third = store.next_queued_requests(company.id, 3)
+    first, second, third = store.queue.next(company.id, 3)
     for request, state in [
         (first, RequestState.DONE),
         (second, RequestState.FAILED),
         (third, RequestState.DONE),
     ]:
-        store.mark_sent(request.id, session_id=session_id, at=NOW)
-        store.finish_request(request.id, state, NOW, None)
-        assert store.plan(plan.id).status is PlanStatus.QUEUED
-    assert store.release_due_requests(company.id, NOW) == 1
-    store.mark_sent(second.id, session_id=session_id, at=NOW)
-    store.finish_request(second.id, RequestState.DONE, NOW, None)
-    assert store.plan(plan.id).status is PlanStatus.DONE
+        store.queue.mark_sent(request.id, session_id=session_id, at=NOW)
+        store.queue.finish(request.id, state, NOW, None)
+        assert store.plans.get(plan.id).status is PlanStatus.QUEUED
+    assert store.queue.release_due(company.id, NOW) == 1
+    store.queue.mark_sent(second.id, session_id=session_id, at=NOW)
+    store.queue.finish(second.id, RequestState.DONE, NOW, None)
+    assert store.plans.get(plan.id).status is PlanStatus.DONE
 
 
 _ZONES = st.sampled_from(
@@ -199,46 +200,46 @@ def test_a_new_plan_supersedes_what_an_older_one_never_sent(tmp_path):
     store, company = new_store(tmp_path)
     old = _queue(store, company.id, _requests(held=1, due=2))
     sent = _next(store, company.id)
-    store.mark_sent(sent.id, session_id=_session(store, company.id), at=NOW)
+    store.queue.mark_sent(sent.id, session_id=_session(store, company.id), at=NOW)
     new = _queue(store, company.id, _requests(due=1), key="plan-2")
-    assert store.plan(old.id).status is PlanStatus.SUPERSEDED
-    assert store.plan(old.id).status_reason == f"superseded by plan {new.id}"
-    states = {r.id: r.state for r in store.requests(company.id) if r.plan_id == old.id}
+    assert store.plans.get(old.id).status is PlanStatus.SUPERSEDED
+    assert store.plans.get(old.id).status_reason == f"superseded by plan {new.id}"
+    states = {r.id: r.state for r in store.queue.requests(company.id) if r.plan_id == old.id}
     # The sent one keeps waiting for its outcome; the others never go out.
     assert states[sent.id] is RequestState.SENT
     assert sorted(states.values()) == sorted(
         [RequestState.SENT, RequestState.STALE, RequestState.STALE]
     )
-    assert store.requests_awaiting_outcome(company.id)[0].id == sent.id
+    assert store.queue.awaiting_outcome(company.id)[0].id == sent.id
 
 
 def test_a_stale_plan_sends_nothing_more(tmp_path):
     store, company = new_store(tmp_path)
     plan = _queue(store, company.id, _requests(held=1, due=2))
-    assert store.mark_plan_stale(plan.id, "3200: edited in QuickBooks", NOW) == 3
+    assert store.plans.mark_stale(plan.id, "3200: edited in QuickBooks", NOW) == 3
     assert _next(store, company.id) is None
-    assert store.plan(plan.id).status is PlanStatus.STALE
-    assert not store.has_due_requests(company.id, NOW + dt.timedelta(days=30))
+    assert store.plans.get(plan.id).status is PlanStatus.STALE
+    assert not store.queue.has_due(company.id, NOW + dt.timedelta(days=30))
 
 
 def test_has_due_requests(tmp_path):
     store, company = new_store(tmp_path)
-    assert not store.has_due_requests(company.id, NOW)
+    assert not store.queue.has_due(company.id, NOW)
     _queue(store, company.id, _requests(held=1, due=0))
-    assert not store.has_due_requests(company.id, NOW)
-    assert store.has_due_requests(company.id, NOW + dt.timedelta(days=4))
+    assert not store.queue.has_due(company.id, NOW)
+    assert store.queue.has_due(company.id, NOW + dt.timedelta(days=4))
 
 
 def test_errors_repeat_and_resolve(tmp_path):
     store, company = new_store(tmp_path)
     error = NewStatusError("Invoice for Contoso", "3140", "Invalid reference", "Fix the item")
-    first = store.record_error(company.id, error, NOW)
-    again = store.record_error(company.id, error, NOW + dt.timedelta(hours=1))
+    first = store.errors.record(company.id, error, NOW)
+    again = store.errors.record(company.id, error, NOW + dt.timedelta(hours=1))
     assert again.id == first.id and again.occurrences == 2
     assert again.last_seen == NOW + dt.timedelta(hours=1)
-    assert store.resolve_run_errors(company.id, NOW) == 1
-    assert store.open_errors(company.id) == []
-    assert store.record_error(company.id, error, NOW).id != first.id
+    assert store.errors.resolve_run(company.id, NOW) == 1
+    assert store.errors.unresolved(company.id) == []
+    assert store.errors.record(company.id, error, NOW).id != first.id
 
 
 def test_errors_resolve_by_request_run_and_plan(tmp_path):
@@ -251,20 +252,20 @@ def test_errors_resolve_by_request_run_and_plan(tmp_path):
         (old.id, request.id, "old"),
         (new.id, None, "new"),
     ):
-        store.record_error(
+        store.errors.record(
             company.id, NewStatusError("x", code, "m", "w", request_id, plan_id), NOW
         )
-    assert store.resolve_request_errors(company.id, request.id, NOW) == 1
-    assert store.resolve_plan_errors(company.id, NOW, keep_plan_id=new.id) == 0
-    assert store.resolve_run_errors(company.id, NOW) == 1
-    assert [e.code for e in store.open_errors(company.id)] == ["new"]
+    assert store.errors.resolve_request(company.id, request.id, NOW) == 1
+    assert store.errors.resolve_other_plans(company.id, NOW, keep_plan_id=new.id) == 0
+    assert store.errors.resolve_run(company.id, NOW) == 1
+    assert [e.code for e in store.errors.unresolved(company.id)] == ["new"]
 
 
 def test_billing_mode_lock_is_set_once(tmp_path):
     store, company = new_store(tmp_path)
-    assert store.billing_lock(company.id) is None
-    assert store.lock_billing_mode(company.id, "advance", NOW, None).mode == "advance"
-    assert store.lock_billing_mode(company.id, "arrears", NOW, None).mode == "advance"
+    assert store.billing_locks.get(company.id) is None
+    assert store.billing_locks.lock(company.id, "advance", NOW, None).mode == "advance"
+    assert store.billing_locks.lock(company.id, "arrears", NOW, None).mode == "advance"
 
 
 def test_snapshots_are_versioned_and_keep_their_documents(tmp_path):
@@ -274,12 +275,12 @@ def test_snapshots_are_versioned_and_keep_their_documents(tmp_path):
     second = _snapshot(store, company.id)
     assert (first.version, second.version) == (1, 2)
     assert first.fingerprint is None and second.fingerprint is None
-    store.set_snapshot_fingerprint(first.id, "a")
-    store.set_snapshot_fingerprint(second.id, "b")
-    assert store.latest_snapshot(company.id).fingerprint == "b"
-    assert store.latest_snapshot(company.id) == dataclasses.replace(second, fingerprint="b")
+    store.snapshots.set_fingerprint(first.id, "a")
+    store.snapshots.set_fingerprint(second.id, "b")
+    assert store.snapshots.latest(company.id).fingerprint == "b"
+    assert store.snapshots.latest(company.id) == dataclasses.replace(second, fingerprint="b")
     assert first.document_count == 2
-    assert store.snapshot_documents(first.id) == documents
+    assert store.snapshots.documents(first.id) == documents
     size = (
         sqlite3.connect(tmp_path / DATABASE_NAME)
         .execute("SELECT length(document) FROM snapshot_documents WHERE seq = 1")
@@ -292,12 +293,12 @@ def test_a_session_snapshot_holds_the_session_documents_in_order(tmp_path):
     store, company = new_store(tmp_path)
     session_id = _session(store, company.id)
     for kind, document in [("host", "<h/>"), ("items", "<i/>"), ("invoices", "<v/>")]:
-        store.add_session_document(session_id, kind, document)
-    store.clear_session_documents(session_id, keep=("host", "invoices"))
-    store.add_session_document(session_id, "created", "<c>é</c>")
+        store.sessions.add_document(session_id, kind, document)
+    store.sessions.clear_documents(session_id, keep=("host", "invoices"))
+    store.sessions.add_document(session_id, "created", "<c>é</c>")
     _snapshot(store, company.id)
     coverage = {"customer_ids": ["80-1"]}
-    snapshot = store.save_session_snapshot(
+    snapshot = store.snapshots.save_from_session(
         company.id, session_id, taken_at=NOW, qbxml_version="16.0", coverage=coverage
     )
     assert (snapshot.version, snapshot.document_count) == (2, 3)
@@ -306,30 +307,30 @@ def test_a_session_snapshot_holds_the_session_documents_in_order(tmp_path):
         coverage,
         None,
     )
-    assert store.latest_snapshot(company.id) == snapshot
-    assert store.snapshot_documents(snapshot.id) == ["<h/>", "<v/>", "<c>é</c>"]
-    assert store.session_documents(session_id) == ["<h/>", "<v/>", "<c>é</c>"]
+    assert store.snapshots.latest(company.id) == snapshot
+    assert store.snapshots.documents(snapshot.id) == ["<h/>", "<v/>", "<c>é</c>"]
+    assert store.sessions.documents(session_id) == ["<h/>", "<v/>", "<c>é</c>"]
 
 
 def test_atomic_rolls_back_everything_on_error(tmp_path):
     store, company = new_store(tmp_path)
     with pytest.raises(RuntimeError), store.atomic():
         _queue(store, company.id, _requests(due=2))
-        store.lock_billing_mode(company.id, "advance", NOW, None)
+        store.billing_locks.lock(company.id, "advance", NOW, None)
         raise RuntimeError("crash before the answer")
-    assert store.plans(company.id) == []
-    assert store.billing_lock(company.id) is None
+    assert store.plans.for_company(company.id) == []
+    assert store.billing_locks.get(company.id) is None
 
 
 def test_nested_atomic_joins_the_outer_transaction(tmp_path):
     store, company = new_store(tmp_path)
     with pytest.raises(RuntimeError), store.atomic():
-        store.lock_billing_mode(company.id, "advance", NOW, None)
+        store.billing_locks.lock(company.id, "advance", NOW, None)
         with store.atomic():
             _queue(store, company.id, _requests(due=1))
         raise RuntimeError("the answer was never sent")
-    assert store.billing_lock(company.id) is None
-    assert store.plans(company.id) == []
+    assert store.billing_locks.get(company.id) is None
+    assert store.plans.for_company(company.id) == []
 
 
 def test_threads_write_concurrently_without_losing_anything(tmp_path):
@@ -339,7 +340,7 @@ def test_threads_write_concurrently_without_losing_anything(tmp_path):
     def work(n: int) -> None:
         try:
             for i in range(20):
-                store.record_failed_sign_in(f"user{n}", "10.0.0.1", NOW + dt.timedelta(seconds=i))
+                store.sign_ins.record_failure(f"user{n}", "10.0.0.1", NOW + dt.timedelta(seconds=i))
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -349,50 +350,50 @@ def test_threads_write_concurrently_without_losing_anything(tmp_path):
     for thread in threads:
         thread.join()
     assert errors == []
-    assert store.failed_sign_ins("10.0.0.1", NOW) == 160
+    assert store.sign_ins.failures("10.0.0.1", NOW) == 160
 
 
 def test_failed_sign_ins_count_per_client_whatever_the_user(tmp_path):
     store, _ = new_store(tmp_path)
-    store.record_failed_sign_in("acme", "a", NOW)
-    store.record_failed_sign_in("acme", "b", NOW)
-    store.record_failed_sign_in("other", "b", NOW)
-    store.record_failed_sign_in("acme", "b", NOW - dt.timedelta(hours=1))
-    assert store.failed_sign_ins("b", NOW - dt.timedelta(minutes=15)) == 2
-    assert store.failed_sign_ins("a", NOW - dt.timedelta(minutes=15)) == 1
-    store.clear_failed_sign_ins("b")
-    assert store.failed_sign_ins("b", NOW - dt.timedelta(days=1)) == 0
-    assert store.failed_sign_ins("a", NOW - dt.timedelta(days=1)) == 1
+    store.sign_ins.record_failure("acme", "a", NOW)
+    store.sign_ins.record_failure("acme", "b", NOW)
+    store.sign_ins.record_failure("other", "b", NOW)
+    store.sign_ins.record_failure("acme", "b", NOW - dt.timedelta(hours=1))
+    assert store.sign_ins.failures("b", NOW - dt.timedelta(minutes=15)) == 2
+    assert store.sign_ins.failures("a", NOW - dt.timedelta(minutes=15)) == 1
+    store.sign_ins.clear_failures("b")
+    assert store.sign_ins.failures("b", NOW - dt.timedelta(days=1)) == 0
+    assert store.sign_ins.failures("a", NOW - dt.timedelta(days=1)) == 1
 
 
 def test_created_invoices_are_recorded_by_guid_and_found_deleted(tmp_path):
     store, company = new_store(tmp_path)
-    store.record_created_invoices(
+    store.created_invoices.record(
         company.id,
         [CreatedInvoice("{6F9619FF-8B86-D011-B42D-00C04FC964FF}", "10-1", "Contoso", "2026-12-01")],
         NOW,
     )
-    [created] = store.created_invoices(company.id)
+    [created] = store.created_invoices.for_company(company.id)
     assert created.external_guid == "6f9619ff-8b86-d011-b42d-00c04fc964ff"
     assert (created.txn_id, created.customer, created.deleted_at) == ("10-1", "Contoso", None)
-    store.mark_created_invoice_deleted(company.id, "10-1", NOW)
-    [deleted] = store.created_invoices(company.id)
+    store.created_invoices.mark_deleted(company.id, "10-1", NOW)
+    [deleted] = store.created_invoices.for_company(company.id)
     assert deleted.deleted_at == NOW
     # Created again (deleted in QuickBooks, so planned again): the new TxnID, live.
-    store.record_created_invoices(
+    store.created_invoices.record(
         company.id,
         [CreatedInvoice("6f9619ff-8b86-d011-b42d-00c04fc964ff", "20-2", None, None)],
         NOW,
     )
-    [again] = store.created_invoices(company.id)
+    [again] = store.created_invoices.for_company(company.id)
     assert (again.txn_id, again.customer, again.deleted_at) == ("20-2", "Contoso", None)
 
 
 def test_created_invoices_are_recorded_together(tmp_path):
     store, company = new_store(tmp_path)
     _queue(store, company.id, _requests(due=2))
-    first = store.requests(company.id)[0].id
-    store.record_created_invoices(
+    first = store.queue.requests(company.id)[0].id
+    store.created_invoices.record(
         company.id,
         [
             CreatedInvoice("{AAAAAAAA-0000-0000-0000-000000000001}", "1-1", "A", None, None, first),
@@ -402,7 +403,7 @@ def test_created_invoices_are_recorded_together(tmp_path):
         ],
         NOW,
     )
-    found = {c.external_guid: c for c in store.created_invoices(company.id)}
+    found = {c.external_guid: c for c in store.created_invoices.for_company(company.id)}
     assert found == {
         "aaaaaaaa-0000-0000-0000-000000000001": CreatedInvoice(
             "aaaaaaaa-0000-0000-0000-000000000001", "3-3", "A", None, None, first
@@ -419,11 +420,11 @@ def test_a_snapshot_keeps_its_coverage(tmp_path):
     _snapshot(store, company.id, coverage=coverage)
     _snapshot(store, company.id)
     first, second = (
-        store.latest_snapshot(company.id),
+        store.snapshots.latest(company.id),
         _snapshot(store, company.id, coverage=coverage),
     )
     assert first is not None and first.coverage is None
-    assert second.coverage == coverage == store.latest_snapshot(company.id).coverage
+    assert second.coverage == coverage == store.snapshots.latest(company.id).coverage
 
 
 def test_migration_3_learns_the_invoices_created_before_it(tmp_path):
@@ -451,7 +452,7 @@ def test_migration_3_learns_the_invoices_created_before_it(tmp_path):
     )
     conn.close()
     store = open_store(tmp_path)
-    [created] = store.created_invoices(1)
+    [created] = store.created_invoices.for_company(1)
     assert (created.external_guid, created.txn_id, created.customer, created.txn_date) == (
         "ab-cd",
         "99-1",
@@ -467,11 +468,11 @@ def test_a_read_only_store_writes_nothing_and_is_never_created(tmp_path):
     assert not (tmp_path / "nowhere").exists()
     store, company = new_store(tmp_path)
     store.close()
-    reader = open_store(tmp_path, read_only=True)
-    assert reader.company(company.id).name == company.name
+    read_only_store = open_store(tmp_path, read_only=True)
+    assert read_only_store.companies.get(company.id).name == company.name
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
-        reader.record_contact(company.id, NOW)
-    reader.close()
+        read_only_store.companies.record_contact(company.id, NOW)
+    read_only_store.close()
 
 
 def test_a_read_only_open_of_an_older_store_upgrades_it_first(tmp_path):
@@ -484,17 +485,17 @@ def test_a_read_only_open_of_an_older_store_upgrades_it_first(tmp_path):
         "PRAGMA user_version = 2;"
     )
     conn.close()
-    reader = open_store(tmp_path, read_only=True)
-    assert reader.created_invoices(company.id) == []
-    assert reader.latest_snapshot(company.id) is None
-    assert reader.rejected_calls() == []
-    reader.close()
+    read_only_store = open_store(tmp_path, read_only=True)
+    assert read_only_store.created_invoices.for_company(company.id) == []
+    assert read_only_store.snapshots.latest(company.id) is None
+    assert read_only_store.rejected_calls.by_reason() == []
+    read_only_store.close()
 
 
 def test_audit_log(tmp_path):
     store, company = new_store(tmp_path)
     plan = _queue(store, company.id, _requests(due=1))
-    entry = store.add_audit(
+    entry = store.audit.add(
         company.id,
         actor="ci@runner",
         action="apply",
@@ -503,5 +504,5 @@ def test_audit_log(tmp_path):
         commit="abc123",
         detail={"changes": 1},
     )
-    assert store.audit_log(company.id) == [entry]
+    assert store.audit.newest(company.id) == [entry]
     assert entry.commit == "abc123" and entry.detail == {"changes": 1}
