@@ -21,10 +21,11 @@ import datetime as dt
 import enum
 import functools
 import json
+import operator
 import types
 import typing
 import zlib
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import fields, is_dataclass
 from typing import Any, Generic, TypeVar
 
@@ -63,23 +64,15 @@ def _as_given_json(value: Any) -> str:
     return json.dumps(value)
 
 
-def _optional(convert: Convert) -> Convert:
-    def maybe(value: Any) -> Any:
-        return None if value is None else convert(value)
-
-    return maybe
-
-
 def _codec(
     name: str, hint: Any, *, packed: bool, sort_keys: bool
 ) -> tuple[Convert | None, Convert | None]:
     """(read, write) for a column of type ``hint``; None where the value is stored as it is."""
-    optional = False
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
         members = [arg for arg in typing.get_args(hint) if arg is not type(None)]
         if len(members) != 1:
             raise TypeError(f"column {name}: cannot store a union {hint!r}")
-        optional, hint = len(members) < len(typing.get_args(hint)), members[0]
+        hint = members[0]
     read: Convert | None
     write: Convert | None
     origin = typing.get_origin(hint) or hint
@@ -99,8 +92,8 @@ def _codec(
         return None, None
     else:
         raise TypeError(f"column {name}: no way to store {hint!r}")
-    # A None is stored as NULL whatever the column (see RecordTable.values).
-    return (_optional(read) if optional else read), write
+    # A None is NULL whatever the column: RecordTable converts the other values only.
+    return read, write
 
 
 def _enum_value(member: enum.Enum) -> Any:
@@ -133,8 +126,7 @@ class RecordTable(Generic[R]):
         self.name = name
         renamed = dict(columns or {})
         hints = typing.get_type_hints(record)
-        # (column, read) per field, in the record's order: a record is built positionally.
-        self._reads: list[tuple[str, Convert | None]] = []
+        reads: list[tuple[str, Convert | None]] = []  # per field, in the record's order
         # field or extra name -> (column, read, write)
         self._codecs: dict[str, tuple[str, Convert | None, Convert | None]] = {}
         typed = [(f.name, hints[f.name]) for f in fields(record)]
@@ -147,9 +139,15 @@ class RecordTable(Generic[R]):
             )
             column = renamed.get(attribute, attribute)
             if attribute in hints:
-                self._reads.append((column, read))
+                reads.append((column, read))
             self._codecs[attribute] = (column, read, write)
         self.field_names = tuple(f.name for f in fields(record))
+        # A record is built positionally from its columns, fetched at once, the
+        # values that need it converted: this runs for every row the store reads.
+        self._fetch = operator.itemgetter(*(column for column, _ in reads))
+        self._conversions = tuple((index, read) for index, (_, read) in enumerate(reads) if read)
+        if len(reads) == 1:
+            raise TypeError(f"{record!r}: a record of one field is no table")
 
     def column(self, attribute: str) -> str:
         """The column that holds a field (or an extra column) of the table."""
@@ -157,11 +155,14 @@ class RecordTable(Generic[R]):
 
     def record(self, row: Any) -> R:
         """The record a row holds (it has a column for every field of the record)."""
-        return self.record_type(
-            *[row[column] if read is None else read(row[column]) for column, read in self._reads]
-        )
+        values = list(self._fetch(row))
+        for index, read in self._conversions:
+            stored = values[index]
+            if stored is not None:
+                values[index] = read(stored)
+        return self.record_type(*values)
 
-    def records(self, rows: typing.Iterable[Any]) -> list[R]:
+    def records(self, rows: Iterable[Any]) -> list[R]:
         """The record of each row, in order."""
         return [self.record(row) for row in rows]
 

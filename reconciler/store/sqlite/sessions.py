@@ -67,15 +67,18 @@ class SqliteSessions(SqliteConcern, SessionStore):
         applied: int | None = None,
         errors: int | None = None,
     ) -> None:
-        given = {
-            "state": state,
-            "last_seen_at": last_seen_at,
-            "expires_at": expires_at,
-            "last_error": last_error,
-            "applied": applied,
-            "errors": errors,
+        changes = {
+            name: value
+            for name, value in (
+                ("state", state),
+                ("last_seen_at", last_seen_at),
+                ("expires_at", expires_at),
+                ("last_error", last_error),
+                ("applied", applied),
+                ("errors", errors),
+            )
+            if value is not None
         }
-        changes = {name: value for name, value in given.items() if value is not None}
         if changes:
             with self._db.atomic():
                 self._db.update(SESSIONS, session_id, **changes)
