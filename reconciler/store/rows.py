@@ -178,17 +178,20 @@ class RecordTable(Generic[R]):
 
     def values(self, **values: Any) -> dict[str, Any]:
         """Column name -> stored value, for fields (or extra columns) given by name."""
-        stored: dict[str, Any] = {}
-        for attribute, value in values.items():
-            column, _, write = self._codecs[attribute]
-            stored[column] = value if write is None or value is None else write(value)
-        return stored
+        return self._stored(values.items())
 
     def row(self, record: R, **overrides: Any) -> dict[str, Any]:
         """A record as column name -> stored value, every field in the record's order
         (those in ``overrides`` with the value given there), then the extra columns given."""
-        given = {
-            name: overrides.pop(name) if name in overrides else getattr(record, name)
+        given = [
+            (name, overrides.pop(name) if name in overrides else getattr(record, name))
             for name in self.field_names
-        }
-        return self.values(**given, **overrides)
+        ]
+        return self._stored([*given, *overrides.items()])
+
+    def _stored(self, values: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+        stored: dict[str, Any] = {}
+        for attribute, value in values:
+            column, _, write = self._codecs[attribute]
+            stored[column] = value if write is None or value is None else write(value)
+        return stored
