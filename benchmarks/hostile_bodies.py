@@ -242,8 +242,8 @@ def main(argv: list[str] | None = None) -> None:
     ]
     with tempfile.TemporaryDirectory(prefix="reconcile-hostile-") as temporary:
         store = open_store(Path(temporary))
-        company = store.register_company("Hostile Ltd", username="hostile", company_file="")
-        store.set_password_hash(company.id, hash_password("a long password nobody sends"))
+        company = store.companies.register("Hostile Ltd", username="hostile", company_file="")
+        store.companies.set_password_hash(company.id, hash_password("a long password nobody sends"))
         store.close()
         server = Server(Path(temporary))
         try:

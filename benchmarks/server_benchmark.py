@@ -205,11 +205,11 @@ def _prepare(state_dir: Path, companies: int, changes: int) -> list[str]:
     prepared = []
     for index in range(companies):
         books = _books(index, changes // companies)
-        record = store.register_company(
+        record = store.companies.register(
             f"Benchmark company {index:02d}", username=f"bench{index:02d}", company_file=""
         )
-        store.set_password_hash(record.id, hash_password(PASSWORD))
-        store.set_profile(
+        store.companies.set_password_hash(record.id, hash_password(PASSWORD))
+        store.companies.set_profile(
             record.id,
             {
                 "company": record.name,
@@ -222,7 +222,7 @@ def _prepare(state_dir: Path, companies: int, changes: int) -> list[str]:
                 "timezone": "America/New_York",
             },
         )
-        store.queue_plan(
+        store.plans.queue(
             record.id,
             key=f"{index:064x}",
             qb_fingerprint="0" * 64,
@@ -418,7 +418,7 @@ def run(
             status = failed[0].status if failed else "a Web Connector did not finish"
             raise SystemExit(f"{len(failed) or 1} session(s) failed: {status}")
         store = open_store(state_dir)
-        done = sum(store.queue_counts(c.id).count(RequestState.DONE) for c in store.companies())
+        done = sum(store.queue.counts(c.id).count(RequestState.DONE) for c in store.companies.all())
         store.close()
     if done != changes:
         raise SystemExit(f"only {done} of {changes} changes were applied")

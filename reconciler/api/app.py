@@ -219,19 +219,19 @@ class ApiApp:
             )
         scope, handler = route
         token = self._authenticate(request, scope)
-        return handler(request, token, self.store.company(token.company_id))
+        return handler(request, token, self.store.companies.get(token.company_id))
 
     def _token(self, text: str) -> ApiToken | None:
         """The live token ``text`` is, if any (and remember that it was used)."""
         key_id = key_id_of(text)
-        token = self.store.api_token(key_id) if key_id else None
+        token = self.store.tokens.by_key_id(key_id) if key_id else None
         if token is None or token.revoked_at is not None:
             return None
         if not token_matches(text, token.token_hash):
             return None
         now = self.clock.now()
         if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
-            self.store.touch_api_token(token.id, now)
+            self.store.tokens.touch(token.id, now)
         return token
 
     def _authenticate(self, request: Request, needed: TokenScope) -> ApiToken:
@@ -270,7 +270,7 @@ class ApiApp:
         return token
 
     def _snapshot(self, request: Request, token: ApiToken, company: CompanyRecord) -> Answer:
-        snapshot = self.store.latest_snapshot(company.id)
+        snapshot = self.store.snapshots.latest(company.id)
         if snapshot is None:
             raise Problem(
                 HTTPStatus.NOT_FOUND,
@@ -287,7 +287,7 @@ class ApiApp:
 
     def _history(self, request: Request, token: ApiToken, company: CompanyRecord) -> Answer:
         limit = _limit(request.query().get("limit"))
-        history = self.store.plan_history(company.id, limit)
+        history = self.store.plans.history(company.id, limit)
         return _json({"plans": [plan_view(PlanView.of(entry)) for entry in history]})
 
     def _submit(self, request: Request, token: ApiToken, company: CompanyRecord) -> Answer:
@@ -335,9 +335,9 @@ class ApiApp:
             )
         token = self._page_token(request)
         if token is not None:
-            companies = [self.store.company(token.company_id)]
+            companies = [self.store.companies.get(token.company_id)]
         elif request.is_local():
-            companies = self.store.companies()
+            companies = self.store.companies.all()
         else:
             return _page(HTTPStatus.UNAUTHORIZED, sign_in_page(invalid=False))
         now = self.clock.now()

@@ -153,7 +153,7 @@ def submit_plan(
         raise _refusal(exc, HTTPStatus.UNPROCESSABLE_ENTITY, "plan-refused") from None
     except UserError as exc:
         raise _refusal(exc, HTTPStatus.UNPROCESSABLE_ENTITY, "invalid-plan") from None
-    stored = Profile.from_dict(store.company(company.id).profile)
+    stored = Profile.from_dict(store.companies.get(company.id).profile)
     document = submitted_document(applied, company, stored.timezone if stored else "UTC")
     status = HTTPStatus.ACCEPTED if applied.plan is not None else HTTPStatus.OK
     return status, document

@@ -139,7 +139,7 @@ class LocalTarget:
 
     def latest(self) -> StateSource:
         """The store's latest snapshot of the company."""
-        return stored_snapshot(self.store, self.store.company(self.company.id))
+        return stored_snapshot(self.store, self.store.companies.get(self.company.id))
 
     def submit(self, document: Document, source: str, *, force: bool) -> Queued:
         """Queue the plan in the local store as the current user and commit; what was queued."""
@@ -154,9 +154,9 @@ class LocalTarget:
             source=source,
             force=force,
         )
-        timezone = company_timezone(self.store.company(self.company.id))
+        timezone = company_timezone(self.store.companies.get(self.company.id))
         queued = Queued.from_document(submitted_document(applied, self.company, timezone))
-        return dataclasses.replace(queued, clock_shift=self.store.clock_shift())
+        return dataclasses.replace(queued, clock_shift=self.store.installation.clock_shift())
 
 
 @dataclass(frozen=True)

@@ -129,17 +129,17 @@ def demo_command(keep: Path | None) -> None:
         store = open_store(state_dir)
         try:
             # Every command reading this state goes on on the demo's clock, and says so.
-            store.set_clock_shift(clock.shift)
+            store.installation.set_clock_shift(clock.shift)
             password = new_password()
-            company = store.register_company(
+            company = store.companies.register(
                 config.billing.company.name,
                 username="northwind",
                 company_file=config.billing.company.file,
             )
-            store.set_profile(company.id, profile_from_config(config).to_dict())
-            store.set_password_hash(company.id, hash_password(password))
-            company = store.company(company.id)
-            identity = store.app_identity()
+            store.companies.set_profile(company.id, profile_from_config(config).to_dict())
+            store.companies.set_password_hash(company.id, hash_password(password))
+            company = store.companies.get(company.id)
+            identity = store.installation.app_identity()
             service = QBWCService(store, SyncRun(store, clock), clock)
             with running(
                 WebApp(QBWCApp(service)), Listen(host="127.0.0.1", port=0, threads=4)
@@ -192,12 +192,14 @@ def demo_command(keep: Path | None) -> None:
                 _step("4. The Web Connector syncs: the server sends them to QuickBooks")
                 result = connector.run()
                 click.echo(f"Web Connector: {result.status}")
-                if not result.ok or store.open_errors(company.id):
+                if not result.ok or store.errors.unresolved(company.id):
                     raise UserError(f"the demo sync failed: {result.status}")
 
                 _step("5. reconcile plan again: nothing left to change")
                 again = plan_against(
-                    StoredSnapshot.latest(store, store.company(company.id), clock), config, charges
+                    StoredSnapshot.latest(store, store.companies.get(company.id), clock),
+                    config,
+                    charges,
                 )
                 color.echo(render_text(again, color=colored), nl=False)
                 if again["changes"]:
@@ -210,14 +212,14 @@ def demo_command(keep: Path | None) -> None:
                     "The invoice reconciler created in step 4 is marked Email later (not sent "
                     "yet), so reconcile plan updates it:"
                 )
-                source = StoredSnapshot.latest(store, store.company(company.id), clock)
+                source = StoredSnapshot.latest(store, store.companies.get(company.id), clock)
                 correction = plan_against(source, config, corrected)
                 color.echo(render_text(correction, color=colored), nl=False)
 
                 _step("7. reconcile apply, and the Web Connector syncs")
                 applied = queue_plan(
                     store,
-                    store.company(company.id),
+                    store.companies.get(company.id),
                     correction,
                     profile=profile_from_config(config),
                     now=clock.now(),
@@ -228,10 +230,10 @@ def demo_command(keep: Path | None) -> None:
                 click.echo(f"Queued {applied.requests} request{'s' * (applied.requests != 1)}.")
                 result = connector.run()
                 click.echo(f"Web Connector: {result.status}")
-                if not result.ok or store.open_errors(company.id):
+                if not result.ok or store.errors.unresolved(company.id):
                     raise UserError(f"the demo sync failed: {result.status}")
                 last = plan_against(
-                    StoredSnapshot.latest(store, store.company(company.id), clock),
+                    StoredSnapshot.latest(store, store.companies.get(company.id), clock),
                     config,
                     corrected,
                 )

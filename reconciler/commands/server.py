@@ -92,9 +92,9 @@ def qwc_command(
     profile = profile_from_config(config)
     store = open_state(state_dir, create=True)
     try:
-        existing = store.company_by_name(profile.company)
+        existing = store.companies.by_name(profile.company)
         name = username or (existing.username if existing else _username(profile.company))
-        other = store.company_by_username(name)
+        other = store.companies.by_username(name)
         if other is not None and other.name != profile.company:
             raise UserError(f"the Web Connector user {name!r} already belongs to {other.name!r}")
         password = new_password()
@@ -102,11 +102,11 @@ def qwc_command(
         # hash is committed: a file that cannot be written changes nothing, and
         # the Web Connector keeps working with the old password.
         with store.atomic():
-            company = store.register_company(
+            company = store.companies.register(
                 profile.company, username=name, company_file=profile.company_file
             )
-            store.set_profile(company.id, profile.to_dict())
-            identity = store.app_identity()
+            store.companies.set_profile(company.id, profile.to_dict())
+            identity = store.installation.app_identity()
             text = render_qwc(
                 QwcFile(
                     app_url=url,
@@ -125,7 +125,7 @@ def qwc_command(
                     f"{out_path}: cannot write the QWC file: {exc.strerror or exc}",
                     hint="Nothing changed: the Web Connector's password is still the old one.",
                 ) from None
-            store.set_password_hash(company.id, hash_password(password))
+            store.companies.set_password_hash(company.id, hash_password(password))
     finally:
         store.close()
     click.echo(f"Wrote {out_path} for {company.name} (user {company.username}, AppURL {url}).")

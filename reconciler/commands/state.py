@@ -45,21 +45,21 @@ def open_state(state_dir: Path, *, create: bool = False, read_only: bool = False
 def state_clock(store: Store) -> Clock:
     """The clock the state is written on: the wall clock, or the simulated clock of
     `reconcile demo` continued, so that every command shows its times alike."""
-    return clock_moved_by(store.clock_shift())
+    return clock_moved_by(store.installation.clock_shift())
 
 
 def configured_company(store: Store, config_dir: Path) -> CompanyRecord:
     """The company of the configuration in ``config_dir`` (or the only one in the store)."""
     if (config_dir / "billing.yaml").is_file():
         name = load_config(config_dir).billing.company.name
-        company = store.company_by_name(name)
+        company = store.companies.by_name(name)
         if company is None:
             raise UserError(
                 f"no Web Connector is set up for {name!r} in {store.location}",
                 hint="Run `reconcile qwc --url URL` first.",
             )
         return company
-    companies = store.companies()
+    companies = store.companies.all()
     if len(companies) == 1:
         return companies[0]
     if not companies:

@@ -51,13 +51,13 @@ def create_command(name: str, scope: str, config_dir: Path, state_dir: Path) -> 
         company = configured_company(store, config_dir)
         now = state_clock(store).now()
         with store.atomic():
-            if store.api_token_by_name(name) is not None:
+            if store.tokens.by_name(name) is not None:
                 raise UserError(
                     f"a token called {name!r} exists already",
                     hint=f"Revoke it first (`reconcile token revoke {name}`), or pick another name.",
                 )
             token, key_id = new_token()
-            store.add_api_token(
+            store.tokens.add(
                 company.id,
                 name=name,
                 scope=TokenScope(scope),
@@ -65,7 +65,7 @@ def create_command(name: str, scope: str, config_dir: Path, state_dir: Path) -> 
                 token_hash=hash_token(token),
                 at=now,
             )
-            store.add_audit(
+            store.audit.add(
                 company.id,
                 actor=current_actor(),
                 action="token-create",
@@ -95,10 +95,10 @@ def list_command(include_revoked: bool, config_dir: Path, state_dir: Path) -> No
         company = configured_company(store, config_dir)
         tokens = [
             token
-            for token in store.api_tokens(include_revoked=include_revoked)
+            for token in store.tokens.all(include_revoked=include_revoked)
             if token.company_id == company.id
         ]
-        simulated = store.clock_shift() is not None
+        simulated = store.installation.clock_shift() is not None
     finally:
         store.close()
     if not tokens:
@@ -142,20 +142,20 @@ def revoke_command(name: str, config_dir: Path, state_dir: Path) -> None:
         company = configured_company(store, config_dir)
         now = state_clock(store).now()
         with store.atomic():
-            live = store.api_token_by_name(name)
+            live = store.tokens.by_name(name)
             if live is not None and live.company_id != company.id:
-                owner = store.company(live.company_id).name
+                owner = store.companies.get(live.company_id).name
                 raise UserError(
                     f"the token {name!r} belongs to {owner}, not to {company.name}",
                     hint="Give the --config of its company.",
                 )
-            token = store.revoke_api_token(name, now)
+            token = store.tokens.revoke(name, now)
             if token is None:
                 raise UserError(
                     f"no live token called {name!r}",
                     hint="`reconcile token list` shows the live tokens.",
                 )
-            store.add_audit(
+            store.audit.add(
                 token.company_id,
                 actor=current_actor(),
                 action="token-revoke",

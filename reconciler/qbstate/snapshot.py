@@ -34,7 +34,7 @@ class StoredSnapshot:
 
         Taken once: a sync writing a newer one meanwhile does not mix two snapshots.
         """
-        snapshot = store.latest_snapshot(company.id)
+        snapshot = store.snapshots.latest(company.id)
         if snapshot is None:
             raise UserError(
                 f"no QuickBooks snapshot of {company.name} in {store.location} yet",
@@ -57,7 +57,7 @@ class StoredSnapshot:
 
     def lock(self) -> LockedMode | None:
         """The company's billing-mode lock, as the store holds it."""
-        lock = self.store.billing_lock(self.company.id)
+        lock = self.store.billing_locks.get(self.company.id)
         return None if lock is None else LockedMode(BillingMode(lock.mode), lock.locked_at)
 
     def outdated(self) -> bool:
@@ -67,7 +67,7 @@ class StoredSnapshot:
     def describe(self) -> str:
         """Which snapshot, when it was taken (in the company's time zone, on the state's
         clock) and how long ago."""
-        simulated = self.store.clock_shift() is not None
+        simulated = self.store.installation.clock_shift() is not None
         taken = when(
             self.snapshot.taken_at,
             self.clock.now(),
@@ -82,14 +82,14 @@ class StoredSnapshot:
 
     def documents(self) -> list[str]:
         """The qbXML response documents the snapshot keeps, in the order they came."""
-        return self.store.snapshot_documents(self.snapshot.id)
+        return self.store.snapshots.documents(self.snapshot.id)
 
 
 def snapshot_state(store: Store, snapshot: SnapshotRecord) -> QBState:
     """The QuickBooks state a snapshot's documents hold."""
     from reconciler.qbxml.parse import QbxmlParseError, parse_state
 
-    documents = store.snapshot_documents(snapshot.id)
+    documents = store.snapshots.documents(snapshot.id)
     try:
         return parse_state(document.encode("utf-8") for document in documents)
     except QbxmlParseError as exc:
@@ -101,5 +101,5 @@ def snapshot_fingerprint(store: Store, snapshot: SnapshotRecord) -> str:
     if snapshot.fingerprint is not None:
         return snapshot.fingerprint
     fingerprint = fingerprint_state(snapshot_state(store, snapshot))
-    store.set_snapshot_fingerprint(snapshot.id, fingerprint)
+    store.snapshots.set_fingerprint(snapshot.id, fingerprint)
     return fingerprint

@@ -168,7 +168,7 @@ class QBWCService:
         """Count a refused call among the rejected calls (the caller's doing, never a
         company's sync error), and log who sent it."""
         log.warning("call from %s refused (%s): %s", client, reason.value, what)
-        self.store.record_rejected_call(reason, self.clock.now())
+        self.store.rejected_calls.record(reason, self.clock.now())
 
     # ------------------------------------------------------------ no session
 
@@ -189,21 +189,21 @@ class QBWCService:
         # Every answer carries a ticket (the Web Connector expects one, then
         # calls closeConnection with it); only a session's ticket is kept.
         refused = [new_ticket(), NOT_VALID_USER]
-        failures = self.store.failed_sign_ins(client, now - self.limits.failure_window)
+        failures = self.store.sign_ins.failures(client, now - self.limits.failure_window)
         if failures >= self.limits.failures_per_client:
             # Not hashed, only counted: a client hammering costs next to nothing.
             self.reject(RejectReason.SIGN_IN, client, f"sign-in of {username!r}: too many failures")
             return refused
-        company = self.store.company_by_username(username)
+        company = self.store.companies.by_username(username)
         if not verify_password(password, company.password_hash if company else None):
             with self.store.atomic():
-                self.store.record_failed_sign_in(username, client, now)
+                self.store.sign_ins.record_failure(username, client, now)
                 self.reject(RejectReason.SIGN_IN, client, f"sign-in of {username!r} failed")
             return refused
         assert company is not None
         with self.store.atomic():
-            self.store.clear_failed_sign_ins(client)
-            self.store.record_contact(company.id, now)
+            self.store.sign_ins.clear_failures(client)
+            self.store.companies.record_contact(company.id, now)
             holder = self._live_session(company, now)
             if holder is not None:
                 # "busy" with a postponement: the Web Connector tries again by
@@ -216,7 +216,7 @@ class QBWCService:
                 log.info("%s: nothing to do", company.name)
                 return [new_ticket(), NOTHING_TO_DO]
             ticket = new_ticket()
-            session = self.store.open_session(
+            session = self.store.sessions.open(
                 company.id,
                 ticket_hash=ticket_hash(ticket),
                 ticket_prefix=ticket_prefix(ticket),
@@ -233,12 +233,12 @@ class QBWCService:
     def _live_session(self, company: CompanyRecord, now: dt.datetime) -> SessionRecord | None:
         """The live session holding the company, if any; the others are closed."""
         live = None
-        for session in self.store.open_sessions(company.id):
+        for session in self.store.sessions.unclosed(company.id):
             if session.is_live(now, self.boot_id, self.limits.session_quiet):
                 live = session
             else:
                 log.info("session %s… abandoned: closed", session.ticket_prefix)
-                self.store.close_session(session.id, now)
+                self.store.sessions.close(session.id, now)
         return live
 
     # ---------------------------------------------------------- with session
@@ -247,7 +247,7 @@ class QBWCService:
         """The open, unexpired session of ``ticket`` (read only); None otherwise."""
         if not ticket:
             return None
-        session = self.store.session_for_ticket(ticket_hash(ticket))
+        session = self.store.sessions.for_ticket(ticket_hash(ticket))
         if session is None or session.closed_at is not None:
             return None
         if now >= session.expires_at or now - session.created_at >= self.limits.session_max:
@@ -258,13 +258,13 @@ class QBWCService:
         """The open, unexpired session of ``ticket``, touched; None otherwise."""
         session = self._peek(ticket, now)
         if session is None:
-            expired = self.store.session_for_ticket(ticket_hash(ticket)) if ticket else None
+            expired = self.store.sessions.for_ticket(ticket_hash(ticket)) if ticket else None
             if expired is not None and expired.closed_at is None:
                 log.info("session %s… expired", expired.ticket_prefix)
-                self.store.close_session(expired.id, now)
+                self.store.sessions.close(expired.id, now)
             return None
         expires_at = now + self.limits.session_idle
-        self.store.update_session(session.id, last_seen_at=now, expires_at=expires_at)
+        self.store.sessions.update(session.id, last_seen_at=now, expires_at=expires_at)
         return replace(session, last_seen_at=now, expires_at=expires_at)
 
     def _unknown_ticket(self, call: SoapCall, client: str) -> None:
@@ -325,7 +325,7 @@ class QBWCService:
             )
             if answer == DONE:
                 # The Web Connector ends the update without closeConnection.
-                self.store.close_session(session.id, now)
+                self.store.sessions.close(session.id, now)
             return answer
 
     def _on_getLastError(self, call: SoapCall, client: str) -> str:
@@ -343,7 +343,7 @@ class QBWCService:
             if session is None:
                 return "OK"
             text = self.run.close(session, now)
-            self.store.close_session(session.id, now)
+            self.store.sessions.close(session.id, now)
         log.info("session %s… closed: %s", session.ticket_prefix, text)
         return text
 

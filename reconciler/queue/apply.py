@@ -61,14 +61,14 @@ class Applied:
 
 def check_fresh(store: Store, company: CompanyRecord, document: Document, now: dt.datetime) -> None:
     """Refuse a plan whose QuickBooks fingerprint is not the latest snapshot's."""
-    snapshot = store.latest_snapshot(company.id)
+    snapshot = store.snapshots.latest(company.id)
     planned = document["fingerprints"]["state"]
     if snapshot is None:
         raise NoFreshSnapshot(
             "there is no QuickBooks snapshot to check the plan against",
             hint="Let the Web Connector sync once, then plan again from its snapshot.",
         )
-    if store.company(company.id).snapshot_outdated:
+    if store.companies.get(company.id).snapshot_outdated:
         raise NoFreshSnapshot(
             f"QuickBooks may have changed after the latest snapshot ({snapshot.version}): "
             "requests went out, and no run has read QuickBooks since",
@@ -154,7 +154,7 @@ def check_safety_again(
 
 def check_mode(store: Store, company: CompanyRecord, document: Document) -> None:
     """Refuse a plan that bills in another mode than the one locked by the first apply."""
-    lock = store.billing_lock(company.id)
+    lock = store.billing_locks.get(company.id)
     mode = document["billing"]["mode"]
     if lock is not None and lock.mode != mode:
         raise BillingModeLocked(
@@ -238,7 +238,10 @@ def queue_plan(
     from reconciler.plan.files import dumps_plan
 
     checking = check_config(
-        document, profile or Profile.from_dict(store.company(company.id).profile), company, source
+        document,
+        profile or Profile.from_dict(store.companies.get(company.id).profile),
+        company,
+        source,
     )
     checked: tuple[CheckedChange, ...] = ()
     if document["changes"]:
@@ -247,7 +250,7 @@ def queue_plan(
         # hold the writers' lock); inside it, the plan is checked to be fresh
         # again, so the snapshot read is the latest one's state.
         check_fresh(store, company, document, now)
-        snapshot = store.latest_snapshot(company.id)
+        snapshot = store.snapshots.latest(company.id)
         assert snapshot is not None  # check_fresh refuses a company without one
         try:
             checked = check_plan_requests(
@@ -261,13 +264,16 @@ def queue_plan(
         check_fresh(store, company, document, now)
         check_mode(store, company, document)
         key = document["plan_id"]
-        if any(p.key == key and p.status is PlanStatus.QUEUED for p in store.plans(company.id)):
+        if any(
+            p.key == key and p.status is PlanStatus.QUEUED
+            for p in store.plans.for_company(company.id)
+        ):
             return Applied(plan=None, requests=0, held=0, next_due=None, already_queued=True)
         if profile is not None:
-            store.set_profile(company.id, profile.to_dict())
+            store.companies.set_profile(company.id, profile.to_dict())
         if not requests:
             return Applied(plan=None, requests=0, held=0, next_due=None)
-        plan = store.queue_plan(
+        plan = store.plans.queue(
             company.id,
             key=key,
             qb_fingerprint=document["fingerprints"]["state"],
@@ -276,9 +282,9 @@ def queue_plan(
             requests=requests,
             applied_at=now,
         )
-        store.lock_billing_mode(company.id, document["billing"]["mode"], now, plan.id)
-        store.resolve_plan_errors(company.id, now, keep_plan_id=plan.id)
-        store.add_audit(
+        store.billing_locks.lock(company.id, document["billing"]["mode"], now, plan.id)
+        store.errors.resolve_other_plans(company.id, now, keep_plan_id=plan.id)
+        store.audit.add(
             company.id,
             actor=actor,
             action="apply",
@@ -293,6 +299,6 @@ def queue_plan(
                 **(detail or {}),
             },
         )
-        counts = store.queue_counts(company.id)
+        counts = store.queue.counts(company.id)
     held = sum(1 for r in requests if r.not_before is not None and r.not_before > now)
     return Applied(plan=plan, requests=len(requests), held=held, next_due=counts.next_due)

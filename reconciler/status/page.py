@@ -55,7 +55,7 @@ class CompanyPage:
 
 def company_page(store: Store, company: CompanyRecord, now: dt.datetime) -> CompanyPage:
     """Read what the page shows of ``company`` at ``now``."""
-    pending = store.requests(company.id, _PENDING)
+    pending = store.queue.requests(company.id, _PENDING)
     return CompanyPage(
         status=read_status(store, company, now, plans=RECENT_PLANS),
         pending=[

@@ -212,18 +212,18 @@ def read_status(
 ) -> StatusView:
     """The company's status as the store holds it at ``now`` (on the state's clock), with
     its ``plans`` newest plans."""
-    session = store.last_session(company.id)
-    snapshot = store.latest_snapshot(company.id)
-    lock = store.billing_lock(company.id)
+    session = store.sessions.last(company.id)
+    snapshot = store.snapshots.latest(company.id)
+    lock = store.billing_locks.get(company.id)
     return StatusView(
         company=CompanyView.of(company),
         last_run=None if session is None else RunView.of(session),
         snapshot=None if snapshot is None else SnapshotView.of(snapshot),
         snapshot_outdated=company.snapshot_outdated,
         lock=None if lock is None else LockView.of(lock),
-        queue=store.queue_counts(company.id),
-        plans=[PlanView.of(entry) for entry in store.plan_history(company.id, plans)],
-        errors=[ErrorView.of(error) for error in store.open_errors(company.id)],
-        rejected=store.rejected_calls(),
-        clock=StatusClock(now, simulated=store.clock_shift() is not None),
+        queue=store.queue.counts(company.id),
+        plans=[PlanView.of(entry) for entry in store.plans.history(company.id, plans)],
+        errors=[ErrorView.of(error) for error in store.errors.unresolved(company.id)],
+        rejected=store.rejected_calls.by_reason(),
+        clock=StatusClock(now, simulated=store.installation.clock_shift() is not None),
     )

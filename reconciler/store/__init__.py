@@ -1,6 +1,7 @@
-"""The state the server keeps: identity, sessions, snapshots, plans, queue, errors.
+"""The state the server keeps, by concern: identity, sessions, snapshots, plans, queue, errors.
 
-Open it with :func:`open_store`; use it through :class:`Store` only.
+Open it with :func:`open_store`; use it through :class:`Store` only
+(``store.sessions``, ``store.queue``...: see :mod:`reconciler.store.concerns`).
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ def test_calls_without_a_valid_token_are_refused_with_401(tmp_path):
             _problem(refused, 401, "invalid-token")
             assert 'error="invalid_token"' in refused.headers["www-authenticate"]
         assert w.get("/api/v1/status", w.plan_token).status_code == 200
-        w.world.store.revoke_api_token("ci-plan", w.world.clock.now())
+        w.world.store.tokens.revoke("ci-plan", w.world.clock.now())
         _problem(w.get("/api/v1/status", w.plan_token), 401, "invalid-token")
 
 
@@ -78,13 +78,13 @@ def test_a_read_token_cannot_submit_plans(tmp_path):
         problem = _problem(answer, 403, "insufficient-scope")
         assert "scope apply" in problem["detail"] and "--scope apply" in problem["hint"]
         assert 'scope="apply"' in answer.headers["www-authenticate"]
-        assert w.world.store.plans(w.world.company.id) == []
+        assert w.world.store.plans.for_company(w.world.company.id) == []
 
 
 def test_a_token_sees_only_its_own_company(tmp_path):
     with api_world(tmp_path) as w:
         store = w.world.store
-        other = store.register_company("Other Co", username="other", company_file="")
+        other = store.companies.register("Other Co", username="other", company_file="")
         token = add_token(store, other, "other", TokenScope.APPLY)
         w.world.sync()
         _problem(w.get("/api/v1/snapshot", token), 404, "no-snapshot")
@@ -102,7 +102,7 @@ def test_the_snapshot_is_what_a_plan_elsewhere_needs(tmp_path):
         assert answer.status_code == 200 and answer.headers["content-encoding"] == "gzip"
         document = answer.json()
         store, company = w.world.store, w.world.company
-        record = store.latest_snapshot(company.id)
+        record = store.snapshots.latest(company.id)
         assert document["snapshot"]["version"] == record.version == 1
         assert document["snapshot"]["fingerprint"] == snapshot_fingerprint(store, record)
         assert document["snapshot"]["age_seconds"] == 300
@@ -138,15 +138,15 @@ def test_a_plan_is_queued_audited_and_listed(tmp_path):
         assert queued["plan"]["key"] == document["plan_id"]
         assert queued["timezone"] == "America/New_York"
 
-        [entry] = world.store.audit_log(world.company.id)
+        [entry] = world.store.audit.newest(world.company.id)
         assert (entry.actor, entry.action) == ("token:ci-apply", "apply")
         assert entry.commit == "0123456789abcdef0123456789abcdef01234567"
         assert entry.detail["requested_by"] == "github:octocat"
-        assert world.store.api_token_by_name("ci-apply").last_used_at == world.clock.now()
+        assert world.store.tokens.by_name("ci-apply").last_used_at == world.clock.now()
 
         again = w.post("/api/v1/plans", w.apply_token, json=_submission(w, document))
         assert again.status_code == 200 and again.json()["outcome"] == "already-queued"
-        assert len(world.store.plans(world.company.id)) == 1
+        assert len(world.store.plans.for_company(world.company.id)) == 1
 
         [listed] = w.get("/api/v1/plans", w.plan_token).json()["plans"]
         assert listed["applied_by"] == "token:ci-apply"
@@ -183,8 +183,8 @@ def test_a_stale_plan_is_refused_with_409_and_changes_nothing(tmp_path):
         answer = w.post("/api/v1/plans", w.apply_token, json=_submission(w, document))
         problem = _problem(answer, 409, "stale-plan")
         assert "the plan is stale" in problem["detail"] and "reconcile plan" in problem["hint"]
-        assert world.store.plans(world.company.id) == []
-        assert world.store.billing_lock(world.company.id) is None
+        assert world.store.plans.for_company(world.company.id) == []
+        assert world.store.billing_locks.get(world.company.id) is None
 
 
 def test_a_plan_in_another_billing_mode_is_refused_with_409(tmp_path):
@@ -198,7 +198,7 @@ def test_a_plan_in_another_billing_mode_is_refused_with_409(tmp_path):
         answer = w.post("/api/v1/plans", w.apply_token, json={"plan": with_digest(arrears)})
         problem = _problem(answer, 409, "billing-mode-locked")
         assert "locked to advance" in problem["detail"] and "mode: advance" in problem["hint"]
-        assert len(world.store.plans(world.company.id)) == 1
+        assert len(world.store.plans.for_company(world.company.id)) == 1
 
 
 def test_malformed_submissions_are_refused_with_422(tmp_path):
@@ -249,7 +249,7 @@ def test_malformed_submissions_are_refused_with_422(tmp_path):
         bad_zone = _submission(w, document)
         bad_zone["profile"]["timezone"] = "Mars/Olympus"
         _problem(submit(bad_zone), 422, "invalid-request")
-        assert world.store.plans(world.company.id) == []
+        assert world.store.plans.for_company(world.company.id) == []
 
 
 def test_bodies_that_cannot_be_read_are_refused(tmp_path):
@@ -292,7 +292,7 @@ def test_bodies_that_cannot_be_read_are_refused(tmp_path):
             413,
             "too-large",
         )
-        assert w.world.store.plans(w.world.company.id) == []
+        assert w.world.store.plans.for_company(w.world.company.id) == []
 
 
 def _json(media: str = "application/json") -> dict[str, str]:
@@ -335,13 +335,13 @@ def test_a_plan_from_an_outdated_snapshot_is_refused_with_409(tmp_path):
         world = w.world
         world.sync()
         document = world.plan()
-        world.store.mark_snapshot_outdated(world.company.id)
+        world.store.snapshots.mark_outdated(world.company.id)
         answer = w.get("/api/v1/snapshot", w.plan_token)
         assert answer.json()["snapshot"]["outdated"] is True
         refused = w.post("/api/v1/plans", w.apply_token, json=_submission(w, document))
         problem = _problem(refused, 409, "snapshot-outdated")
         assert "requests went out" in problem["detail"] and "Update Selected" in problem["hint"]
-        assert world.store.plans(world.company.id) == []
+        assert world.store.plans.for_company(world.company.id) == []
 
 
 def test_a_plan_over_the_threshold_is_queued_only_when_forced_twice(tmp_path):

@@ -23,14 +23,14 @@ from reconciler.store.records import (
 
 
 def _view(w, plans: int = 20) -> StatusView:
-    return read_status(w.store, w.store.company(w.company.id), w.clock.now(), plans=plans)
+    return read_status(w.store, w.store.companies.get(w.company.id), w.clock.now(), plans=plans)
 
 
 def _queue_plan(w, key: str, *, held_for: dt.timedelta | None = None) -> PlanRecord:
     """A plan of one request queued in the store (held for ``held_for`` when given)."""
     now = w.clock.now()
     due = None if held_for is None else now + held_for
-    return w.store.queue_plan(
+    return w.store.plans.queue(
         w.company.id,
         key=key,
         qb_fingerprint="f",
@@ -48,11 +48,11 @@ def test_a_status_with_everything_reads_back_as_it_was_rendered(tmp_path):
         assert w.sync().ok  # the plan is done
         w.clock.advance(hours=3)
         stale = _queue_plan(w, "a" * 64)
-        w.store.mark_plan_stale(stale.id, "3200: edited in QuickBooks since", w.clock.now())
+        w.store.plans.mark_stale(stale.id, "3200: edited in QuickBooks since", w.clock.now())
         _queue_plan(w, "b" * 64, held_for=dt.timedelta(days=2))
         error = NewStatusError("Invoice for Contoso", "3140", "Invalid reference", "Fix it")
-        w.store.record_error(w.company.id, error, w.clock.now())
-        w.store.record_rejected_call(RejectReason.SIGN_IN, w.clock.now())
+        w.store.errors.record(w.company.id, error, w.clock.now())
+        w.store.rejected_calls.record(RejectReason.SIGN_IN, w.clock.now())
         w.clock.advance(minutes=7)
 
         view = _view(w)

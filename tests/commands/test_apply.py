@@ -47,7 +47,7 @@ def test_plan_from_the_snapshot_apply_then_nothing_to_do(tmp_path, monkeypatch):
         assert _run("apply", str(saved), *_common(tmp_path)).stdout.endswith(
             "is already queued for Northwind IT Services LLC; nothing to do.\n"
         )
-        [entry] = w.store.audit_log(w.company.id)
+        [entry] = w.store.audit.newest(w.company.id)
         assert (entry.actor, entry.commit) == ("github:octocat", "0123456789abcdef")
         assert entry.detail["plan_id"] == json.loads(saved.read_text(encoding="utf-8"))["plan_id"]
 
@@ -78,7 +78,10 @@ def test_apply_refuses_a_stale_plan_and_changes_nothing(tmp_path):
         assert refused.exit_code == 1
         assert "the plan is stale" in refused.stderr and "reconcile plan" in refused.stderr
         assert "Traceback" not in refused.output
-        assert w.store.plans(w.company.id) == [] and w.store.billing_lock(w.company.id) is None
+        assert (
+            w.store.plans.for_company(w.company.id) == []
+            and w.store.billing_locks.get(w.company.id) is None
+        )
 
 
 def test_apply_without_a_plan_file_plans_and_asks(tmp_path):
@@ -86,11 +89,11 @@ def test_apply_without_a_plan_file_plans_and_asks(tmp_path):
         w.sync()
         refused = _run("apply", *_common(tmp_path), "--charges", CHARGES)
         assert refused.exit_code == 1 and "--yes" in refused.stderr
-        assert w.store.plans(w.company.id) == []
+        assert w.store.plans.for_company(w.company.id) == []
         applied = _run("apply", *_common(tmp_path), "--charges", CHARGES, "--yes")
         assert applied.exit_code == 0, applied.output
         assert "Reconciler will perform the following actions" in applied.stdout
-        [plan] = w.store.plans(w.company.id)
+        [plan] = w.store.plans.for_company(w.company.id)
         assert plan.status is PlanStatus.QUEUED
 
 

@@ -69,7 +69,7 @@ def test_tokens_are_created_once_listed_and_revoked(tmp_path):
         assert "github-apply" in _run("token", "list", "--all", "--state-dir", state).stdout
         twice = _run("token", "revoke", "github-apply", "--state-dir", state)
         assert twice.exit_code == 1 and "no live token" in twice.stderr
-        actions = [entry.action for entry in w.world.store.audit_log(w.world.company.id)]
+        actions = [entry.action for entry in w.world.store.audit.newest(w.world.company.id)]
         assert actions == ["token-revoke", "token-create"]
         # A revoked name may be used again.
         assert (
@@ -135,13 +135,13 @@ def test_plan_and_apply_through_the_api_end_to_end(tmp_path, monkeypatch):
         # The pull request's token reads; it cannot apply.
         refused = _run("apply", saved, *common)
         assert refused.exit_code == 1 and "scope apply" in refused.stderr
-        assert world.store.plans(world.company.id) == []
+        assert world.store.plans.for_company(world.company.id) == []
 
         monkeypatch.setenv("RECONCILE_TOKEN", w.apply_token)
         applied = _run("apply", saved, *common)
         assert applied.exit_code == 0, applied.output
         assert f"Queued plan {saved}" in applied.stdout and f"{changes} requests" in applied.stdout
-        [entry] = world.store.audit_log(world.company.id)
+        [entry] = world.store.audit.newest(world.company.id)
         assert (entry.actor, entry.commit) == ("token:ci-apply", COMMIT)
         assert entry.detail["requested_by"] == "github:octocat"
         assert "already queued" in _run("apply", saved, *common).stdout
@@ -211,7 +211,7 @@ def test_a_stale_plan_is_refused_and_replans_when_asked(tmp_path, monkeypatch):
         assert refused.exit_code == 1
         assert "the plan is stale" in refused.stderr and "reconcile plan" in refused.stderr
         assert "Traceback" not in refused.output
-        assert world.store.plans(world.company.id) == []
+        assert world.store.plans.for_company(world.company.id) == []
 
         replanned = _run(
             "apply", saved, *common, "--replan-if-stale", "--charges", CHARGES, "--yes"
@@ -220,7 +220,7 @@ def test_a_stale_plan_is_refused_and_replans_when_asked(tmp_path, monkeypatch):
         assert "the plan is stale" in replanned.stderr and "planning again" in replanned.stderr
         assert "Reconciler will perform the following actions" in replanned.stdout
         assert "Queued the plan above" in replanned.stdout
-        [plan] = world.store.plans(world.company.id)
+        [plan] = world.store.plans.for_company(world.company.id)
         assert plan.key != json.loads(saved.read_text(encoding="utf-8"))["plan_id"]
         assert plan.status is PlanStatus.QUEUED
         assert world.sync().ok
@@ -237,7 +237,7 @@ def test_apply_without_a_plan_file_plans_against_the_server(tmp_path, monkeypatc
         applied = _run("apply", *common, "--yes")
         assert applied.exit_code == 0, applied.output
         assert "snapshot 1 taken" in applied.stderr and "Queued the plan above" in applied.stdout
-        [plan] = w.world.store.plans(w.world.company.id)
+        [plan] = w.world.store.plans.for_company(w.world.company.id)
         assert plan.status is PlanStatus.QUEUED
 
 
@@ -308,14 +308,14 @@ def test_an_outdated_snapshot_is_not_planned_again_in_vain(tmp_path, monkeypatch
         monkeypatch.setenv("RECONCILE_TOKEN", w.apply_token)
         common = ("--config", CONFIG, "--server", w.base)
         assert _run("plan", *common, "--charges", CHARGES, "--out", saved).exit_code == 0
-        world.store.mark_snapshot_outdated(world.company.id)
+        world.store.snapshots.mark_outdated(world.company.id)
         planned = _run("plan", *common, "--charges", CHARGES)
         assert "Warning: requests went out after this snapshot" in planned.stderr
         refused = _run("apply", saved, *common, "--replan-if-stale", "--charges", CHARGES, "--yes")
         assert refused.exit_code == 1
         assert "no run has read QuickBooks since" in refused.stderr
         assert "planning again" not in refused.stderr
-        assert world.store.plans(world.company.id) == []
+        assert world.store.plans.for_company(world.company.id) == []
 
 
 def test_reconcile_serve_answers_the_api_and_the_status_page(tmp_path, example_config_dir):

@@ -46,9 +46,9 @@ def test_qwc_writes_the_file_and_prints_a_password_only_its_hash_is_kept(
     assert root.findtext("UserName") == "northwind-it-services-llc"
     assert root.findtext("AppURL") == "https://qb.example.com:8443/qbwc"
     store = open_store(tmp_path / "state")
-    company = store.company_by_username("northwind-it-services-llc")
+    company = store.companies.by_username("northwind-it-services-llc")
     assert company.file_id == root.findtext("FileID")
-    assert store.app_identity().owner_id == root.findtext("OwnerID")
+    assert store.installation.app_identity().owner_id == root.findtext("OwnerID")
     assert password not in company.password_hash
     assert verify_password(password, company.password_hash)
     assert company.profile["company"] == "Northwind IT Services LLC"
@@ -63,7 +63,7 @@ def test_qwc_again_rotates_the_password_and_keeps_the_file_id(tmp_path, example_
     second = _qwc(tmp_path, example_config_dir)
     assert "no longer works" in second.output
     assert etree.parse(str(tmp_path / "northwind.qwc")).getroot().findtext("FileID") == file_id
-    company = open_store(tmp_path / "state").companies()[0]
+    company = open_store(tmp_path / "state").companies.all()[0]
     assert not verify_password(_password(first.output), company.password_hash)
     assert verify_password(_password(second.output), company.password_hash)
 
@@ -71,7 +71,7 @@ def test_qwc_again_rotates_the_password_and_keeps_the_file_id(tmp_path, example_
 def test_a_qwc_file_that_cannot_be_written_changes_nothing(tmp_path, example_config_dir):
     first = _qwc(tmp_path, example_config_dir)
     store = open_store(tmp_path / "state")
-    before = store.companies()[0]
+    before = store.companies.all()[0]
     store.close()
     (tmp_path / "a-file").write_text("", encoding="utf-8")
     failed = _qwc(tmp_path, example_config_dir, "--out", str(tmp_path / "a-file" / "x.qwc"))
@@ -79,7 +79,7 @@ def test_a_qwc_file_that_cannot_be_written_changes_nothing(tmp_path, example_con
     assert "password is still the old one" in failed.output
     assert "Web Connector password" not in failed.output
     store = open_store(tmp_path / "state")
-    after = store.companies()[0]
+    after = store.companies.all()[0]
     # The Web Connector set up with the first QWC file still signs in.
     assert verify_password(_password(first.output), after.password_hash)
     assert after == before and after.profile == before.profile
@@ -101,7 +101,7 @@ def test_a_qwc_file_that_cannot_be_written_changes_nothing(tmp_path, example_con
     )
     assert elsewhere.exit_code == 1
     store = open_store(tmp_path / "other")
-    assert store.companies() == []
+    assert store.companies.all() == []
     store.close()
 
 
@@ -153,9 +153,9 @@ def test_status_without_a_set_up_company_is_a_clear_error(tmp_path, example_conf
 def test_status_shows_queue_and_errors_and_exits_1_while_unresolved(tmp_path, example_config_dir):
     assert _qwc(tmp_path, example_config_dir).exit_code == 0
     store = open_store(tmp_path / "state")
-    company = store.companies()[0]
+    company = store.companies.all()[0]
     now = dt.datetime.now(dt.UTC)
-    store.queue_plan(
+    store.plans.queue(
         company.id,
         key="a" * 64,
         qb_fingerprint="f",
@@ -164,7 +164,7 @@ def test_status_shows_queue_and_errors_and_exits_1_while_unresolved(tmp_path, ex
         requests=[NewRequest("InvoiceAddRq", "Invoice", "<x/>", now + dt.timedelta(days=3), "g")],
         applied_at=now,
     )
-    store.record_error(
+    store.errors.record(
         company.id,
         NewStatusError("Invoice for Contoso", "3140", "Invalid reference", "Fix the item map"),
         now,
@@ -176,8 +176,8 @@ def test_status_shows_queue_and_errors_and_exits_1_while_unresolved(tmp_path, ex
     assert "1 held" in result.output and "due" in result.output
     assert "Invoice for Contoso: 3140 Invalid reference" in result.output
     assert "what to do: Fix the item map" in result.output
-    store.resolve_run_errors(company.id, now)
-    store.mark_snapshot_outdated(company.id)
+    store.errors.resolve_run(company.id, now)
+    store.snapshots.mark_outdated(company.id)
     result = CliRunner().invoke(
         cli, ["status", "--state-dir", str(tmp_path / "state"), "--config", str(tmp_path)]
     )

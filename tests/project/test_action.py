@@ -206,7 +206,7 @@ def test_a_plan_against_the_server_is_the_comment_and_apply_queues_it(runner, tm
         assert re.search(r"Plan: \d+ invoices? to create", step.comment)
         assert "CAUTION" not in step.comment and "<sub>Commit 4b825dc642cb" in step.comment
         assert (out / "plan.json").is_file() and (out / "charges.json").is_file()
-        assert world.store.plans(world.company.id) == []
+        assert world.store.plans.for_company(world.company.id) == []
 
         # The pull request's token cannot apply; the summary still says what happened.
         common = {"OUT": str(tmp_path / "applied"), "RECONCILE_SERVER_URL": w.base,
@@ -214,12 +214,12 @@ def test_a_plan_against_the_server_is_the_comment_and_apply_queues_it(runner, tm
         denied = runner("apply.sh", RECONCILE_TOKEN=w.plan_token, **common)
         assert denied.done.returncode == 1
         assert denied.summary.startswith("### Applied\n") and "scope apply" in denied.summary
-        assert world.store.plans(world.company.id) == []
+        assert world.store.plans.for_company(world.company.id) == []
 
         applied = runner("apply.sh", RECONCILE_TOKEN=w.apply_token, **common)
         assert applied.done.returncode == 0, applied.done.stdout
         assert "Queued plan" in applied.summary
-        [plan] = world.store.plans(world.company.id)
+        [plan] = world.store.plans.for_company(world.company.id)
         assert plan.status is PlanStatus.QUEUED
 
         assert world.sync().ok

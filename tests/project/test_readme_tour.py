@@ -186,7 +186,7 @@ def first_snapshot_documents(state_dir: Path) -> list[str]:
     store = open_store(state_dir, read_only=True)
     try:
         # A new store numbers its first snapshot 1.
-        documents = store.snapshot_documents(1)
+        documents = store.snapshots.documents(1)
     finally:
         store.close()
     return [_DATA_EXT.sub("", document) for document in documents]

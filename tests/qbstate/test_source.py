@@ -35,7 +35,7 @@ def test_the_three_sources_of_one_snapshot_agree(tmp_path):
         world.apply(world.plan())  # locks the billing mode
         world.clock.advance(minutes=5)
         stored = StoredSnapshot.latest(
-            world.store, world.store.company(world.company.id), world.clock
+            world.store, world.store.companies.get(world.company.id), world.clock
         )
         files = _files_of(stored, tmp_path / "responses")
         with ApiClient(w.base, w.plan_token) as client:
@@ -61,8 +61,8 @@ def test_the_three_sources_of_one_snapshot_agree(tmp_path):
         assert re.fullmatch(from_server, described[2]), described[2]
 
         # Requests went out after the snapshot: both snapshot sources say so.
-        world.store.mark_snapshot_outdated(world.company.id)
-        company = world.store.company(world.company.id)
+        world.store.snapshots.mark_outdated(world.company.id)
+        company = world.store.companies.get(world.company.id)
         assert StoredSnapshot.latest(world.store, company, world.clock).outdated()
         with ApiClient(w.base, w.plan_token) as client:
             assert ServerSnapshot.fetch(client, COMPANY).outdated()
@@ -86,7 +86,7 @@ def test_the_stored_source_keeps_the_snapshot_it_was_taken_from(tmp_path):
         stored = StoredSnapshot.latest(world.store, world.company, world.clock)
         world.clock.advance(days=2)
         assert world.sync().ok  # a newer snapshot meanwhile
-        assert world.store.latest_snapshot(world.company.id).version > stored.snapshot.version
+        assert world.store.snapshots.latest(world.company.id).version > stored.snapshot.version
         assert stored.describe().startswith("QuickBooks state: snapshot 1 taken ")
         assert (
             stored.state() == StoredSnapshot.latest(world.store, world.company, world.clock).state()

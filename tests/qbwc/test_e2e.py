@@ -31,15 +31,15 @@ def test_plan_apply_sync_then_nothing_left_to_do(tmp_path):
             second.status
             == f"Applied {applied.requests} changes; QuickBooks read again (snapshot 3)."
         )
-        assert w.store.plan(applied.plan.id).status is PlanStatus.DONE
-        assert w.store.open_errors(w.company.id) == []
+        assert w.store.plans.get(applied.plan.id).status is PlanStatus.DONE
+        assert w.store.errors.unresolved(w.company.id) == []
         assert_invariants(w, before)
         # A created invoice carries the plan's ExternalGUID; responses are kept.
         created = [c for c in document["changes"] if c["action"] == "create-invoice"]
         guids = {i["external_guid"] for i in w.invoices().values()}
         assert {c["external_guid"].strip("{}").lower() for c in created} <= guids
-        done = w.store.requests(w.company.id, [RequestState.DONE])
-        assert all(w.store.responses(r.id)[0].txn_id for r in done)
+        done = w.store.queue.requests(w.company.id, [RequestState.DONE])
+        assert all(w.store.queue.responses(r.id)[0].txn_id for r in done)
         # Nothing due: the next scheduled run has nothing to do.
         third = w.sync()
         assert third.status == "No data exchange required"
@@ -78,7 +78,7 @@ def test_invoices_are_held_until_five_in_new_york_on_the_invoice_day(tmp_path):
         w.clock.moment = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
         result = w.sync()
         assert result.status.startswith(f"Applied {len(invoices)} changes"), result.status
-        assert w.store.queue_counts(w.company.id).count(RequestState.DONE) == applied.requests
+        assert w.store.queue.counts(w.company.id).count(RequestState.DONE) == applied.requests
 
 
 def test_a_saved_plan_is_refused_once_quickbooks_changed(tmp_path):
@@ -97,7 +97,7 @@ def test_a_saved_plan_is_refused_once_quickbooks_changed(tmp_path):
         w.sync()  # the daily refresh sees the edit
         with pytest.raises(StalePlan, match="the plan is stale"):
             w.apply(document)
-        assert w.store.plans(w.company.id) == []
+        assert w.store.plans.for_company(w.company.id) == []
 
 
 def test_the_billing_mode_is_locked_by_the_first_apply(tmp_path):
@@ -109,7 +109,7 @@ def test_the_billing_mode_is_locked_by_the_first_apply(tmp_path):
         w.sync()
         document = w.plan()
         w.apply(document)
-        assert w.store.billing_lock(w.company.id).mode == "advance"
+        assert w.store.billing_locks.get(w.company.id).mode == "advance"
         other = {
             **document,
             "plan_id": "f" * 64,
@@ -124,7 +124,7 @@ def test_the_audit_log_records_who_applied_what(tmp_path):
         w.sync()
         document = w.plan()
         applied = w.apply(document)
-        [entry] = w.store.audit_log(w.company.id)
+        [entry] = w.store.audit.newest(w.company.id)
         assert entry.actor == "test" and entry.action == "apply"
         assert entry.plan_id == applied.plan.id
         assert entry.detail["plan_id"] == document["plan_id"]
@@ -141,7 +141,7 @@ def test_unreadable_host_data_from_the_web_connector_is_asked_for_again(tmp_path
         assert result.ok, result.status
         asked = [a for op, _, a in result.calls if op == "sendRequestXML"]
         assert "<HostQueryRq" in asked[0] and "<CompanyQueryRq" in asked[0]
-        assert w.store.latest_snapshot(w.company.id) is not None
+        assert w.store.snapshots.latest(w.company.id) is not None
 
 
 def test_a_company_file_other_than_the_configured_one_is_refused(tmp_path):
@@ -170,8 +170,8 @@ def test_a_company_file_other_than_the_configured_one_is_refused(tmp_path):
         assert request == [""]
         [last] = call(w.url, "getLastError", ticket=ticket)
         assert "Someone Else.qbw open, not Northwind IT Services.qbw" in last
-        assert w.store.open_errors(w.company.id)[0].code == "wrong-company-file"
-        assert w.store.latest_snapshot(w.company.id) is None
+        assert w.store.errors.unresolved(w.company.id)[0].code == "wrong-company-file"
+        assert w.store.snapshots.latest(w.company.id) is None
 
 
 def test_invoices_sent_to_the_customer_are_not_updated(tmp_path):

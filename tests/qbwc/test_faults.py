@@ -52,7 +52,7 @@ def test_invoice_adds_whose_response_is_lost_are_looked_for_before_any_resend(tm
         w.on_request(hook)
         broken = w.sync()
         assert not broken.ok and "QBWC1042" in broken.status
-        lost = w.store.requests(w.company.id, [RequestState.SENT])
+        lost = w.store.queue.requests(w.company.id, [RequestState.SENT])
         adds = [r for r in lost if r.kind == "InvoiceAddRq"]
         assert adds
         # QuickBooks did add them (the answer was lost after it committed).
@@ -65,9 +65,9 @@ def test_invoice_adds_whose_response_is_lost_are_looked_for_before_any_resend(tm
         assert result.ok, result.status
         assert _sent_again(result, lost) == []
         for request in adds:
-            [response] = w.store.responses(request.id)
+            [response] = w.store.queue.responses(request.id)
             assert "ExternalGUID" in response.status_message and response.txn_id
-        assert w.store.plan(applied.plan.id).status is PlanStatus.DONE
+        assert w.store.plans.get(applied.plan.id).status is PlanStatus.DONE
         assert_invariants(w, before)
 
 
@@ -78,7 +78,7 @@ def test_a_queued_add_quickbooks_already_holds_is_found_and_not_sent(tmp_path):
         w.sync()
         before = w.invoices()
         w.apply(w.plan())
-        queued = w.store.requests(w.company.id, [RequestState.QUEUED])
+        queued = w.store.queue.requests(w.company.id, [RequestState.QUEUED])
         add = next(r for r in queued if r.kind == "InvoiceAddRq")
         w.simulator.begin_session()
         w.simulator.process(add.qbxml)
@@ -86,11 +86,11 @@ def test_a_queued_add_quickbooks_already_holds_is_found_and_not_sent(tmp_path):
         result = w.sync()
         assert result.ok, result.status
         assert _sent_again(result, [add]) == []
-        [response] = w.store.responses(add.id)
+        [response] = w.store.queue.responses(add.id)
         assert "found by its ExternalGUID" in response.status_message and response.txn_id
-        assert w.store.queued_request(add.id).state is RequestState.DONE
+        assert w.store.queue.get(add.id).state is RequestState.DONE
         others = [r for r in queued if r.id != add.id]
-        assert all(w.store.queued_request(r.id).state is RequestState.DONE for r in others)
+        assert all(w.store.queue.get(r.id).state is RequestState.DONE for r in others)
         assert_invariants(w, before)
 
 
@@ -113,7 +113,7 @@ def test_a_garbled_response_after_commit_is_settled_too(tmp_path):
         broken = w.sync()
         assert not broken.ok
         assert "could not be read" in broken.status
-        lost = w.store.requests(w.company.id, [RequestState.SENT])
+        lost = w.store.queue.requests(w.company.id, [RequestState.SENT])
         assert lost
         result = w.sync()
         assert result.ok and _sent_again(result, lost) == []
@@ -129,7 +129,7 @@ def test_modifications_whose_response_is_lost_are_found_applied(tmp_path, kind):
         hook, _ = _first(kind, lambda: w.simulator.faults.lose_next_response())
         w.on_request(hook)
         assert not w.sync().ok
-        lost = w.store.requests(w.company.id, [RequestState.SENT])
+        lost = w.store.queue.requests(w.company.id, [RequestState.SENT])
         assert any(r.kind == kind for r in lost)
         w.clock.advance(minutes=4)
         result = w.sync()
@@ -137,8 +137,8 @@ def test_modifications_whose_response_is_lost_are_found_applied(tmp_path, kind):
         # Not sent a second time: QuickBooks already reads as they asked.
         assert _sent_again(result, lost) == []
         for request in lost:
-            assert "not sent again" in w.store.responses(request.id)[-1].status_message
-        assert w.store.plan(applied.plan.id).status is PlanStatus.DONE
+            assert "not sent again" in w.store.queue.responses(request.id)[-1].status_message
+        assert w.store.plans.get(applied.plan.id).status is PlanStatus.DONE
         assert_invariants(w, before)
 
 
@@ -156,14 +156,14 @@ def test_lost_requests_that_never_reached_quickbooks_are_sent_again(tmp_path):
         hook, _ = _first("InvoiceModRq", drop)  # lost on the way, before QuickBooks
         w.on_request(hook)
         assert not w.sync().ok
-        lost = w.store.requests(w.company.id, [RequestState.SENT])
+        lost = w.store.queue.requests(w.company.id, [RequestState.SENT])
         assert lost
         w.clock.advance(minutes=4)
         result = w.sync()
         assert result.ok
         assert sorted(_sent_again(result, lost)) == sorted(r.request_id for r in lost)
-        assert all(w.store.queued_request(r.id).attempts == 2 for r in lost)
-        assert w.store.plan(applied.plan.id).status is PlanStatus.DONE
+        assert all(w.store.queue.get(r.id).attempts == 2 for r in lost)
+        assert w.store.plans.get(applied.plan.id).status is PlanStatus.DONE
         assert_invariants(w, before)
 
 
@@ -185,8 +185,8 @@ def test_a_lost_modification_then_a_human_edit_asks_for_a_new_plan(tmp_path):
         w.clock.advance(minutes=4)
         result = w.sync()
         assert "error" in result.status
-        assert w.store.plan(applied.plan.id).status is PlanStatus.STALE
-        [error] = w.store.open_errors(w.company.id)
+        assert w.store.plans.get(applied.plan.id).status is PlanStatus.STALE
+        [error] = w.store.errors.unresolved(w.company.id)
         assert "changed otherwise" in error.message and "reconcile plan" in error.what_to_do
         _settle(w, before)
 
@@ -201,10 +201,10 @@ def test_a_lock_error_is_retried_after_a_pause_then_succeeds(tmp_path):
         result = w.sync()
         assert result.ok and result.status.startswith(f"Applied {applied.requests} changes")
         assert w.sleeps == [w.web_connector.noop_wait]  # one NoOp pause
-        retried = [r for r in w.store.requests(w.company.id) if r.attempts == 2]
+        retried = [r for r in w.store.queue.requests(w.company.id) if r.attempts == 2]
         assert len(retried) == 1 and retried[0].state is RequestState.DONE
-        assert [s.status_code for s in w.store.responses(retried[0].id)] == [3170, 0]
-        assert w.store.open_errors(w.company.id) == []
+        assert [s.status_code for s in w.store.queue.responses(retried[0].id)] == [3170, 0]
+        assert w.store.errors.unresolved(w.company.id) == []
         assert_invariants(w, before)
 
 
@@ -217,15 +217,15 @@ def test_a_lock_that_lasts_fails_after_bounded_retries_and_the_next_run_retries(
         w.on_request(hook)
         result = w.sync()
         assert "1 error" in result.status and "reconcile status" in result.status
-        [error] = w.store.open_errors(w.company.id)
+        [error] = w.store.errors.unresolved(w.company.id)
         assert error.code == "3175" and "Still locked after 3 tries" in error.what_to_do
-        [failed] = w.store.requests(w.company.id, [RequestState.FAILED])
+        [failed] = w.store.queue.requests(w.company.id, [RequestState.FAILED])
         assert failed.attempts == 3
         assert len(w.sleeps) == 2
         # The record is closed; Update Selected sends it again.
         assert w.sync().ok
-        assert w.store.queued_request(failed.id).state is RequestState.DONE
-        assert w.store.open_errors(w.company.id) == []
+        assert w.store.queue.get(failed.id).state is RequestState.DONE
+        assert w.store.errors.unresolved(w.company.id) == []
         assert_invariants(w, before)
 
 
@@ -241,8 +241,8 @@ def test_a_human_edit_between_plan_and_apply_stops_the_plan(tmp_path):
         applied = w.apply(document)  # no sync since the plan: the snapshot is unchanged
         result = w.sync()
         assert "error" in result.status
-        assert w.store.plan(applied.plan.id).status is PlanStatus.STALE
-        [error] = w.store.open_errors(w.company.id)
+        assert w.store.plans.get(applied.plan.id).status is PlanStatus.STALE
+        [error] = w.store.errors.unresolved(w.company.id)
         assert error.code == "3200" and txn_id[:4] not in ("", None)
         assert "reconcile plan" in error.what_to_do
         # The person's edit is intact, and nothing after the refused request went out.
@@ -250,10 +250,10 @@ def test_a_human_edit_between_plan_and_apply_stops_the_plan(tmp_path):
         assert [
             line.findtext("Desc") for line in w.qb.invoices[txn_id].iter("InvoiceLineRet")
         ] == human_lines
-        stale = w.store.requests(w.company.id, [RequestState.STALE])
+        stale = w.store.queue.requests(w.company.id, [RequestState.STALE])
         assert stale and all(r.attempts <= 1 for r in stale)
         _settle(w, before)
-        assert w.store.open_errors(w.company.id) == []
+        assert w.store.errors.unresolved(w.company.id) == []
 
 
 def test_quickbooks_not_running_is_reported_and_cleared_by_the_next_good_run(tmp_path):
@@ -262,12 +262,12 @@ def test_quickbooks_not_running_is_reported_and_cleared_by_the_next_good_run(tmp
         result = w.sync()
         assert not result.ok
         assert [op for op in result.operations() if op == "connectionError"]
-        [error] = w.store.open_errors(w.company.id)
+        [error] = w.store.errors.unresolved(w.company.id)
         assert error.code == "0x80040408" and "Start QuickBooks" in error.what_to_do
-        assert w.store.open_sessions(w.company.id) == []
+        assert w.store.sessions.unclosed(w.company.id) == []
         w.simulator.faults.open_company()
         assert w.sync().ok
-        assert w.store.open_errors(w.company.id) == []
+        assert w.store.errors.unresolved(w.company.id) == []
 
 
 def test_a_company_file_registered_for_another_qwc_is_refused(tmp_path):
@@ -275,8 +275,8 @@ def test_a_company_file_registered_for_another_qwc_is_refused(tmp_path):
         w.web_connector.file_id = "{00000000-0000-0000-0000-000000000001}"
         result = w.sync()
         assert not result.ok and "FileID differs" in result.status
-        assert w.store.latest_snapshot(w.company.id) is None
-        assert w.store.open_errors(w.company.id)[0].code == "wrong-file-id"
+        assert w.store.snapshots.latest(w.company.id) is None
+        assert w.store.errors.unresolved(w.company.id)[0].code == "wrong-file-id"
 
 
 def test_quickbooks_older_than_2015_is_refused_with_a_clear_message(tmp_path):
@@ -285,7 +285,7 @@ def test_quickbooks_older_than_2015_is_refused_with_a_clear_message(tmp_path):
         result = w.sync()
         assert not result.ok
         assert "QuickBooks 2015 or newer is required" in result.status
-        assert w.store.latest_snapshot(w.company.id) is None
+        assert w.store.snapshots.latest(w.company.id) is None
 
 
 def test_two_web_connectors_for_one_company_at_once(tmp_path):
@@ -337,13 +337,13 @@ def test_requests_quickbooks_could_not_process(tmp_path, hresult):
         result = w.sync()
         assert not result.ok and hresult in result.status
         refused = fired[0].count("requestID=")
-        errors = w.store.open_errors(w.company.id)
+        errors = w.store.errors.unresolved(w.company.id)
         assert len(errors) == refused and {e.code for e in errors} == {hresult}
         # What the run says and what status lists agree.
-        assert w.store.last_session(w.company.id).errors == refused
+        assert w.store.sessions.last(w.company.id).errors == refused
         # A parse error wrote nothing (failed, retried); otherwise the outcome is unknown (sent).
         expected = RequestState.FAILED if hresult == "0x80040400" else RequestState.SENT
-        assert len(w.store.requests(w.company.id, [expected])) == refused
+        assert len(w.store.queue.requests(w.company.id, [expected])) == refused
         assert w.sync().ok
-        assert w.store.open_errors(w.company.id) == []
+        assert w.store.errors.unresolved(w.company.id) == []
         assert_invariants(w, before)

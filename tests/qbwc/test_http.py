@@ -65,7 +65,7 @@ def test_every_operation_of_the_official_wsdl_answers_well_formed(server):
     ticket, _ = _strings(qbwc.authenticate("acme", PASSWORD))
     assert qbwc.connectionError(ticket, "0x80040408", "Could not start QuickBooks.") == "done"
     # The Web Connector stops after "done": the session is over.
-    assert server.store.open_sessions(server.company.id) == []
+    assert server.store.sessions.unclosed(server.company.id) == []
     assert server.run.seen[0][1].company_file == "C:\\Acme.qbw"
 
 
@@ -134,7 +134,7 @@ def _authenticate(server, user: str = "acme", password: str = PASSWORD) -> list[
 def test_wrong_password_and_unknown_user_both_answer_nvu(server):
     assert _authenticate(server, password="wrong")[1] == "nvu"
     assert _authenticate(server, user="nobody")[1] == "nvu"
-    assert server.store.open_sessions(server.company.id) == []
+    assert server.store.sessions.unclosed(server.company.id) == []
 
 
 def test_failed_sign_ins_are_throttled_even_with_the_right_password(server):
@@ -158,7 +158,7 @@ def test_another_address_hammering_wrong_passwords_never_locks_the_web_connector
     # Throttled per address: even the right password from there gets nvu, and only
     # the failures before the throttle were counted (hammering writes nothing).
     assert attack(PASSWORD) == "nvu"
-    assert server.store.failed_sign_ins(attacker, server.clock.now() - dt.timedelta(hours=1)) == (
+    assert server.store.sign_ins.failures(attacker, server.clock.now() - dt.timedelta(hours=1)) == (
         Limits().failures_per_client
     )
     # The Web Connector, from its own address, signs in as ever.
@@ -169,7 +169,7 @@ def test_nothing_to_do_answers_none(server):
     server.run.work = False
     ticket, status = _authenticate(server)
     assert status == "none"
-    assert server.store.open_sessions(server.company.id) == []
+    assert server.store.sessions.unclosed(server.company.id) == []
     assert _value(_call(server, "closeConnection", ticket=ticket)[1], "closeConnection") == "OK"
 
 
@@ -368,7 +368,7 @@ def test_half_a_certificate_is_a_clear_error(tmp_path):
 
 
 def _rejected(server) -> dict[RejectReason, int]:
-    return {r.reason: r.count for r in server.store.rejected_calls()}
+    return {r.reason: r.count for r in server.store.rejected_calls.by_reason()}
 
 
 @pytest.mark.parametrize(

@@ -266,12 +266,12 @@ def test_killed_at_protocol_events_and_restarted(tmp_path, kind, seed):
                 connector.url = w.url = server.start()
                 continue
             assert server.alive
-            if store.plan(applied.plan.id).status is PlanStatus.DONE and result.ok:
+            if store.plans.get(applied.plan.id).status is PlanStatus.DONE and result.ok:
                 break
         # Every seed has at least one kill point, and every one of them fired.
         assert fired == points, "a kill point was not reached"
-        assert store.plan(applied.plan.id).status is PlanStatus.DONE
-        assert store.open_errors(company.id) == []
+        assert store.plans.get(applied.plan.id).status is PlanStatus.DONE
+        assert store.errors.unresolved(company.id) == []
         assert_invariants(w, before)
     finally:
         server.kill()

@@ -142,7 +142,9 @@ def test_a_lost_invoice_add_is_found_after_a_person_moved_and_redated_it(tmp_pat
 
         w.on_request(hook)
         assert not w.sync().ok
-        lost = [r for r in w.store.requests(w.company.id, [RequestState.SENT]) if r.external_guid]
+        lost = [
+            r for r in w.store.queue.requests(w.company.id, [RequestState.SENT]) if r.external_guid
+        ]
         assert lost
         # Before the next sync, a person moves each new invoice to another customer
         # and to a date far from the billing windows.
@@ -155,12 +157,14 @@ def test_a_lost_invoice_add_is_found_after_a_person_moved_and_redated_it(tmp_pat
         sent = str([answer for op, _, answer in result.calls if op == "sendRequestXML"])
         assert "<InvoiceAddRq" not in sent
         assert "<ModifiedDateRangeFilter>" in sent and "<EntityFilter>" in sent
-        registry = {c.external_guid: c.txn_id for c in w.store.created_invoices(w.company.id)}
+        registry = {
+            c.external_guid: c.txn_id for c in w.store.created_invoices.for_company(w.company.id)
+        }
         for request in lost:
-            [response] = w.store.responses(request.id)
+            [response] = w.store.queue.responses(request.id)
             assert "found by its ExternalGUID" in response.status_message
             assert registry[canonical_guid(request.external_guid)] == response.txn_id
-        assert w.store.plan(applied.plan.id).status is PlanStatus.DONE
+        assert w.store.plans.get(applied.plan.id).status is PlanStatus.DONE
         _no_guid_twice(w)
         # From now on they are read wherever they are: planning again adds none.
         document = w.plan()
@@ -175,9 +179,11 @@ def test_a_created_invoice_deleted_in_quickbooks_is_recorded_and_created_again(t
         del w.qb.invoices[txn_id]
         w.clock.advance(days=1)
         assert w.sync().ok
-        [gone] = [c for c in w.store.created_invoices(w.company.id) if c.txn_id == txn_id]
+        [gone] = [
+            c for c in w.store.created_invoices.for_company(w.company.id) if c.txn_id == txn_id
+        ]
         assert gone.deleted_at is not None
-        snapshot = w.store.latest_snapshot(w.company.id)
+        snapshot = w.store.snapshots.latest(w.company.id)
         assert snapshot.coverage["deleted_guids"] == [gone.external_guid]
         document = w.plan()
         assert _creates(document) == [invoice["external_guid"]]
@@ -188,7 +194,7 @@ def test_a_created_invoice_deleted_in_quickbooks_is_recorded_and_created_again(t
         _no_guid_twice(w)
         [again] = [
             c
-            for c in w.store.created_invoices(w.company.id)
+            for c in w.store.created_invoices.for_company(w.company.id)
             if c.external_guid == gone.external_guid
         ]
         assert again.deleted_at is None and again.txn_id != txn_id
@@ -215,7 +221,9 @@ def test_one_deleted_among_a_batch_read_by_txn_id_is_found(tmp_path, named):
         w.clock.advance(days=1)
         result = w.sync()
         assert result.ok, result.status
-        deleted = {c.txn_id for c in w.store.created_invoices(w.company.id) if c.deleted_at}
+        deleted = {
+            c.txn_id for c in w.store.created_invoices.for_company(w.company.id) if c.deleted_at
+        }
         assert deleted == {created[1]}
         state = w.plan()
         kept = {n["context"]["invoice"] for n in _notices(state, "invoice-customer-changed")}
@@ -272,7 +280,7 @@ def test_an_invoice_sent_or_paid_after_the_plan_is_not_modified(tmp_path):
     with world(tmp_path) as w:
         assert w.sync().ok
         applied = w.apply(w.plan())
-        mods = [r for r in w.store.requests(w.company.id) if r.kind == "InvoiceModRq"]
+        mods = [r for r in w.store.queue.requests(w.company.id) if r.kind == "InvoiceModRq"]
         assert len(mods) >= 2
         sent_txn = re.search(r"<TxnID>([^<]+)</TxnID>", mods[0].qbxml).group(1)
         # Send Forms e-mails it: the mark clears, nothing else changes (same EditSequence).
@@ -283,10 +291,10 @@ def test_an_invoice_sent_or_paid_after_the_plan_is_not_modified(tmp_path):
         result = w.sync()
         assert "error" in result.status
         assert w.invoices()[sent_txn] == before
-        plan = w.store.plan(applied.plan.id)
+        plan = w.store.plans.get(applied.plan.id)
         assert plan.status is PlanStatus.STALE and "was sent since the plan" in plan.status_reason
-        assert not [r for r in w.store.requests(w.company.id) if r.state is RequestState.DONE]
-        [error] = w.store.open_errors(w.company.id)
+        assert not [r for r in w.store.queue.requests(w.company.id) if r.state is RequestState.DONE]
+        [error] = w.store.errors.unresolved(w.company.id)
         assert "reconcile plan" in error.what_to_do
 
 
@@ -352,5 +360,5 @@ def test_a_lost_modification_of_an_invoice_sent_since_is_not_sent_again(tmp_path
         sent = str([answer for op, _, answer in result.calls if op == "sendRequestXML"])
         assert "<InvoiceModRq" not in sent
         assert w.invoices()[txn_id] == before
-        plan = w.store.plan(applied.plan.id)
+        plan = w.store.plans.get(applied.plan.id)
         assert plan.status is PlanStatus.STALE and "was sent since" in plan.status_reason

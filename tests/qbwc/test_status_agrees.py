@@ -25,7 +25,7 @@ def _call(w, operation: str, **args: str) -> str | list[str]:
 
 
 def _status(w) -> list[str]:
-    company = w.store.company(w.company.id)
+    company = w.store.companies.get(w.company.id)
     return status_lines(read_status(w.store, company, w.clock.now(), plans=STATUS_PLANS))
 
 
@@ -49,7 +49,7 @@ def test_calls_out_of_turn_in_a_session_are_rejected_not_the_runs_errors(tmp_pat
         assert "Errors: none" in lines
         assert _line(lines, "Rejected calls:").startswith("Rejected calls: 2 (2 out of turn)")
         assert "none is a sync error" in _line(lines, "Rejected calls:")
-        assert w.store.open_errors(w.company.id) == []
+        assert w.store.errors.unresolved(w.company.id) == []
 
 
 def test_every_error_the_run_counts_is_in_the_status_list(tmp_path):
@@ -64,12 +64,12 @@ def test_every_error_the_run_counts_is_in_the_status_list(tmp_path):
         lines = _status(w)
         assert _line(lines, "Last run:").endswith("applied 0 changes, 1 error")
         assert "Errors (1 unresolved):" in lines
-        [error] = w.store.open_errors(w.company.id)
+        [error] = w.store.errors.unresolved(w.company.id)
         assert error.code == "run-stopped" and "could not be read" in error.message
-        assert w.store.rejected_calls() == []
+        assert w.store.rejected_calls.by_reason() == []
         # The next good run resolves it.
         assert w.sync().ok
-        assert w.store.open_errors(w.company.id) == []
+        assert w.store.errors.unresolved(w.company.id) == []
 
 
 def test_errors_resolved_since_the_last_run_are_said_so(tmp_path):
@@ -92,10 +92,10 @@ def test_errors_resolved_since_the_last_run_are_said_so(tmp_path):
 
 def test_rejected_calls_travel_through_the_api_unchanged(tmp_path):
     with world(tmp_path) as w:
-        w.store.record_rejected_call(RejectReason.MALFORMED, w.clock.now())
-        w.store.record_rejected_call(RejectReason.MALFORMED, w.clock.now())
-        w.store.record_rejected_call(RejectReason.SIGN_IN, w.clock.now())
-        company = w.store.company(w.company.id)
+        w.store.rejected_calls.record(RejectReason.MALFORMED, w.clock.now())
+        w.store.rejected_calls.record(RejectReason.MALFORMED, w.clock.now())
+        w.store.rejected_calls.record(RejectReason.SIGN_IN, w.clock.now())
+        company = w.store.companies.get(w.company.id)
         view = read_status(w.store, company, w.clock.now(), plans=STATUS_PLANS)
         document = status_document(view)
         assert document["rejected_calls"][0] == {

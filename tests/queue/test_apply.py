@@ -32,7 +32,9 @@ CHARGES = str(data_dir() / "charges-example.json")
 
 
 def _nothing_queued(w) -> bool:
-    return w.store.plans(w.company.id) == [] and w.store.requests(w.company.id) == []
+    return (
+        w.store.plans.for_company(w.company.id) == [] and w.store.queue.requests(w.company.id) == []
+    )
 
 
 def _with_kept_line(document):
@@ -255,14 +257,14 @@ def test_a_plan_without_a_profile_is_checked_against_the_one_the_server_keeps(tm
     with world(tmp_path) as w:
         assert w.sync().ok
         document = w.plan()
-        company = w.store.company(w.company.id)
+        company = w.store.companies.get(w.company.id)
         # A profile recorded before the configuration's fingerprint was kept.
         older = {k: v for k, v in company.profile.items() if k != "config_fingerprint"}
-        w.store.set_profile(company.id, older)
+        w.store.companies.set_profile(company.id, older)
         with pytest.raises(PlanRefused, match="none is known here yet"):
             _queue_without_profile(w, document)
         assert _nothing_queued(w)
-        w.store.set_profile(company.id, profile_from_config(w.config).to_dict())
+        w.store.companies.set_profile(company.id, profile_from_config(w.config).to_dict())
         assert _queue_without_profile(w, document).requests == len(document["changes"])
 
 
@@ -270,7 +272,7 @@ def _queue_without_profile(w, document):
     """What the API does with a plan submitted without a profile."""
     return queue_plan(
         w.store,
-        w.store.company(w.company.id),
+        w.store.companies.get(w.company.id),
         document,
         profile=None,
         now=w.clock.now(),

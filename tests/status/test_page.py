@@ -65,7 +65,7 @@ def test_the_page_is_open_on_loopback_and_needs_a_token_from_elsewhere(tmp_path)
             HTTP.get(w.base + "/api/v1/status", headers={"Cookie": cookie.split(";")[0]})
         ).status_code == 401
 
-        w.world.store.revoke_api_token("ci-plan", w.world.clock.now())
+        w.world.store.tokens.revoke("ci-plan", w.world.clock.now())
         revoked = HTTP.get(w.base + "/status", headers={**PROXIED, "Cookie": cookie.split(";")[0]})
         assert revoked.status_code == 401
 
@@ -94,9 +94,9 @@ def test_the_page_shows_the_sync_the_queue_the_errors_and_the_plans(tmp_path, mo
     with api_world(tmp_path) as w:
         _trouble(w)
         store, company = w.world.store, w.world.company
-        [error] = store.open_errors(company.id)
-        [failed] = store.requests(company.id, [RequestState.FAILED])
-        [plan] = store.plans(company.id)
+        [error] = store.errors.unresolved(company.id)
+        [failed] = store.queue.requests(company.id, [RequestState.FAILED])
+        [plan] = store.plans.for_company(company.id)
         page = HTTP.get(w.base + "/status").text
         for text in (
             "Last sync",
@@ -133,7 +133,7 @@ def test_the_page_shows_rejected_calls_apart_from_the_sync_errors(tmp_path):
 def test_what_the_page_shows_is_escaped(tmp_path):
     with api_world(tmp_path) as w:
         store, company = w.world.store, w.world.company
-        store.record_error(
+        store.errors.record(
             company.id,
             NewStatusError(
                 "<script>alert('object')</script>",
@@ -250,7 +250,7 @@ def test_the_page_of_a_demo_state_says_its_times_are_the_demo_clock(tmp_path):
     assert CliRunner().invoke(cli, ["demo", "--state-dir", str(state)]).exit_code == 0
     store = open_store(state, read_only=True)
     try:
-        [company] = store.companies()
+        [company] = store.companies.all()
         now = state_clock(store).now()
         page = render_status_page([company_page(store, company, now)], now)
     finally:

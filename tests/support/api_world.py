@@ -32,7 +32,7 @@ HTTP = httpx.Client(timeout=30)
 def add_token(store: Store, company: CompanyRecord, name: str, scope: TokenScope) -> str:
     """What `reconcile token create` records; the token itself."""
     token, key_id = new_token()
-    store.add_api_token(
+    store.tokens.add(
         company.id,
         name=name,
         scope=scope,

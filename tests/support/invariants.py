@@ -30,6 +30,6 @@ def assert_invariants(world: World, before: dict[str, dict[str, object]]) -> Non
         if invoice["is_paid"] or invoice["applied"] not in (None, "0.00"):
             assert after[txn_id]["edit_sequence"] == invoice["edit_sequence"], txn_id
     # 6. Never write a unit price.
-    for request in world.store.requests(world.company.id):
+    for request in world.store.queue.requests(world.company.id):
         root = etree.fromstring(request.qbxml.encode())
         assert not root.xpath("//Rate | //RatePercent | //PriceLevelRef"), request.label

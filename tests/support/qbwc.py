@@ -52,15 +52,15 @@ class ScriptedRun:
         return self.work
 
     def start(self, company: CompanyRecord, session: SessionRecord, now: dt.datetime) -> None:
-        self.store.update_session(session.id, state={"sent": 0})
+        self.store.sessions.update(session.id, state={"sent": 0})
 
     def next_request(self, session: SessionRecord, call: SendRequest, now: dt.datetime) -> str:
         self.seen.append(("send", call))
         sent = session.state["sent"]
         if sent >= len(self.documents):
-            self.store.update_session(session.id, last_error="nothing left")
+            self.store.sessions.update(session.id, last_error="nothing left")
             return ""
-        self.store.update_session(session.id, state={"sent": sent + 1})
+        self.store.sessions.update(session.id, state={"sent": sent + 1})
         return self.documents[sent]
 
     def prepare(self, session: SessionRecord, response: str) -> object:
@@ -78,7 +78,7 @@ class ScriptedRun:
         assert prepared == len(response)
         self.seen.append(("response", (response, hresult, message)))
         if hresult:
-            self.store.update_session(session.id, last_error=f"QuickBooks said {message}")
+            self.store.sessions.update(session.id, last_error=f"QuickBooks said {message}")
             return -1
         return 100 if session.state["sent"] >= len(self.documents) else 50
 
@@ -110,9 +110,9 @@ def new_store(
     state_dir: Path, *, username: str = "acme", name: str = "Acme Ltd"
 ) -> tuple[Store, CompanyRecord]:
     store = open_store(state_dir)
-    company = store.register_company(name, username=username, company_file="")
-    store.set_password_hash(company.id, hash_password(PASSWORD))
-    return store, store.company(company.id)
+    company = store.companies.register(name, username=username, company_file="")
+    store.companies.set_password_hash(company.id, hash_password(PASSWORD))
+    return store, store.companies.get(company.id)
 
 
 @contextmanager

@@ -72,7 +72,7 @@ class World:
         """`reconcile apply PLAN`."""
         return queue_plan(
             self.store,
-            self.store.company(self.company.id),
+            self.store.companies.get(self.company.id),
             document,
             profile=profile_from_config(self.config),
             now=self.clock.now(),
@@ -119,12 +119,12 @@ class World:
 
 def register(store: Store, config: Config) -> CompanyRecord:
     """What `reconcile qwc` records."""
-    company = store.register_company(
+    company = store.companies.register(
         config.billing.company.name, username=USERNAME, company_file=config.billing.company.file
     )
-    store.set_profile(company.id, profile_from_config(config).to_dict())
-    store.set_password_hash(company.id, hash_password(PASSWORD))
-    return store.company(company.id)
+    store.companies.set_profile(company.id, profile_from_config(config).to_dict())
+    store.companies.set_password_hash(company.id, hash_password(PASSWORD))
+    return store.companies.get(company.id)
 
 
 def assemble(
@@ -146,7 +146,7 @@ def assemble(
         PASSWORD,
         simulator,
         client=client,
-        owner_id=store.app_identity().owner_id,
+        owner_id=store.installation.app_identity().owner_id,
         file_id=company.file_id,
         sleep=sleeps.append,
     )

@@ -54,7 +54,7 @@ class RunCall:
     def profile(self) -> Profile:
         """The configuration as last applied (a run never changes it, so it is read once a
         call); RunFailed when none was."""
-        profile = Profile.from_dict(self.store.company(self.company_id).profile)
+        profile = Profile.from_dict(self.store.companies.get(self.company_id).profile)
         if profile is None:
             raise RunFailed("There is no configuration for this company yet: run `reconcile qwc`.")
         return profile
@@ -62,13 +62,13 @@ class RunCall:
     def record_error(self, error: NewStatusError) -> None:
         """Count an error of this run and list it: what the run says and the status list
         agree."""
-        self.store.record_error(self.company_id, error, self.now)
+        self.store.errors.record(self.company_id, error, self.now)
         self.state.errors += 1
 
     def save(self) -> None:
         """Write the state to the session row (with the counts the status view shows)."""
         self.state.saves += 1
-        self.store.update_session(
+        self.store.sessions.update(
             self.session.id,
             state=self.state.dump(),
             applied=self.state.applied,

@@ -141,7 +141,7 @@ class SyncRun:
         """Record why the Web Connector could not open QuickBooks and end the run: always
         ``done`` (no other company file to try)."""
         run = self._call(session, RunState.load(session.state), now)
-        company = self.store.company(session.company_id)
+        company = self.store.companies.get(session.company_id)
         failure = RunFailed(
             f"The Web Connector could not open QuickBooks ({hresult}: {message}).",
             NewStatusError(
@@ -252,7 +252,7 @@ class SyncRun:
             and refresh.completes_refresh(self.store, self.limits, company_id, state, responses)
             and settle.to_settle(self.store, company_id)
         ):
-            documents = [*self.store.session_documents(session.id), response]
+            documents = [*self.store.sessions.documents(session.id), response]
             # A state that cannot be read is said, and recorded, within the transaction.
             with contextlib.suppress(RunFailed):
                 refreshed = settle.read_for_settling(self.store, company_id, documents)

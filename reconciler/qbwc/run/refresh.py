@@ -78,7 +78,7 @@ def take_answer(run: RunCall, pending: Pending, answers: list[Response], documen
         return
     refuse_errors(answers)
     state.done_steps += 1
-    run.store.add_session_document(run.session.id, step, document)
+    run.store.sessions.add_document(run.session.id, step, document)
     if step == CUSTOMERS:
         mapped = mapped_customers(run.profile)
         state.customer_ids += [
@@ -113,7 +113,7 @@ def completes_refresh(
             _created_batch(limits, state)
         )
     return step == INVOICES and not any(
-        c.deleted_at is None for c in store.created_invoices(company_id)
+        c.deleted_at is None for c in store.created_invoices.for_company(company_id)
     )
 
 
@@ -130,7 +130,7 @@ def start_after_changes(run: RunCall) -> None:
     state.created_pending = None
     state.created_single = False
     keep = (HOST_DOCUMENT, CUSTOMERS) if state.items_changed else (HOST_DOCUMENT, CUSTOMERS, ITEMS)
-    run.store.clear_session_documents(run.session.id, keep=keep)
+    run.store.sessions.clear_documents(run.session.id, keep=keep)
 
 
 def take_snapshot(run: RunCall) -> None:
@@ -141,7 +141,7 @@ def take_snapshot(run: RunCall) -> None:
     """
     state = run.state
     assert state.version is not None
-    snapshot = run.store.save_session_snapshot(
+    snapshot = run.store.snapshots.save_from_session(
         run.company_id,
         run.session.id,
         taken_at=run.now,
@@ -150,9 +150,9 @@ def take_snapshot(run: RunCall) -> None:
     )
     # The host, customer and item documents open the refresh after the changes.
     if state.after_changes:
-        run.store.clear_session_documents(run.session.id)
+        run.store.sessions.clear_documents(run.session.id)
     state.snapshot_version = snapshot.version
-    run.store.resolve_run_errors(run.company_id, run.now)
+    run.store.errors.resolve_run(run.company_id, run.now)
     log.info("company %d: snapshot %d taken", run.company_id, snapshot.version)
 
 
@@ -229,7 +229,7 @@ def _coverage(run: RunCall) -> Coverage:
         mapped_customers=mapped_customers(run.profile),
         deleted_guids=frozenset(
             c.external_guid
-            for c in run.store.created_invoices(run.company_id)
+            for c in run.store.created_invoices.for_company(run.company_id)
             if c.deleted_at is not None
         ),
     )
@@ -242,11 +242,11 @@ def _created_to_read(run: RunCall, last_page: set[str] | None = None) -> list[st
     """The TxnIDs of the created invoices QuickBooks still has that this refresh has
     not read with the customers' invoices (``last_page``: the TxnIDs of the invoice
     page stored last, when they are known already)."""
-    created = run.store.created_invoices(run.company_id)
+    created = run.store.created_invoices.for_company(run.company_id)
     alive = [c.txn_id for c in created if c.deleted_at is None]
     if not alive:
         return []  # nothing to look for: the documents need not be read again
-    documents = run.store.session_documents(run.session.id, INVOICES)
+    documents = run.store.sessions.documents(run.session.id, INVOICES)
     if last_page is not None:
         documents = documents[:-1]
     read = _invoice_txn_ids(documents) | (last_page or set())
@@ -296,7 +296,7 @@ def _created_gone(run: RunCall, txn_id: str) -> None:
         run.company_id,
         txn_id,
     )
-    run.store.mark_created_invoice_deleted(run.company_id, txn_id, run.now)
+    run.store.created_invoices.mark_deleted(run.company_id, txn_id, run.now)
 
 
 def _invoice_txn_ids(documents: list[str]) -> set[str]:

@@ -25,7 +25,7 @@ def progress(run: RunCall) -> int:
         remaining += len(REFRESH_STEPS) - state.step
         if state.iterator_remaining:
             remaining += -(-state.iterator_remaining // run.limits.invoice_page)
-    writes = run.store.count_requests(run.company_id, [RequestState.QUEUED, RequestState.SENT])
+    writes = run.store.queue.count(run.company_id, [RequestState.QUEUED, RequestState.SENT])
     remaining += writes
     if writes or (state.changed and not state.after_changes):
         remaining += len(REFRESH_STEPS)  # the refresh after the changes

@@ -24,8 +24,8 @@ def already_done(run: RunCall, request: QueuedRequest, how: str, txn_id: str | N
     if txn_id is not None:
         invoice = created_invoice(request, txn_id)
         if invoice is not None:
-            run.store.record_created_invoices(request.company_id, [invoice], run.now)
-    run.store.finish_request(
+            run.store.created_invoices.record(request.company_id, [invoice], run.now)
+    run.store.queue.finish(
         request.id,
         RequestState.DONE,
         run.now,
@@ -39,14 +39,14 @@ def already_done(run: RunCall, request: QueuedRequest, how: str, txn_id: str | N
             txn_id=txn_id,
         ),
     )
-    run.store.resolve_request_errors(run.company_id, request.id, run.now)
+    run.store.errors.resolve_request(run.company_id, request.id, run.now)
     run.state.applied += 1
 
 
 def plan_stale(run: RunCall, request: QueuedRequest, reason: str) -> None:
     """Stop the plan of ``request`` (whatever of it is not sent yet is not sent), and list
     why with what to do: plan again (design invariants 4 and 7)."""
-    stopped = run.store.mark_plan_stale(request.plan_id, reason, run.now)
+    stopped = run.store.plans.mark_stale(request.plan_id, reason, run.now)
     log.warning("plan %d is stale (%s): %d request(s) not sent", request.plan_id, reason, stopped)
     run.record_error(
         NewStatusError(

@@ -59,7 +59,7 @@ class Refreshed:
 
 def to_settle(store: Store, company_id: int) -> bool:
     """Whether a fresh snapshot has requests to settle."""
-    return store.count_requests(company_id, [RequestState.SENT, RequestState.QUEUED]) > 0
+    return store.queue.count(company_id, [RequestState.SENT, RequestState.QUEUED]) > 0
 
 
 def read_for_settling(store: Store, company_id: int, documents: list[str]) -> Refreshed:
@@ -80,7 +80,7 @@ def what_to_settle(run: RunCall, prepared: Refreshed | None) -> Refreshed | None
     needs; else read now. Asked before the snapshot is taken."""
     if not to_settle(run.store, run.company_id):
         return None
-    documents = run.store.session_documents(run.session.id)
+    documents = run.store.sessions.documents(run.session.id)
     fits = (
         prepared is not None
         and prepared.documents == documents
@@ -97,7 +97,9 @@ def against_snapshot(run: RunCall, refreshed: Refreshed) -> None:
     invoices = {} if qb_state is None else {i.txn_id: i for i in qb_state.invoices}
     rule = run.profile.unsent_invoices
     stopped: set[int] = set()  # plans that went stale here: the rest of each is not sent
-    for request in run.store.requests(run.company_id, [RequestState.QUEUED, RequestState.SENT]):
+    for request in run.store.queue.requests(
+        run.company_id, [RequestState.QUEUED, RequestState.SENT]
+    ):
         if request.external_guid:
             txn_id = guids.get(canonical_guid(request.external_guid))
             if txn_id is not None:
@@ -111,7 +113,7 @@ def against_snapshot(run: RunCall, refreshed: Refreshed) -> None:
             already_done(run, request, "found applied in QuickBooks; its answer had been lost")
             continue
         if request.plan_id in stopped:
-            run.store.finish_request(request.id, RequestState.STALE, run.now, None)
+            run.store.queue.finish(request.id, RequestState.STALE, run.now, None)
             continue
         why = (
             "its answer was lost, and QuickBooks shows it changed otherwise since"
@@ -119,18 +121,18 @@ def against_snapshot(run: RunCall, refreshed: Refreshed) -> None:
             else _untouchable(request, invoices, rule)
         )
         if why is not None:
-            run.store.finish_request(request.id, RequestState.STALE, run.now, None)
+            run.store.queue.finish(request.id, RequestState.STALE, run.now, None)
             plan_stale(run, request, why)
             stopped.add(request.plan_id)
         elif request.state is RequestState.SENT:
             log.info("%s did not go through: queued again", request.label)
-            run.store.requeue(request.id, run.now)
+            run.store.queue.requeue(request.id, run.now)
 
 
 def lost_adds(store: Store, company_id: int) -> list[QueuedRequest]:
     """InvoiceAdds whose answer was lost and that the refresh did not settle: what the
     settle phase looks for."""
-    return [r for r in store.requests_awaiting_outcome(company_id) if r.external_guid]
+    return [r for r in store.queue.awaiting_outcome(company_id) if r.external_guid]
 
 
 def lookup_query(run: RunCall) -> str:
@@ -177,16 +179,16 @@ def take_lookup_page(run: RunCall, answers: list[Response]) -> None:
     state.lookup_from = None
     for request in lost_adds(run.store, run.company_id):
         log.info("%s was not added before: queued again", request.label)
-        run.store.requeue(request.id, run.now)
+        run.store.queue.requeue(request.id, run.now)
 
 
 def _needs_state(store: Store, company_id: int) -> bool:
     """Whether settling needs the whole state: a request went out and its answer
     never came (a lost response), or an invoice is to be modified (is it still
     open?)."""
-    if store.count_requests(company_id, [RequestState.SENT]) > 0:
+    if store.queue.count(company_id, [RequestState.SENT]) > 0:
         return True
-    return store.count_requests(company_id, [RequestState.QUEUED], "InvoiceModRq") > 0
+    return store.queue.count(company_id, [RequestState.QUEUED], "InvoiceModRq") > 0
 
 
 def _untouchable(

@@ -38,7 +38,7 @@ def has_work(store: Store, limits: RunLimits, company: CompanyRecord, now: dt.da
     profile = Profile.from_dict(company.profile)
     if profile is None:
         return False
-    snapshot = store.latest_snapshot(company.id)
+    snapshot = store.snapshots.latest(company.id)
     if snapshot is None or now - snapshot.taken_at >= limits.refresh_every:
         return True
     coverage = Coverage.from_dict(snapshot.coverage)
@@ -46,13 +46,13 @@ def has_work(store: Store, limits: RunLimits, company: CompanyRecord, now: dt.da
         return True  # customers mapped since are read at the next run
     if company.snapshot_outdated:
         return True  # requests went out and no run has read QuickBooks since
-    return store.has_due_requests(company.id, now)
+    return store.queue.has_due(company.id, now)
 
 
 def start(store: Store, company: CompanyRecord, now: dt.datetime) -> RunState:
     """A new session's run, from scratch; failed requests, and held ones now due, are
     queued again."""
-    released = store.release_due_requests(company.id, now)
+    released = store.queue.release_due(company.id, now)
     if released:
         log.info("%s: %d request(s) due", company.name, released)
     return RunState()
@@ -118,15 +118,15 @@ def _check_host(run: RunCall, responses: list[Response], document: str) -> None:
         ) from None
     if info is not None:
         _check_file_id(run, info)
-    run.store.add_session_document(run.session.id, HOST_DOCUMENT, document)
+    run.store.sessions.add_document(run.session.id, HOST_DOCUMENT, document)
     run.state.phase = Phase.REFRESH
     run.state.step = 0
 
 
 def _check_file_id(run: RunCall, info: CompanyInfo) -> None:
     """Refuse a company file the Web Connector registered under another FileID."""
-    owner = canonical_guid(run.store.app_identity().owner_id)
-    file_id = run.store.company(run.company_id).file_id
+    owner = canonical_guid(run.store.installation.app_identity().owner_id)
+    file_id = run.store.companies.get(run.company_id).file_id
     for ext in info.data_ext:
         if canonical_guid(ext.owner_id) != owner or ext.name != "FileID":
             continue

@@ -54,11 +54,11 @@ def has_next(run: RunCall) -> bool:
     """Whether a queued request is fit to send; settles those that must not go (rendered
     for a newer qbXML than this QuickBooks speaks: their plan is stale)."""
     state = run.state
-    while requests := run.store.next_queued_requests(run.company_id):
+    while requests := run.store.queue.next(run.company_id):
         request = requests[0]
         rendered = _version_of(request.qbxml)
         if rendered and state.version and version_key(rendered) > version_key(state.version):
-            run.store.finish_request(request.id, RequestState.STALE, run.now, None)
+            run.store.queue.finish(request.id, RequestState.STALE, run.now, None)
             plan_stale(
                 run,
                 request,
@@ -75,8 +75,8 @@ def batch_document(run: RunCall) -> str:
     batch = _batch(run)
     # From here the snapshot may no longer be what QuickBooks holds: plans
     # made from it are refused until a run has read QuickBooks again.
-    run.store.mark_snapshot_outdated(run.company_id)
-    run.store.mark_all_sent([r.id for r in batch], session_id=run.session.id, at=run.now)
+    run.store.snapshots.mark_outdated(run.company_id)
+    run.store.queue.mark_all_sent([r.id for r in batch], session_id=run.session.id, at=run.now)
     for request in batch:
         log.info("sending %s (%s)", request.label, request.request_id)
     run.state.pending = {
@@ -135,21 +135,21 @@ def take_answers(run: RunCall, pending: Pending, answers: dict[str, WriteAnswer]
     if missing and stopped:
         # QuickBooks stopped at an error: it never processed the rest.
         for queue_id in missing:
-            store.requeue(queue_id, now, unsent=True)
+            store.queue.requeue(queue_id, now, unsent=True)
     # The batch's requests in one read: they are the company's sent ones.
-    sent_requests = {r.id: r for r in store.requests_awaiting_outcome(run.company_id)}
+    sent_requests = {r.id: r for r in store.queue.awaiting_outcome(run.company_id)}
     done: list[tuple[int, ResponseRecord | None]] = []
     created: list[CreatedInvoice] = []
     for queue_id, answer in answered:
-        request = sent_requests.get(queue_id) or store.queued_request(queue_id)
+        request = sent_requests.get(queue_id) or store.queue.get(queue_id)
         if answer.status.action is not Action.NONE:
             # Recorded in the order QuickBooks answered: what went through first.
-            store.finish_requests(done, RequestState.DONE, now)
+            store.queue.finish_all(done, RequestState.DONE, now)
             done = []
         _take_answer(run, request, answer, done, created)
-    store.finish_requests(done, RequestState.DONE, now)
+    store.queue.finish_all(done, RequestState.DONE, now)
     if created:
-        store.record_created_invoices(run.company_id, created, now)
+        store.created_invoices.record(run.company_id, created, now)
     if missing and not stopped:
         # Left sent: the next run settles them against what QuickBooks holds.
         raise unanswered(pending["request_ids"][0])
@@ -159,7 +159,7 @@ def not_processed(run: RunCall, pending: Pending, hresult: str, message: str) ->
     """The failure of a run whose writes QuickBooks' request processor refused (no qbXML
     response): each is listed; when QuickBooks could not even read the document, nothing
     was written and they are failed."""
-    requests = [run.store.queued_request(q) for q in pending["queue_ids"]]
+    requests = [run.store.queue.get(q) for q in pending["queue_ids"]]
     unread = hresult.lower() == PARSE_ERROR_HRESULT
     what = CHECK_QUICKBOOKS
     if unread:
@@ -170,7 +170,7 @@ def not_processed(run: RunCall, pending: Pending, hresult: str, message: str) ->
     errors = []
     for request in requests:
         if unread:
-            run.store.finish_request(request.id, RequestState.FAILED, run.now, None)
+            run.store.queue.finish(request.id, RequestState.FAILED, run.now, None)
         # Otherwise the outcome is unknown: the request stays sent, and the next
         # run settles it against what QuickBooks then holds.
         errors.append(
@@ -210,21 +210,21 @@ def _take_answer(
         if invoice is not None:
             created.append(invoice)
         if request.attempts > 1:  # only a request sent before can have errors
-            store.resolve_request_errors(run.company_id, request.id, now)
+            store.errors.resolve_request(run.company_id, request.id, now)
         state.applied += 1
         state.changed = True
         state.items_changed = state.items_changed or request.kind.startswith("Item")
         return
     if status.action is Action.RETRY and request.attempts < run.limits.lock_attempts:
         log.info("%s: %s; sent again after a pause", request.label, status.message)
-        store.finish_request(request.id, RequestState.QUEUED, now, record)
+        store.queue.finish(request.id, RequestState.QUEUED, now, record)
         state.pause = True
         return
     if status.action is Action.REPLAN:
-        store.finish_request(request.id, RequestState.STALE, now, record)
+        store.queue.finish(request.id, RequestState.STALE, now, record)
         plan_stale(run, request, f"{status.code}: {status.message}")
         return
-    store.finish_request(request.id, RequestState.FAILED, now, record)
+    store.queue.finish(request.id, RequestState.FAILED, now, record)
     what = status.explanation
     if status.action is Action.RETRY:
         what = (
@@ -246,7 +246,7 @@ def _take_answer(
 def _batch(run: RunCall) -> list[QueuedRequest]:
     """The next queued requests that can share a document: same qbXML version, and
     distinct requestIDs (responses are matched by them)."""
-    candidates = run.store.next_queued_requests(run.company_id, run.limits.batch_size)
+    candidates = run.store.queue.next(run.company_id, run.limits.batch_size)
     version = _version_of(candidates[0].qbxml)
     batch: list[QueuedRequest] = []
     for request in candidates:
